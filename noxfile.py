@@ -1,0 +1,73 @@
+"""Developer sessions: tests on every installed Python, lint, types, and packaging checks.
+
+nox                      # tests on each of 3.10-3.13 found on this machine, lint, typecheck
+nox -s packaging         # wheels → fresh venvs, one plugin at a time, `aether plugins --json`
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PACKAGES = sorted(p for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").exists())
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.error_on_missing_interpreters = False  # run on every Python that is installed
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """The whole test suite."""
+    session.install("-r", "requirements-dev.txt")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff check and format check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over every distribution's source."""
+    session.install("-r", "requirements-dev.txt")
+    sources = [
+        str(src) for package in PACKAGES for src in (package / "src").iterdir() if src.is_dir()
+    ]
+    session.run("mypy", *sources, "bench")
+
+
+@nox.session(python="3.11")
+def packaging(session: nox.Session) -> None:
+    """Build every wheel; for each plugin, a fresh venv with core + that plugin only."""
+    session.install("build", "hatchling")
+    dist = Path(session.create_tmp()) / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    for package in PACKAGES:
+        session.run("python", "-m", "build", "--wheel", "--outdir", str(dist), str(package))
+    core = next(dist.glob("aether_core-*.whl"))
+    for wheel in sorted(dist.glob("*.whl")):
+        if wheel == core:
+            continue
+        venv = Path(session.create_tmp()) / f"venv-{wheel.name.split('-')[0]}"
+        shutil.rmtree(venv, ignore_errors=True)
+        session.run(sys.executable, "-m", "venv", str(venv))
+        python = str(venv / "bin" / "python")
+        session.run(python, "-m", "pip", "install", "-q", str(core), str(wheel), external=True)
+        out = session.run(
+            str(venv / "bin" / "aether"), "plugins", "--load", "--json", external=True, silent=True
+        )
+        listed = {item["distribution"]: item for item in json.loads(str(out))}
+        name = wheel.name.split("-")[0].replace("_", "-")
+        if listed.get(name, {}).get("status") != "loaded":
+            session.error(f"{name} did not load in a fresh environment: {listed.get(name)}")
+        session.log(f"{name}: loaded, registered {listed[name]['registered']}")

@@ -1,0 +1,356 @@
+"""The ``Aether`` facade: the front door for the common case.
+
+    client = Aether()                          # provider from LLM_PROVIDER, resilient stack
+    client = Aether(config=ProviderConfig(provider="openai", model="gpt-4o-mini"))
+    client = Aether(FakeProvider(canned_response="hi"))   # a pre-built provider, used as given
+
+Three construction modes. From the environment and from a ``ProviderConfig``, the provider is
+wrapped in cost tracking → circuit breaker → retry (each can be turned off with
+``with_retry=False`` etc.). A provider passed positionally is used as given (you built or wrapped
+it yourself) except for cost tracking, which only counts and so stays on unless
+``with_cost_tracking=False``; pass ``with_retry=True`` to add the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from aether import config
+from aether.events import EventBus, Subscriber
+from aether.extensions.llm._layer import aclosing_stream
+from aether.extensions.llm.builder import ProviderConfig, build_provider, find_layer
+from aether.extensions.llm.cost_tracking import CostTrackingProvider
+from aether.extensions.llm.usage import UsageSummary
+from aether.llm.contracts import (
+    LLMProvider,
+    LLMRequest,
+    LLMResponse,
+    LLMStreamChunk,
+    Message,
+    ToolChoice,
+)
+from aether.llm.fallback import ensure_stream
+from aether.llm.instrumented import complete_with_events, stream_with_events
+from aether.registry import Registry
+
+if TYPE_CHECKING:
+    from aether.memory.contracts import SessionStore
+    from aether.memory.session import Session
+    from aether.tools import Tool
+
+__all__ = ["Aether", "Prompt", "ToolsArg"]
+
+Prompt = str | Sequence[Message]
+"""A single user turn as text, or a whole conversation."""
+
+ToolsArg = Sequence["str | Tool | Callable[..., Any]"] | None
+"""Tools the model may call: registered names, ``Tool`` objects or decorated functions."""
+
+S = TypeVar("S", bound=Subscriber)
+
+
+class Aether:
+    """An LLM client with retry, circuit breaker, cost tracking, tools, streaming and sessions.
+
+    Args:
+        provider: A pre-built provider to use as given (see the module docs).
+        config: How to build the provider stack; default: from the environment.
+        events: An :class:`EventBus` to share across clients; default: a new one.
+        memory_store: Where sessions keep conversations; default: a new in-memory store.
+        with_retry: Turn the retry layer off (``False``) or, for a positional provider, on.
+        with_circuit_breaker: Likewise for the circuit breaker.
+        with_cost_tracking: Likewise for cost tracking (``client.usage``).
+        registry: Where names are resolved; default: the process-wide registry.
+    """
+
+    def __init__(
+        self,
+        provider: LLMProvider | None = None,
+        *,
+        config: ProviderConfig | None = None,
+        events: EventBus | None = None,
+        memory_store: SessionStore | None = None,
+        with_retry: bool | None = None,
+        with_circuit_breaker: bool | None = None,
+        with_cost_tracking: bool | None = None,
+        registry: Registry | None = None,
+    ) -> None:
+        if provider is not None and config is not None:
+            raise TypeError("Pass either a provider or config=ProviderConfig(...), not both.")
+        prebuilt = provider is not None
+        chosen = config or ProviderConfig()
+        updates: dict[str, Any] = {}
+        for field_name, flag in (
+            ("retry", with_retry),
+            ("circuit_breaker", with_circuit_breaker),
+            ("cost_tracking", with_cost_tracking),
+        ):
+            if flag is False or (flag is None and prebuilt and field_name != "cost_tracking"):
+                updates[field_name] = None
+            elif flag is True and getattr(chosen, field_name) is None:
+                field_info = ProviderConfig.model_fields[field_name]
+                updates[field_name] = field_info.get_default(call_default_factory=True)
+        if updates:
+            chosen = chosen.model_copy(update=updates)
+        self.config = chosen
+        self.events = events if events is not None else EventBus()
+        self.provider: LLMProvider = build_provider(
+            chosen,
+            provider=ensure_stream(provider) if provider is not None else None,
+            registry=registry,
+        )
+        self._registry = registry
+        self._cost = find_layer(self.provider, CostTrackingProvider)
+        self._memory_store = memory_store
+        self._sessions: dict[str, Session] = {}
+
+    def __repr__(self) -> str:
+        return f"Aether(provider={self.provider!r})"
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Close the provider's connections (if it holds any)."""
+        close = getattr(self.provider, "aclose", None)
+        if close is not None:
+            await close()
+
+    async def __aenter__(self) -> Aether:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # --- events ------------------------------------------------------------------------
+
+    @overload
+    def on(self, event: str) -> Callable[[S], S]: ...
+
+    @overload
+    def on(self, event: str, callback: S) -> S: ...
+
+    def on(self, event: str, callback: S | None = None) -> S | Callable[[S], S]:
+        """Subscribe to a lifecycle event; works as a call and as a decorator."""
+        if callback is None:
+            return self.events.on(event)
+        return self.events.on(event, callback)
+
+    def off(self, event: str, callback: Subscriber) -> None:
+        """Unsubscribe a callback."""
+        self.events.off(event, callback)
+
+    # --- usage -------------------------------------------------------------------------
+
+    @property
+    def usage(self) -> UsageSummary:
+        """Tokens and cost so far (all zeros when cost tracking is off)."""
+        return self._cost.usage if self._cost is not None else UsageSummary()
+
+    # --- requests ----------------------------------------------------------------------
+
+    def _request(
+        self,
+        prompt: Prompt,
+        *,
+        tools: Sequence[Tool],
+        model: str | None,
+        temperature: float | None,
+        max_tokens: int | None,
+        stop: Sequence[str] | None,
+        tool_choice: ToolChoice | None,
+    ) -> LLMRequest:
+        if isinstance(prompt, str):
+            messages = [Message(role="user", content=prompt)]
+        else:
+            messages = list(prompt)  # the caller's list is never mutated
+            if not messages:
+                raise ValueError("The prompt is an empty conversation; give at least one message.")
+        return LLMRequest(
+            messages=messages,
+            # Resolved here so events and logs name the model actually used.
+            model=model or getattr(self.provider, "default_model", None),
+            temperature=config.default_temperature(temperature),
+            max_tokens=max_tokens,
+            stop=list(stop) if stop is not None else None,
+            tools=[tool.spec for tool in tools],
+            tool_choice=tool_choice,
+        )
+
+    async def complete(
+        self,
+        prompt: Prompt,
+        *,
+        tools: ToolsArg = None,
+        model: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        stop: Sequence[str] | None = None,
+        tool_choice: ToolChoice | None = None,
+        max_tool_iterations: int | None = None,
+        tool_timeout: float | None = None,
+    ) -> LLMResponse:
+        """The whole answer; with ``tools``, runs the model↔tool loop and returns the final one."""
+        resolved = _resolve_tools(tools, self._registry)
+        request = self._request(
+            prompt,
+            tools=resolved,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            stop=stop,
+            tool_choice=tool_choice,
+        )
+        if not resolved:
+            return await complete_with_events(self.provider, request, self.events)
+        from aether.tools.loop import run_tool_loop
+
+        return await run_tool_loop(
+            self.provider,
+            request,
+            resolved,
+            events=self.events,
+            max_iterations=config.max_tool_iterations(max_tool_iterations),
+            tool_timeout=tool_timeout,
+        )
+
+    async def ask(
+        self,
+        prompt: Prompt,
+        *,
+        tools: ToolsArg = None,
+        model: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        stop: Sequence[str] | None = None,
+        tool_choice: ToolChoice | None = None,
+        max_tool_iterations: int | None = None,
+        tool_timeout: float | None = None,
+    ) -> str:
+        """The final answer text (see :meth:`complete`)."""
+        response = await self.complete(
+            prompt,
+            tools=tools,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            stop=stop,
+            tool_choice=tool_choice,
+            max_tool_iterations=max_tool_iterations,
+            tool_timeout=tool_timeout,
+        )
+        return response.text
+
+    async def stream(
+        self,
+        prompt: Prompt,
+        *,
+        tools: ToolsArg = None,
+        model: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        stop: Sequence[str] | None = None,
+        tool_choice: ToolChoice | None = None,
+        max_tool_iterations: int | None = None,
+        tool_timeout: float | None = None,
+    ) -> AsyncIterator[LLMStreamChunk]:
+        """One logical stream of chunks, tool rounds included; the last carries finish/usage."""
+        resolved = _resolve_tools(tools, self._registry)
+        request = self._request(
+            prompt,
+            tools=resolved,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            stop=stop,
+            tool_choice=tool_choice,
+        )
+        if resolved:
+            from aether.tools.loop import stream_tool_loop
+
+            source = stream_tool_loop(
+                self.provider,
+                request,
+                resolved,
+                events=self.events,
+                max_iterations=config.max_tool_iterations(max_tool_iterations),
+                tool_timeout=tool_timeout,
+            )
+        else:
+            source = self.provider.stream(request)
+        async with aclosing_stream(stream_with_events(source, request, self.events)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    async def stream_text(
+        self,
+        prompt: Prompt,
+        *,
+        tools: ToolsArg = None,
+        model: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        stop: Sequence[str] | None = None,
+        tool_choice: ToolChoice | None = None,
+        max_tool_iterations: int | None = None,
+        tool_timeout: float | None = None,
+    ) -> AsyncIterator[str]:
+        """Only the text deltas of :meth:`stream`."""
+        chunks = self.stream(
+            prompt,
+            tools=tools,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            stop=stop,
+            tool_choice=tool_choice,
+            max_tool_iterations=max_tool_iterations,
+            tool_timeout=tool_timeout,
+        )
+        async with aclosing_stream(chunks) as source:
+            async for chunk in source:
+                if chunk.text:
+                    yield chunk.text
+
+    # --- sessions ----------------------------------------------------------------------
+
+    @property
+    def memory_store(self) -> SessionStore:
+        """The store sessions use (created on first use: ``AETHER_SESSION_STORE`` or memory)."""
+        if self._memory_store is None:
+            from aether.memory.factory import create_session_store
+
+            self._memory_store = create_session_store()
+        return self._memory_store
+
+    def session(self, session_id: str, *, system: str | None = None) -> Session:
+        """The conversation ``session_id``; the same id gives the same object on this client."""
+        existing = self._sessions.get(session_id)
+        if existing is not None:
+            if system is not None and existing.system != system:
+                raise ValueError(
+                    f"Session {session_id!r} already exists on this client with a different "
+                    f"system prompt; use a new session id or the existing system prompt."
+                )
+            return existing
+        from aether.memory.session import Session
+
+        created = Session(
+            client=self, session_id=session_id, system=system, store=self.memory_store
+        )
+        self._sessions[session_id] = created
+        return created
+
+
+def _resolve_tools(tools: ToolsArg, registry: Registry | None) -> list[Tool]:
+    if not tools:
+        return []
+    from aether.tools import resolve_tools
+
+    return resolve_tools(list(tools), registry=registry)

@@ -1,0 +1,184 @@
+"""Runtime configuration, read from the environment at call time (never at import time).
+
+Precedence everywhere: a per-call keyword argument, then the environment variable, then the
+in-code default. An environment value that cannot be parsed is not silently ignored: the
+default is used and an :class:`AetherConfigWarning` names the variable and the bad value.
+With ``AETHER_STRICT=1`` it raises :class:`~aether.errors.ConfigurationError` instead.
+
+| Variable | Default | Affects |
+|---|---|---|
+| ``LLM_PROVIDER`` | ``openai`` | which provider ``Aether()`` builds |
+| ``<PROVIDER>_API_KEY`` / ``<PROVIDER>_MODEL`` | | declared by each provider plugin |
+| ``AETHER_DEFAULT_TEMPERATURE`` | ``0.7`` | default sampling temperature |
+| ``AETHER_MAX_TOOL_ITERATIONS`` | ``10`` | tool-loop cap |
+| ``AETHER_HTTP_TOOL_TIMEOUT`` | ``10.0`` | ``http_get`` total deadline (s) |
+| ``AETHER_HTTP_TOOL_MAX_BYTES`` | ``100000`` | ``http_get`` body cap |
+| ``AETHER_FILE_TOOL_MAX_BYTES`` | ``200000`` | ``read_file`` cap |
+| ``AETHER_STRICT`` | off | invalid settings and broken plugins raise instead of warning |
+| ``AETHER_DISABLE_PLUGIN_AUTOLOAD`` | off | load no third-party plugin from entry points |
+| ``AETHER_PLUGINS_ALLOW`` | (all) | comma-separated distributions allowed to load |
+| ``AETHER_PLUGINS_BLOCK`` | (none) | comma-separated distributions never loaded |
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Callable
+from typing import TypeVar
+
+from aether.errors import ConfigurationError
+
+__all__ = [
+    "AetherConfigWarning",
+    "default_temperature",
+    "env_bool",
+    "env_float",
+    "env_int",
+    "env_list",
+    "env_str",
+    "max_tool_iterations",
+    "provider_name",
+    "strict_mode",
+]
+
+T = TypeVar("T")
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+class AetherConfigWarning(UserWarning):
+    """An environment variable held a value Aether could not use."""
+
+
+def _raw(name: str) -> str | None:
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def strict_mode() -> bool:
+    """Whether ``AETHER_STRICT`` asks for errors instead of warnings."""
+    return (_raw("AETHER_STRICT") or "").lower() in _TRUE
+
+
+def _invalid(name: str, raw: str, expected: str, default: object) -> None:
+    message = (
+        f"Environment variable {name}={raw!r} is not {expected}; using the default "
+        f"{default!r}. Fix or unset {name}."
+    )
+    if strict_mode():
+        raise ConfigurationError(message)
+    warnings.warn(message, AetherConfigWarning, stacklevel=4)
+
+
+def _parse(
+    name: str,
+    default: T,
+    parse: Callable[[str], T],
+    expected: str,
+    check: Callable[[T], bool] | None = None,
+) -> T:
+    raw = _raw(name)
+    if raw is None:
+        return default
+    try:
+        value = parse(raw)
+    except ValueError:
+        _invalid(name, raw, expected, default)
+        return default
+    if check is not None and not check(value):
+        _invalid(name, raw, expected, default)
+        return default
+    return value
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """The variable's value, stripped; ``default`` when unset or blank."""
+    raw = _raw(name)
+    return default if raw is None else raw
+
+
+def env_float(
+    name: str, default: float, *, minimum: float | None = None, maximum: float | None = None
+) -> float:
+    """A finite float within the bounds, or ``default`` (with a warning if it was invalid)."""
+
+    def check(value: float) -> bool:
+        return (
+            math.isfinite(value)
+            and (minimum is None or value >= minimum)
+            and (maximum is None or value <= maximum)
+        )
+
+    return _parse(name, default, float, _bounds_text("a number", minimum, maximum), check)
+
+
+def env_int(
+    name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """An integer within the bounds, or ``default`` (with a warning if it was invalid)."""
+
+    def check(value: int) -> bool:
+        return (minimum is None or value >= minimum) and (maximum is None or value <= maximum)
+
+    return _parse(name, default, int, _bounds_text("an integer", minimum, maximum), check)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    """``1/true/yes/on`` or ``0/false/no/off``; anything else warns and gives ``default``."""
+
+    def parse(raw: str) -> bool:
+        lowered = raw.lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ValueError(raw)
+
+    return _parse(name, default, parse, "a boolean (1/0, true/false, yes/no, on/off)")
+
+
+def env_list(name: str) -> tuple[str, ...]:
+    """A comma-separated list, items stripped, empties dropped."""
+    raw = _raw(name)
+    if raw is None:
+        return ()
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _bounds_text(kind: str, minimum: float | None, maximum: float | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f"{kind} between {minimum} and {maximum}"
+    if minimum is not None:
+        return f"{kind} >= {minimum}"
+    if maximum is not None:
+        return f"{kind} <= {maximum}"
+    return kind
+
+
+def provider_name(explicit: str | None = None) -> str:
+    """The provider to build: ``explicit`` > ``LLM_PROVIDER`` > ``"openai"``."""
+    if explicit:
+        return explicit
+    return (env_str("LLM_PROVIDER") or "openai").lower()
+
+
+def default_temperature(explicit: float | None = None) -> float:
+    """Sampling temperature: ``explicit`` > ``AETHER_DEFAULT_TEMPERATURE`` > 0.7."""
+    if explicit is not None:
+        return explicit
+    return env_float("AETHER_DEFAULT_TEMPERATURE", 0.7, minimum=0.0, maximum=2.0)
+
+
+def max_tool_iterations(explicit: int | None = None) -> int:
+    """Tool-loop cap: ``explicit`` > ``AETHER_MAX_TOOL_ITERATIONS`` > 10."""
+    if explicit is not None:
+        if explicit < 1:
+            raise ConfigurationError(f"max_tool_iterations must be >= 1, got {explicit}.")
+        return explicit
+    return env_int("AETHER_MAX_TOOL_ITERATIONS", 10, minimum=1)

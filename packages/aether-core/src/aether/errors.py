@@ -1,0 +1,389 @@
+"""Every exception Aether raises, in one tree.
+
+```
+AetherError
+├── ConfigurationError ............ a setting is missing or invalid
+│   ├── MissingAPIKeyError ........ names the environment variable to set
+│   └── UnknownProviderError ...... names the installed providers and the pip hint
+├── PluginError ................... a plugin could not be loaded or used
+│   ├── PluginLoadError ........... its import or one of its hooks failed
+│   ├── PluginConflictError ....... two distributions claim one name
+│   └── PluginNotFoundError ....... nothing provides the asked-for name
+├── ProviderError ................. an LLM provider call failed
+│   ├── AuthenticationError ....... 401 / 403: the key is wrong or lacks access
+│   ├── RateLimitError ............ 429 (and "overloaded" statuses): carries retry_after
+│   ├── BadRequestError ........... other 4xx: the request itself is wrong
+│   │   ├── NotFoundError ......... 404: usually an unknown model name
+│   │   ├── ConflictError ......... 409: retryable
+│   │   └── ContextLengthError .... the prompt does not fit the model's window
+│   ├── ServerError ............... 5xx
+│   ├── ProviderTimeoutError ...... the request timed out (or 408)
+│   ├── ProviderConnectionError ... the server could not be reached
+│   ├── StreamInterruptedError .... a stream broke after it started
+│   └── ResponseBlockedError ...... the provider refused to answer (safety filter, empty candidate)
+├── CircuitOpenError .............. the circuit breaker is refusing calls for now
+├── ToolError ..................... a tool could not run (the loop turns these into content)
+│   ├── ToolNotFoundError
+│   ├── ToolArgumentsError
+│   ├── ToolExecutionError
+│   └── MaxToolIterationsError .... the model kept asking for tools; carries the conversation
+└── SessionStoreError ............. a session store could not load or save
+```
+
+Every message says what happened and what to do about it. No message, ``repr`` or
+attribute ever holds an API key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aether.llm.contracts import Message
+
+__all__ = [
+    "AetherError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CircuitOpenError",
+    "ConfigurationError",
+    "ConflictError",
+    "ContextLengthError",
+    "MaxToolIterationsError",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "PluginConflictError",
+    "PluginError",
+    "PluginLoadError",
+    "PluginNotFoundError",
+    "ProviderConnectionError",
+    "ProviderError",
+    "ProviderTimeoutError",
+    "RateLimitError",
+    "ResponseBlockedError",
+    "ServerError",
+    "SessionStoreError",
+    "StreamInterruptedError",
+    "ToolArgumentsError",
+    "ToolError",
+    "ToolExecutionError",
+    "ToolNotFoundError",
+    "UnknownProviderError",
+]
+
+
+class AetherError(Exception):
+    """Base class of every error Aether raises."""
+
+
+# --- configuration -------------------------------------------------------------------
+
+
+class ConfigurationError(AetherError):
+    """A setting is missing or invalid."""
+
+
+class MissingAPIKeyError(ConfigurationError):
+    """A provider needs an API key and none was given."""
+
+    def __init__(self, provider: str, env_var: str | None) -> None:
+        self.provider = provider
+        self.env_var = env_var
+        where = f"set the {env_var} environment variable or " if env_var else ""
+        super().__init__(
+            f"The {provider!r} provider needs an API key: {where}pass api_key=... explicitly."
+        )
+
+
+class UnknownProviderError(ConfigurationError, LookupError):
+    """The selected provider name is not registered nor provided by an installed plugin."""
+
+    def __init__(self, name: str, available: Sequence[str]) -> None:
+        self.name = name
+        self.available = tuple(available)
+        listed = ", ".join(sorted(self.available)) or "none"
+        super().__init__(
+            f"Unknown LLM provider {name!r}. Installed providers: {listed}. "
+            f"If {name!r} ships as a plugin, install it (pip install aether-{name}), "
+            f"or set LLM_PROVIDER to one of the installed names."
+        )
+
+
+# --- plugins -------------------------------------------------------------------------
+
+
+class PluginError(AetherError):
+    """A plugin could not be loaded or used."""
+
+
+class PluginLoadError(PluginError):
+    """A plugin's import or one of its hooks raised; the original error is the ``__cause__``."""
+
+    def __init__(self, distribution: str, entry_point: str, detail: str) -> None:
+        self.distribution = distribution
+        self.entry_point = entry_point
+        self.detail = detail
+        super().__init__(
+            f"Plugin {entry_point!r} from distribution {distribution!r} failed to load: {detail}. "
+            f"Run `aether plugins` to see the traceback; reinstall or upgrade {distribution}, "
+            f"or block it with AETHER_PLUGINS_BLOCK={distribution}."
+        )
+
+
+class PluginConflictError(PluginError):
+    """Two distributions provide the same name for one kind."""
+
+    def __init__(self, kind: str, name: str, distributions: Sequence[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.distributions = tuple(distributions)
+        first, *others = self.distributions
+        keep_hint = " or ".join(
+            f"AETHER_PLUGINS_BLOCK={','.join(d for d in self.distributions if d != keep)}"
+            for keep in (first, *others)
+        )
+        super().__init__(
+            f"{kind} {name!r} is provided by more than one distribution: "
+            f"{', '.join(self.distributions)}. Uninstall all but one, or pin one by "
+            f"blocking the others ({keep_hint})."
+        )
+
+
+class PluginNotFoundError(PluginError, LookupError):
+    """No registered object and no installed plugin provides the name."""
+
+    def __init__(self, kind: str, name: str, available: Sequence[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.available = tuple(available)
+        listed = ", ".join(sorted(self.available)) or "none"
+        super().__init__(
+            f"No {kind} named {name!r}. Available: {listed}. Register it in code or "
+            f"install the plugin that provides it (`aether plugins` lists what is installed)."
+        )
+
+
+# --- providers -----------------------------------------------------------------------
+
+
+class ProviderError(AetherError):
+    """An LLM provider call failed.
+
+    Attributes:
+        provider: The provider's registered name (``"openai"``), when known.
+        status_code: The HTTP status, when the failure was an HTTP response.
+        retry_after: Seconds the server asked us to wait, when it said so.
+        should_retry: The server's explicit retry verdict (``x-should-retry``), when given.
+        request_id: The provider's request id, for support tickets.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+        should_retry: bool | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.message = message
+        self.provider = provider
+        self.status_code = status_code
+        self.retry_after = retry_after
+        self.should_retry = should_retry
+        self.request_id = request_id
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = []
+        if self.provider:
+            parts.append(self.provider)
+        if self.status_code is not None:
+            parts.append(f"HTTP {self.status_code}")
+        head = f"[{' '.join(parts)}] " if parts else ""
+        tail = f" (request id: {self.request_id})" if self.request_id else ""
+        return f"{head}{self.message}{tail}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only attributes survive pickling (multiprocessing, task queues).
+        return (
+            _rebuild_provider_error,
+            (
+                type(self),
+                self.message,
+                {
+                    "provider": self.provider,
+                    "status_code": self.status_code,
+                    "retry_after": self.retry_after,
+                    "should_retry": self.should_retry,
+                    "request_id": self.request_id,
+                },
+            ),
+        )
+
+
+def _rebuild_provider_error(
+    cls: type[ProviderError], message: str, kwargs: dict[str, Any]
+) -> ProviderError:
+    error = cls.__new__(cls)
+    ProviderError.__init__(error, message, **kwargs)
+    return error
+
+
+class AuthenticationError(ProviderError):
+    """401/403: the API key is missing, wrong, or lacks access to the model."""
+
+
+class RateLimitError(ProviderError):
+    """429 or an "overloaded" status: slow down; ``retry_after`` says how long, when known."""
+
+
+class BadRequestError(ProviderError):
+    """A 4xx other than auth and rate limits: the request itself is wrong. Not retried."""
+
+
+class NotFoundError(BadRequestError):
+    """404: usually a model name the provider does not know."""
+
+
+class ConflictError(BadRequestError):
+    """409: a conflicting concurrent operation on the server; safe to retry."""
+
+
+class ContextLengthError(BadRequestError):
+    """The prompt plus ``max_tokens`` does not fit the model's context window."""
+
+
+class ServerError(ProviderError):
+    """5xx: the provider failed; usually transient."""
+
+
+class ProviderTimeoutError(ProviderError):
+    """The request did not finish in time (or the server answered 408)."""
+
+
+class ProviderConnectionError(ProviderError):
+    """The provider could not be reached (DNS, refused connection, TLS, reset)."""
+
+
+class StreamInterruptedError(ProviderError):
+    """A stream broke after it started; what was already yielded is not repeated.
+
+    Attributes:
+        chunks_received: How many chunks the caller had already been given.
+    """
+
+    def __init__(self, message: str, *, chunks_received: int = 0, **kwargs: Any) -> None:
+        self.chunks_received = chunks_received
+        super().__init__(message, **kwargs)
+
+
+class ResponseBlockedError(ProviderError):
+    """The provider returned no answer on purpose (a safety block, an empty candidate).
+
+    Attributes:
+        reason: The provider's reason, e.g. ``"SAFETY"`` or ``"PROHIBITED_CONTENT"``.
+    """
+
+    def __init__(self, message: str, *, reason: str | None = None, **kwargs: Any) -> None:
+        self.reason = reason
+        super().__init__(message, **kwargs)
+
+
+# --- resilience ----------------------------------------------------------------------
+
+
+class CircuitOpenError(AetherError):
+    """The circuit breaker is open: recent calls failed, so calls are refused for now.
+
+    Attributes:
+        provider: The provider's name, when known.
+        retry_in: Seconds from when the error was raised until a trial call is let through
+            (0 when trial calls are already in flight: retry shortly).
+        failures: The consecutive failures that opened the circuit.
+        half_open: True when the circuit is half-open and all its trial permits are taken.
+    """
+
+    def __init__(
+        self, *, provider: str | None, retry_in: float, failures: int, half_open: bool = False
+    ) -> None:
+        self.provider = provider
+        self.retry_in = max(0.0, retry_in)
+        self.failures = failures
+        self.half_open = half_open
+        who = f" for {provider!r}" if provider else ""
+        if half_open:
+            message = (
+                f"Circuit half-open{who} after {failures} consecutive failures: its trial "
+                f"calls are in flight, so other calls are refused until one succeeds. "
+                f"Retry shortly, or raise CircuitBreakerConfig.half_open_max_calls."
+            )
+        else:
+            message = (
+                f"Circuit open{who} after {failures} consecutive failures; calls are refused "
+                f"for another {self.retry_in:.1f}s, then a trial call is let through. "
+                f"Check the provider's status, or raise CircuitBreakerConfig.failure_threshold."
+            )
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only constructor: rebuild from the attributes so pickling round-trips.
+        return (
+            _rebuild_circuit_open_error,
+            (self.provider, self.retry_in, self.failures, self.half_open),
+        )
+
+
+def _rebuild_circuit_open_error(
+    provider: str | None, retry_in: float, failures: int, half_open: bool
+) -> CircuitOpenError:
+    return CircuitOpenError(
+        provider=provider, retry_in=retry_in, failures=failures, half_open=half_open
+    )
+
+
+# --- tools ---------------------------------------------------------------------------
+
+
+class ToolError(AetherError):
+    """A tool could not be run. Inside the tool loop these become tool-result content."""
+
+
+class ToolNotFoundError(ToolError, LookupError):
+    """No tool of that name is registered or provided by an installed tool pack."""
+
+
+class ToolArgumentsError(ToolError, ValueError):
+    """The arguments do not match the tool's signature."""
+
+
+class ToolExecutionError(ToolError):
+    """The tool raised; the original exception is the ``__cause__``."""
+
+
+class MaxToolIterationsError(ToolError):
+    """The model still asked for tools after ``max_tool_iterations`` rounds.
+
+    Attributes:
+        messages: The whole conversation so far, tool turns included, so the caller can
+            inspect it or continue it with a higher cap.
+        iterations: The cap that was hit.
+    """
+
+    def __init__(self, iterations: int, messages: list[Message]) -> None:
+        self.iterations = iterations
+        self.messages = messages
+        super().__init__(
+            f"The model was still calling tools after {iterations} tool-loop iterations. "
+            f"Raise max_tool_iterations (or AETHER_MAX_TOOL_ITERATIONS), or check that the "
+            f"tools return what the model needs; the conversation so far is on .messages."
+        )
+
+
+# --- sessions ------------------------------------------------------------------------
+
+
+class SessionStoreError(AetherError):
+    """A session store could not load or save a conversation."""

@@ -1,0 +1,230 @@
+"""The event bus and the ten lifecycle events.
+
+Subscribe sync or async callables to an event name. A subscriber that raises is logged and
+never breaks the request; ``BaseException`` (cancellation, ``KeyboardInterrupt``) still
+propagates. Events are only built when somebody listens (see :meth:`EventBus.wants`).
+
+* ``request.start`` / ``request.complete`` / ``request.error``: around each provider
+  ``complete`` call (each tool-loop iteration included).
+* ``stream.start`` / ``stream.chunk`` / ``stream.complete`` / ``stream.error``: around one
+  logical stream (tool rounds included), one ``stream.chunk`` per chunk.
+* ``tool.start`` / ``tool.complete`` / ``tool.error``: around each tool dispatch.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar, overload
+
+if TYPE_CHECKING:
+    from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk, ToolCall
+
+__all__ = [
+    "ALL_EVENTS",
+    "Event",
+    "EventBus",
+    "REQUEST_COMPLETE",
+    "REQUEST_ERROR",
+    "REQUEST_START",
+    "RequestComplete",
+    "RequestError",
+    "RequestStart",
+    "STREAM_CHUNK",
+    "STREAM_COMPLETE",
+    "STREAM_ERROR",
+    "STREAM_START",
+    "StreamChunk",
+    "StreamComplete",
+    "StreamError",
+    "StreamStart",
+    "Subscriber",
+    "TOOL_COMPLETE",
+    "TOOL_ERROR",
+    "TOOL_START",
+    "ToolComplete",
+    "ToolError",
+    "ToolStart",
+]
+
+logger = logging.getLogger("aether.events")
+
+REQUEST_START: Final = "request.start"
+REQUEST_COMPLETE: Final = "request.complete"
+REQUEST_ERROR: Final = "request.error"
+STREAM_START: Final = "stream.start"
+STREAM_CHUNK: Final = "stream.chunk"
+STREAM_COMPLETE: Final = "stream.complete"
+STREAM_ERROR: Final = "stream.error"
+TOOL_START: Final = "tool.start"
+TOOL_COMPLETE: Final = "tool.complete"
+TOOL_ERROR: Final = "tool.error"
+
+ALL_EVENTS: Final = (
+    REQUEST_START,
+    REQUEST_COMPLETE,
+    REQUEST_ERROR,
+    STREAM_START,
+    STREAM_CHUNK,
+    STREAM_COMPLETE,
+    STREAM_ERROR,
+    TOOL_START,
+    TOOL_COMPLETE,
+    TOOL_ERROR,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of every event; ``name`` is one of the ten constants."""
+
+    name: ClassVar[str] = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestStart(Event):
+    request: LLMRequest
+    name: ClassVar[str] = REQUEST_START
+
+
+@dataclass(frozen=True, slots=True)
+class RequestComplete(Event):
+    request: LLMRequest
+    response: LLMResponse
+    duration_seconds: float
+    name: ClassVar[str] = REQUEST_COMPLETE
+
+
+@dataclass(frozen=True, slots=True)
+class RequestError(Event):
+    request: LLMRequest
+    error: BaseException
+    duration_seconds: float
+    name: ClassVar[str] = REQUEST_ERROR
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStart(Event):
+    request: LLMRequest
+    name: ClassVar[str] = STREAM_START
+
+
+@dataclass(frozen=True, slots=True)
+class StreamChunk(Event):
+    request: LLMRequest
+    chunk: LLMStreamChunk
+    name: ClassVar[str] = STREAM_CHUNK
+
+
+@dataclass(frozen=True, slots=True)
+class StreamComplete(Event):
+    request: LLMRequest
+    text: str
+    finish_reason: str | None
+    input_tokens: int
+    output_tokens: int
+    duration_seconds: float
+    name: ClassVar[str] = STREAM_COMPLETE
+
+
+@dataclass(frozen=True, slots=True)
+class StreamError(Event):
+    request: LLMRequest
+    error: BaseException
+    duration_seconds: float
+    name: ClassVar[str] = STREAM_ERROR
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStart(Event):
+    call: ToolCall
+    name: ClassVar[str] = TOOL_START
+
+
+@dataclass(frozen=True, slots=True)
+class ToolComplete(Event):
+    call: ToolCall
+    result: str
+    duration_seconds: float
+    name: ClassVar[str] = TOOL_COMPLETE
+
+
+@dataclass(frozen=True, slots=True)
+class ToolError(Event):
+    call: ToolCall
+    error: BaseException
+    duration_seconds: float
+    name: ClassVar[str] = TOOL_ERROR
+
+
+Subscriber = Callable[[Any], None] | Callable[[Any], Awaitable[None]]
+S = TypeVar("S", bound=Subscriber)
+
+
+class EventBus:
+    """Routes lifecycle events to subscribers. Share one across clients with ``events=bus``."""
+
+    __slots__ = ("_subscribers",)
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, list[Subscriber]] = {}
+
+    def __repr__(self) -> str:
+        counts = {name: len(subs) for name, subs in self._subscribers.items() if subs}
+        return f"EventBus({counts})"
+
+    @overload
+    def on(self, event: str) -> Callable[[S], S]: ...
+
+    @overload
+    def on(self, event: str, callback: S) -> S: ...
+
+    def on(self, event: str, callback: S | None = None) -> S | Callable[[S], S]:
+        """Subscribe ``callback`` to ``event``; without a callback, works as a decorator."""
+        _check_name(event)
+        if callback is None:
+
+            def decorator(fn: S) -> S:
+                self._add(event, fn)
+                return fn
+
+            return decorator
+        self._add(event, callback)
+        return callback
+
+    def _add(self, event: str, callback: Subscriber) -> None:
+        if not callable(callback):
+            raise TypeError(f"Subscriber for {event!r} must be callable, got {callback!r}.")
+        # Copy-on-write so an emit in progress never sees the list change under it.
+        self._subscribers[event] = [*self._subscribers.get(event, ()), callback]
+
+    def off(self, event: str, callback: Subscriber) -> None:
+        """Unsubscribe ``callback`` from ``event``; unknown callbacks are an error."""
+        _check_name(event)
+        current = self._subscribers.get(event, [])
+        if callback not in current:
+            raise ValueError(f"{callback!r} is not subscribed to {event!r}.")
+        remaining = list(current)
+        remaining.remove(callback)
+        self._subscribers[event] = remaining
+
+    def wants(self, event: str) -> bool:
+        """True when ``event`` has subscribers (so callers can skip building the payload)."""
+        return bool(self._subscribers.get(event))
+
+    async def emit(self, event: Event) -> None:
+        """Deliver ``event`` to its subscribers, in subscription order."""
+        for callback in self._subscribers.get(event.name, ()):
+            try:
+                result = callback(event)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                logger.exception("Subscriber %r for %r raised; ignored.", callback, event.name)
+
+
+def _check_name(event: str) -> None:
+    if event not in ALL_EVENTS:
+        raise ValueError(f"Unknown event {event!r}; expected one of: {', '.join(ALL_EVENTS)}.")

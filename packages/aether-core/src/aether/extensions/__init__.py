@@ -1,0 +1,1 @@
+"""Plugin implementations shipped with core: the fake provider, decorators, the in-memory store."""

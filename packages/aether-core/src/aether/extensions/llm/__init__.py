@@ -1,0 +1,1 @@
+"""LLM-provider extensions: the fake provider, decorators, the factory and the builder."""

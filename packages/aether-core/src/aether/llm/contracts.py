@@ -1,0 +1,177 @@
+"""The typed contracts every provider, decorator and caller speaks.
+
+A provider is two methods: ``complete(request) -> LLMResponse`` and
+``stream(request) -> AsyncIterator[LLMStreamChunk]``. Decorators (retry, circuit breaker,
+cost tracking) wrap that contract and satisfy it, so they compose in any order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Final, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "RAW_ARGUMENTS_KEY",
+    "FinishReason",
+    "LLMProvider",
+    "LLMRequest",
+    "LLMResponse",
+    "LLMStreamChunk",
+    "Message",
+    "Role",
+    "ToolCall",
+    "ToolChoice",
+    "ToolSpec",
+]
+
+RAW_ARGUMENTS_KEY: Final = "__raw_arguments__"
+"""Key of ``ToolCall.arguments`` holding the model's argument text when it was not a JSON object.
+
+Providers keep malformed arguments as ``{RAW_ARGUMENTS_KEY: "<text>"}`` instead of dropping them,
+so the tool loop can tell the model what was wrong, and the text round-trips unchanged when the
+conversation is sent back.
+"""
+
+Role = Literal["system", "user", "assistant", "tool"]
+"""Who wrote a message. ``tool`` messages carry a tool's result back to the model."""
+
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error", "other"]
+"""Why the model stopped, normalised across providers.
+
+``stop``: a natural end or a stop sequence. ``length``: ``max_tokens`` was reached.
+``tool_calls``: the model wants tools run. ``content_filter``: the provider withheld output.
+``error``: the provider reported a failure in-band. ``other``: anything else (the raw value
+is kept by the provider's mapping where it matters).
+"""
+
+ToolChoice = Literal["auto", "none", "required"] | str
+"""``auto`` (model decides), ``none`` (no tools), ``required`` (some tool), or a tool name."""
+
+
+class _Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+
+class ToolCall(_Contract):
+    """One call of a tool the model asked for."""
+
+    id: str = Field(description="Identifier pairing this call with its result message.")
+    name: str = Field(description="The tool's registered name.")
+    arguments: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Arguments the model chose, as parsed JSON; malformed text is kept under "
+        "RAW_ARGUMENTS_KEY.",
+    )
+
+
+class Message(_Contract):
+    """One message of a conversation."""
+
+    role: Role = Field(description="Who wrote the message.")
+    content: str = Field(default="", description="The text. Empty for a pure tool-call turn.")
+    tool_calls: list[ToolCall] = Field(
+        default_factory=list, description="Tools an assistant message asks to run."
+    )
+    tool_call_id: str | None = Field(
+        default=None, description="On a ``tool`` message: the id of the call it answers."
+    )
+    name: str | None = Field(
+        default=None, description="On a ``tool`` message: the name of the tool that ran."
+    )
+
+
+class ToolSpec(_Contract):
+    """A tool as a provider sees it: resolved before the request is built.
+
+    Adapters read tools from here and never reach into a global registry.
+    """
+
+    name: str = Field(description="Name the model calls the tool by.")
+    description: str = Field(default="", description="What the tool does, for the model.")
+    parameters: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "object", "properties": {}},
+        description="JSON Schema of the arguments object.",
+    )
+
+
+class LLMRequest(_Contract):
+    """Everything a provider needs for one call."""
+
+    messages: list[Message] = Field(description="The conversation, oldest first.")
+    model: str | None = Field(default=None, description="Model name; None: provider default.")
+    temperature: float | None = Field(default=None, description="Sampling temperature.")
+    max_tokens: int | None = Field(default=None, ge=1, description="Cap on output tokens.")
+    stop: list[str] | None = Field(default=None, description="Stop sequences.")
+    tools: list[ToolSpec] = Field(default_factory=list, description="Tools the model may call.")
+    tool_choice: ToolChoice | None = Field(
+        default=None, description="How the model must use tools; None: provider default."
+    )
+
+
+class _Usage(_Contract):
+    input_tokens: int = Field(default=0, description="Prompt tokens billed, cached included.")
+    output_tokens: int = Field(default=0, description="Completion tokens, reasoning included.")
+    cached_input_tokens: int = Field(
+        default=0, description="Part of ``input_tokens`` read from the provider's prompt cache."
+    )
+    cache_write_tokens: int = Field(
+        default=0,
+        description="Part of ``input_tokens`` written to the prompt cache (billed at a premium "
+        "by some providers).",
+    )
+    reasoning_tokens: int = Field(
+        default=0, description="Part of ``output_tokens`` spent on hidden reasoning."
+    )
+
+
+class LLMResponse(_Usage):
+    """A whole answer from ``complete``."""
+
+    text: str = Field(default="", description="The answer text (reasoning excluded).")
+    model: str = Field(default="", description="The model that answered, as the API named it.")
+    response_id: str | None = Field(default=None, description="The provider's id of the answer.")
+    reasoning_text: str = Field(
+        default="", description="Visible reasoning (thinking) the provider returned, kept apart."
+    )
+    tool_calls: list[ToolCall] = Field(
+        default_factory=list, description="Tools the model asked to run, in order."
+    )
+    finish_reason: FinishReason | None = Field(default=None, description="Why it stopped.")
+
+
+class LLMStreamChunk(_Usage):
+    """One piece of a streamed answer.
+
+    ``text`` is a delta. The last chunk carries ``finish_reason`` and the usage counts;
+    ``tool_calls`` holds fully assembled calls (providers assemble argument deltas).
+    """
+
+    text: str = Field(default="", description="Text delta.")
+    model: str | None = Field(default=None, description="The answering model, when known.")
+    response_id: str | None = Field(default=None, description="The provider's id of the answer.")
+    reasoning_text: str = Field(default="", description="Reasoning (thinking) delta, kept apart.")
+    tool_calls: list[ToolCall] = Field(
+        default_factory=list, description="Completed tool calls (never partial)."
+    )
+    finish_reason: FinishReason | None = Field(default=None, description="Set on the last chunk.")
+
+
+@runtime_checkable
+class LLMProvider(Protocol):
+    """The provider contract: one call, whole or streamed.
+
+    ``stream`` is an async generator: it yields at least one chunk, the last of which carries
+    ``finish_reason`` and usage. Providers raise :mod:`aether.errors` types, never
+    transport-library errors, and never retry on their own (the retry decorator is the one
+    retry layer).
+    """
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        """Return the whole answer."""
+        ...
+
+    def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
+        """Yield the answer as it is produced."""
+        ...

@@ -1,0 +1,72 @@
+"""The hooks a plugin implements. Each receives a ``register`` callback (as in simonw/llm).
+
+A plugin module marks its functions with :data:`hookimpl`; it may implement any subset of
+these hooks and take any subset of a hook's arguments, so hooks can grow without breaking
+plugins:
+
+    from aether.plugins import hookimpl
+
+    @hookimpl
+    def register_providers(register):
+        register("ollama", OllamaProvider, api_key_env="OLLAMA_API_KEY", model_env="OLLAMA_MODEL")
+
+A module's hooks run once, when the first name it declares is asked for.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import pluggy
+
+__all__ = [
+    "KindRegister",
+    "Register",
+    "hookimpl",
+    "hookspec",
+    "register_plugins",
+    "register_providers",
+    "register_session_stores",
+    "register_tools",
+]
+
+PROJECT = "aether"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+class Register(Protocol):
+    """``register(name, obj, **metadata)``: the callback the kind-specific hooks receive."""
+
+    def __call__(self, name: str, obj: Any, /, **metadata: Any) -> None: ...
+
+
+class KindRegister(Protocol):
+    """``register(kind, name, obj, **metadata)``: the callback of :func:`register_plugins`."""
+
+    def __call__(self, kind: str, name: str, obj: Any, /, **metadata: Any) -> None: ...
+
+
+@hookspec
+def register_providers(register: Register) -> None:
+    """Register LLM provider classes (or factories).
+
+    Metadata understood by Aether: ``api_key_env`` (the variable holding the key),
+    ``model_env`` (the variable overriding the default model).
+    """
+
+
+@hookspec
+def register_tools(register: Register) -> None:
+    """Register tools: objects made by :func:`aether.tools.make_tool` or plain functions."""
+
+
+@hookspec
+def register_session_stores(register: Register) -> None:
+    """Register session-store factories (called with keyword options, return a store)."""
+
+
+@hookspec
+def register_plugins(register: KindRegister) -> None:
+    """Register anything of any kind, e.g. ``register("vector_store", "pinecone", cls)``."""

@@ -1,0 +1,178 @@
+"""The Aether facade: construction modes, requests, streaming, events, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from aether import Aether, EventBus, Message, ProviderConfig
+from aether.errors import MissingAPIKeyError, ServerError, UnknownProviderError
+from aether.events import (
+    REQUEST_COMPLETE,
+    REQUEST_ERROR,
+    REQUEST_START,
+    STREAM_CHUNK,
+    STREAM_COMPLETE,
+    STREAM_START,
+    RequestComplete,
+    StreamComplete,
+)
+from aether.extensions.llm.fake import FakeProvider
+from aether.llm.contracts import LLMRequest, LLMResponse
+from aether.registry import default_registry
+
+
+async def test_positional_provider_answers() -> None:
+    fake = FakeProvider(canned_response="hello")
+    client = Aether(fake)
+    assert await client.ask("hi") == "hello"
+    assert fake.calls[0].messages == [Message(role="user", content="hi")]
+    assert fake.calls[0].temperature == 0.7
+
+
+async def test_env_mode_selects_fake(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLM_PROVIDER", "fake")
+    client = Aether()
+    assert await client.ask("ping") == "You said: ping"
+
+
+async def test_config_mode_with_options() -> None:
+    client = Aether(config=ProviderConfig(provider="fake", options={"canned_response": "cfg"}))
+    assert await client.ask("x") == "cfg"
+
+
+async def test_caller_messages_not_mutated() -> None:
+    convo = [
+        Message(role="system", content="You are terse."),
+        Message(role="user", content="hi"),
+        Message(role="assistant", content="hi"),
+        Message(role="user", content="say more"),
+    ]
+    snapshot = [m.model_copy(deep=True) for m in convo]
+    fake = FakeProvider(canned_response="more")
+    assert await Aether(fake).ask(convo) == "more"
+    assert convo == snapshot
+    assert fake.calls[0].messages == convo
+    assert fake.calls[0].messages is not convo
+
+
+async def test_request_options_pass_through() -> None:
+    fake = FakeProvider(canned_response="x")
+    await Aether(fake).complete("q", model="m1", temperature=0.1, max_tokens=5, stop=["\n"])
+    request = fake.calls[0]
+    assert (request.model, request.temperature, request.max_tokens, request.stop) == (
+        "m1",
+        0.1,
+        5,
+        ["\n"],
+    )
+
+
+async def test_unknown_provider_names_installed_and_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLM_PROVIDER", "nosuch")
+    with pytest.raises(UnknownProviderError) as caught:
+        Aether()
+    message = str(caught.value)
+    assert "'nosuch'" in message and "fake" in message and "pip install aether-nosuch" in message
+
+
+async def test_missing_key_names_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEEDKEY_API_KEY", raising=False)
+
+    class NeedsKey:
+        def __init__(self, api_key: str | None = None) -> None:
+            if api_key is None:
+                raise MissingAPIKeyError("needkey", "NEEDKEY_API_KEY")
+            self.api_key = api_key
+
+        async def complete(self, request: LLMRequest) -> LLMResponse:
+            return LLMResponse(text="ok")
+
+    with default_registry.isolated():
+        default_registry.add(
+            "provider", "needkey", NeedsKey, metadata={"api_key_env": "NEEDKEY_API_KEY"}
+        )
+        with pytest.raises(MissingAPIKeyError, match="NEEDKEY_API_KEY"):
+            Aether(config=ProviderConfig(provider="needkey"))
+        monkeypatch.setenv("NEEDKEY_API_KEY", "sk-secret-value")
+        client = Aether(config=ProviderConfig(provider="needkey"))
+        assert await client.ask("x") == "ok"
+        assert "sk-secret-value" not in repr(client)
+
+
+async def test_stream_and_stream_text() -> None:
+    client = Aether(FakeProvider(canned_response="a b c"))
+    assert [d async for d in client.stream_text("x")] == ["a ", "b ", "c"]
+    chunks = [c async for c in client.stream("x")]
+    assert chunks[-1].finish_reason == "stop"
+    assert chunks[-1].output_tokens == 3
+
+
+async def test_events_fire_for_complete_and_stream() -> None:
+    bus = EventBus()
+    seen: list[str] = []
+    for name in (REQUEST_START, REQUEST_COMPLETE, STREAM_START, STREAM_CHUNK, STREAM_COMPLETE):
+        bus.on(name, lambda event, name=name: seen.append(name))
+    completes: list[RequestComplete] = []
+    bus.on(REQUEST_COMPLETE, completes.append)
+    client = Aether(FakeProvider(canned_response="x y"), events=bus)
+    await client.ask("q")
+    assert seen == [REQUEST_START, REQUEST_COMPLETE]
+    assert completes[0].response.text == "x y" and completes[0].duration_seconds >= 0
+    seen.clear()
+    finished: list[StreamComplete] = []
+
+    @client.on(STREAM_COMPLETE)
+    async def on_done(event: StreamComplete) -> None:
+        finished.append(event)
+
+    async for _ in client.stream_text("q"):
+        pass
+    assert seen == [STREAM_START, STREAM_CHUNK, STREAM_CHUNK, STREAM_CHUNK, STREAM_COMPLETE]
+    assert finished[0].text == "x y"
+
+
+async def test_shared_bus_across_clients() -> None:
+    bus = EventBus()
+    seen: list[str] = []
+    bus.on(REQUEST_START, lambda event: seen.append(event.request.messages[0].content))
+    await Aether(FakeProvider(canned_response="1"), events=bus).ask("a")
+    await Aether(FakeProvider(canned_response="2"), events=bus).ask("b")
+    assert seen == ["a", "b"]
+
+
+async def test_request_error_event_and_raise() -> None:
+    errors: list[BaseException] = []
+    client = Aether(FakeProvider(responses=[ServerError("down", status_code=503)]))
+    client.on(REQUEST_ERROR, lambda event: errors.append(event.error))
+    with pytest.raises(ServerError):
+        await client.ask("x")
+    assert isinstance(errors[0], ServerError)
+
+
+async def test_subscriber_failure_never_breaks_request() -> None:
+    client = Aether(FakeProvider(canned_response="fine"))
+
+    @client.on(REQUEST_COMPLETE)
+    def broken(event: object) -> None:
+        raise RuntimeError("observer bug")
+
+    assert await client.ask("x") == "fine"
+
+
+async def test_complete_only_provider_streams() -> None:
+    class CompleteOnly:
+        async def complete(self, request: LLMRequest) -> LLMResponse:
+            return LLMResponse(text="whole", model="m", finish_reason="stop")
+
+    client = Aether(CompleteOnly())  # type: ignore[arg-type]
+    assert [d async for d in client.stream_text("x")] == ["whole"]
+
+
+def test_provider_and_config_together_rejected() -> None:
+    with pytest.raises(TypeError):
+        Aether(FakeProvider(), config=ProviderConfig())
+
+
+async def test_empty_conversation_rejected() -> None:
+    with pytest.raises(ValueError, match="empty conversation"):
+        await Aether(FakeProvider()).ask([])

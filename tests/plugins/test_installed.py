@@ -1,0 +1,108 @@
+"""Plugins built as real wheels and installed into a fresh virtual environment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.plugins import HOOK_RAISES, IMPORT_FAILS, good_provider_code, write_project
+from tests.support.venvs import PACKAGES, Venv, build_wheel, make_venv
+
+pytestmark = pytest.mark.slow
+
+PROVIDERS = "aether.providers"
+
+PLUGINS = {
+    "aether-echo": ("2.3.4", "echo", good_provider_code("echo")),
+    "aether-broken": ("0.1.0", "broken", IMPORT_FAILS),
+    "aether-hookfail": ("0.1.0", "half", HOOK_RAISES),
+    "aether-dup-a": ("1.0.0", "dup", good_provider_code("dup")),
+    "aether-dup-b": ("1.0.0", "dup", good_provider_code("dup")),
+}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Venv:
+    root = tmp_path_factory.mktemp("installed")
+    wheels = [build_wheel(PACKAGES / "aether-core", root / "wheels")]
+    for dist, (version, name, code) in PLUGINS.items():
+        module = f"{dist.replace('-', '_')}.plugin"
+        project = write_project(
+            root / "src", dist, version, {PROVIDERS: {name: module}}, {module: code}
+        )
+        wheels.append(build_wheel(project, root / "wheels"))
+    made = make_venv(root / "venv")
+    made.pip_install(*wheels)
+    return made
+
+
+def aether(env: Venv, *args: str, **environ: str) -> tuple[int, str, str]:
+    done = env.run([env.bin("aether"), *args], env=environ, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_plugins_lists_every_distribution_without_importing(env: Venv) -> None:
+    code, out, err = aether(env, "plugins", "--json")
+    assert code == 0, err
+    listed = {item["distribution"]: item for item in json.loads(out)}
+    assert set(listed) == {"aether-core", *PLUGINS}
+    assert listed["aether-echo"]["version"] == "2.3.4"
+    assert listed["aether-core"]["version"] == "0.1.0"
+    # Listing imported nothing, so even the broken plugins are merely "available".
+    assert {item["status"] for item in listed.values()} == {"available"}
+
+
+def test_llm_provider_selects_the_plugin(env: Venv) -> None:
+    code, out, err = aether(env, "ask", "hi", LLM_PROVIDER="echo")
+    assert (code, out) == (0, "echo: hi\n"), err
+
+
+def test_broken_import_surfaces_only_when_asked(env: Venv) -> None:
+    code, _, err = aether(env, "ask", "hi", LLM_PROVIDER="broken")
+    assert code == 1
+    assert "aether-broken" in err and "missinglib" in err and "Traceback" not in err
+    code, out, _ = aether(env, "ask", "hi", LLM_PROVIDER="echo")
+    assert (code, out) == (0, "echo: hi\n")
+
+
+def test_hook_failure_surfaces_only_when_asked(env: Venv) -> None:
+    code, _, err = aether(env, "ask", "hi", LLM_PROVIDER="half")
+    assert code == 1 and "aether-hookfail" in err and "hook exploded" in err
+
+
+def test_conflict_names_both_and_can_be_pinned(env: Venv) -> None:
+    code, _, err = aether(env, "ask", "hi", LLM_PROVIDER="dup")
+    assert code == 1 and "aether-dup-a" in err and "aether-dup-b" in err
+    code, out, err = aether(
+        env, "ask", "hi", LLM_PROVIDER="dup", AETHER_PLUGINS_BLOCK="aether-dup-b"
+    )
+    assert (code, out) == (0, "echo: hi\n"), err
+
+
+def test_load_reports_failures_with_tracebacks(env: Venv) -> None:
+    code, out, _ = aether(env, "plugins", "--load", "--json")
+    assert code == 1
+    listed = {item["distribution"]: item for item in json.loads(out)}
+    assert listed["aether-echo"]["status"] == "loaded"
+    assert listed["aether-echo"]["registered"] == {"provider": ["echo"]}
+    assert listed["aether-broken"]["status"] == "failed"
+    assert "missinglib" in listed["aether-broken"]["traceback"]
+    assert listed["aether-hookfail"]["status"] == "failed"
+
+
+def test_startup_imports_no_unused_plugin(env: Venv) -> None:
+    script = (
+        "import sys, aether; aether.Aether(); "
+        "print(sorted(m for m in sys.modules if m.startswith('aether_')))"
+    )
+    done = env.run([env.python, "-c", script], env={"LLM_PROVIDER": "echo"})
+    assert done.stdout.strip() == "['aether_echo', 'aether_echo.plugin']"
+    done = env.run([env.python, "-c", "import sys, aether; print('httpx' in sys.modules)"])
+    assert done.stdout.strip() == "False"
+
+
+def test_pip_install_core_from_path(env: Venv, tmp_path: Path) -> None:
+    done = env.run([env.python, "-c", "import aether; print(aether.__version__)"])
+    assert done.stdout.strip() == "0.1.0"

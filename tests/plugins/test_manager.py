@@ -1,0 +1,193 @@
+"""Discovery, lazy loading, isolation and env controls, on real installed metadata."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+import pytest
+
+from aether.errors import PluginConflictError, PluginError, PluginLoadError, PluginNotFoundError
+from aether.extensions.llm.factory import create_provider
+from aether.llm.contracts import LLMRequest, Message
+from tests.plugins.conftest import Site
+from tests.support.plugins import HOOK_RAISES, IMPORT_FAILS, good_provider_code
+
+PROVIDERS = "aether.providers"
+
+
+def _pkg(dist: str) -> str:
+    return dist.replace("-", "_")
+
+
+def add_good(site: Site, dist: str, name: str) -> str:
+    module = f"{_pkg(dist)}.plugin"
+    site.add(dist, {PROVIDERS: {name: module}}, {module: good_provider_code(name)})
+    return module
+
+
+def test_listing_imports_nothing(site: Site, unique: Callable[[str], str]) -> None:
+    dist = unique("aether-echo")
+    module = add_good(site, dist, "echo")
+    infos = site.manager.infos()
+    assert [(i.distribution, i.version, i.status) for i in infos] == [(dist, "1.0.0", "available")]
+    assert infos[0].entry_points[0].name == "echo"
+    assert site.registry.available("provider") == ["echo"]
+    assert module not in sys.modules
+
+
+async def test_resolving_a_name_imports_only_its_plugin(
+    site: Site, unique: Callable[[str], str]
+) -> None:
+    first = add_good(site, unique("aether-one"), "one")
+    second = add_good(site, unique("aether-two"), "two")
+    provider = create_provider("one", registry=site.registry)
+    assert first in sys.modules
+    assert second not in sys.modules
+    answer = await provider.complete(LLMRequest(messages=[Message(role="user", content="hi")]))
+    assert answer.text == "echo: hi"
+    info = next(i for i in site.manager.infos() if i.registered)
+    assert info.status == "loaded"
+    assert info.registered == {"provider": ["one"]}
+
+
+def test_import_failure_is_isolated_and_recorded(site: Site, unique: Callable[[str], str]) -> None:
+    broken = unique("aether-broken")
+    site.add(
+        broken,
+        {PROVIDERS: {"broken": f"{_pkg(broken)}.plugin"}},
+        {f"{_pkg(broken)}.plugin": IMPORT_FAILS},
+    )
+    add_good(site, unique("aether-fine"), "fine")
+
+    assert create_provider("fine", registry=site.registry) is not None
+    with pytest.raises(PluginLoadError) as caught:
+        create_provider("broken", registry=site.registry)
+    assert caught.value.distribution == broken
+    assert "missinglib" in str(caught.value)
+    assert isinstance(caught.value.__cause__, ImportError)
+    # Asking again gives the same clear error without re-importing.
+    with pytest.raises(PluginLoadError):
+        site.registry.get("provider", "broken")
+    info = next(i for i in site.manager.infos() if i.distribution == broken)
+    assert info.status == "failed"
+    assert info.traceback is not None and "missinglib" in info.traceback
+
+
+def test_hook_failure_registers_nothing(site: Site, unique: Callable[[str], str]) -> None:
+    dist = unique("aether-hookfail")
+    module = f"{_pkg(dist)}.plugin"
+    site.add(dist, {PROVIDERS: {"half": module}}, {module: HOOK_RAISES})
+    with pytest.raises(PluginLoadError, match="hook exploded"):
+        site.registry.get("provider", "half")
+    # What the hook registered before raising was rolled back.
+    assert "half" not in site.registry.list_kind("provider")
+
+
+def test_strict_mode_reraises_the_original(
+    site: Site, unique: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dist = unique("aether-broken")
+    module = f"{_pkg(dist)}.plugin"
+    site.add(dist, {PROVIDERS: {"broken": module}}, {module: IMPORT_FAILS})
+    monkeypatch.setenv("AETHER_STRICT", "1")
+    with pytest.raises(ImportError, match="missinglib"):
+        site.registry.get("provider", "broken")
+
+
+def test_two_distributions_claiming_one_name(
+    site: Site, unique: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = unique("aether-dup-a"), unique("aether-dup-b")
+    add_good(site, a, "dup")
+    add_good(site, b, "dup")
+    with pytest.raises(PluginConflictError) as caught:
+        site.registry.get("provider", "dup")
+    message = str(caught.value)
+    assert a in message and b in message and "AETHER_PLUGINS_BLOCK" in message
+    # Pinning one by blocking the other resolves it.
+    monkeypatch.setenv("AETHER_PLUGINS_BLOCK", b)
+    assert site.registry.entry("provider", "dup").source == a
+
+
+def test_env_controls(
+    site: Site, unique: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dist = unique("aether-echo")
+    add_good(site, dist, "echo")
+    monkeypatch.setenv("AETHER_PLUGINS_BLOCK", dist.upper().replace("-", "_"))  # names normalise
+    assert site.manager.infos()[0].status == "blocked"
+    with pytest.raises(PluginError, match="blocked"):
+        site.registry.get("provider", "echo")
+    assert site.registry.available("provider") == []
+
+    monkeypatch.delenv("AETHER_PLUGINS_BLOCK")
+    monkeypatch.setenv("AETHER_PLUGINS_ALLOW", "aether-something-else")
+    assert site.manager.infos()[0].status == "not allowed"
+
+    monkeypatch.delenv("AETHER_PLUGINS_ALLOW")
+    monkeypatch.setenv("AETHER_DISABLE_PLUGIN_AUTOLOAD", "1")
+    assert site.manager.infos()[0].status == "disabled"
+
+    monkeypatch.delenv("AETHER_DISABLE_PLUGIN_AUTOLOAD")
+    assert site.registry.entry("provider", "echo").source == dist
+
+
+def test_code_registration_wins_over_plugin(site: Site, unique: Callable[[str], str]) -> None:
+    module = add_good(site, unique("aether-echo"), "echo")
+    sentinel = object()
+    site.registry.add("provider", "echo", sentinel)
+    assert site.registry.get("provider", "echo") is sentinel
+    assert module not in sys.modules
+
+
+def test_declared_name_not_registered_is_an_error(site: Site, unique: Callable[[str], str]) -> None:
+    dist = unique("aether-liar")
+    module = f"{_pkg(dist)}.plugin"
+    site.add(dist, {PROVIDERS: {"promised": module}}, {module: good_provider_code("other")})
+    with pytest.raises(PluginLoadError, match="registered no such name"):
+        site.registry.get("provider", "promised")
+
+
+def test_unknown_name(site: Site) -> None:
+    with pytest.raises(PluginNotFoundError, match="No provider named 'nope'"):
+        site.registry.get("provider", "nope")
+
+
+def test_same_distribution_twice_on_path_loads_once(
+    site: Site, unique: Callable[[str], str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    dist = unique("aether-echo")
+    add_good(site, dist, "echo")
+    mirror = tmp_path_factory.mktemp("lib64")
+    link = mirror / "site"
+    link.symlink_to(site.path)
+    import importlib.metadata
+
+    site.manager._distributions_source = lambda: importlib.metadata.distributions(
+        path=[str(site.path), str(link)]
+    )
+    site.manager.refresh()
+    assert [i.distribution for i in site.manager.infos()] == [dist]
+    assert site.registry.get("provider", "echo") is not None
+
+
+def test_generic_kind_and_load_all(site: Site, unique: Callable[[str], str]) -> None:
+    dist = unique("aether-vectors")
+    module = f"{_pkg(dist)}.plugin"
+    code = """
+from aether.plugins import hookimpl
+
+class Store:
+    dimension = 3
+
+@hookimpl
+def register_plugins(register):
+    register("vector_store", "tiny", Store, dimension=3)
+"""
+    site.add(dist, {"aether.vector_stores": {"tiny": module}}, {module: code})
+    infos = site.manager.load_all()
+    assert infos[0].status == "loaded"
+    entry = site.registry.entry("vector_store", "tiny")
+    assert entry.metadata["dimension"] == 3
+    assert entry.obj.dimension == 3
