@@ -1,0 +1,84 @@
+"""Config → composed provider stack.
+
+The load-bearing order: cost tracking outermost, then the circuit breaker, then retry, then
+the provider, so one retry-exhausted call counts as one breaker failure and only what billed
+is counted. Each layer wraps the :class:`~aether.llm.LLMProvider` contract and satisfies it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from aether.extensions.llm._layer import ProviderLayer, find_layer
+from aether.extensions.llm.circuit_breaker import CircuitBreakerConfig, CircuitBreakerProvider
+from aether.extensions.llm.cost_tracking import CostTrackingConfig, CostTrackingProvider
+from aether.extensions.llm.factory import create_provider
+from aether.extensions.llm.retrying import RetryConfig, RetryingProvider
+from aether.llm.contracts import LLMProvider
+from aether.registry import Registry
+
+__all__ = ["ProviderConfig", "ProviderLayer", "build_provider", "find_layer"]
+
+
+class ProviderConfig(BaseModel):
+    """Everything needed to build a provider stack; unset fields fall back to the environment."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    provider: str | None = Field(default=None, description="Provider name; None: LLM_PROVIDER.")
+    model: str | None = Field(default=None, description="Default model; None: <PROVIDER>_MODEL.")
+    api_key: SecretStr | None = Field(default=None, description="Key; None: <PROVIDER>_API_KEY.")
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="Extra keyword arguments for the provider's constructor."
+    )
+    retry: RetryConfig | None = Field(
+        default_factory=RetryConfig, description="The retry layer's rules; None: no retry layer."
+    )
+    circuit_breaker: CircuitBreakerConfig | None = Field(
+        default_factory=CircuitBreakerConfig,
+        description="The circuit breaker's thresholds; None: no circuit breaker.",
+    )
+    cost_tracking: CostTrackingConfig | None = Field(
+        default_factory=CostTrackingConfig,
+        description="Price overrides for cost tracking; None: no cost tracking.",
+    )
+
+
+def build_provider(
+    config: ProviderConfig | None = None,
+    *,
+    provider: LLMProvider | None = None,
+    registry: Registry | None = None,
+) -> LLMProvider:
+    """Build the provider named by ``config`` (or wrap ``provider``) in the configured layers.
+
+    The result, outermost first: cost tracking, circuit breaker, retry, the provider; a layer
+    whose config is None is left out. Read a layer back with :func:`find_layer`.
+
+    Args:
+        config: Provider choice and layer settings; default: ``ProviderConfig()``.
+        provider: A provider to wrap instead of building one from ``config``.
+        registry: Where the provider name is resolved; default: the process-wide registry.
+    """
+    config = config or ProviderConfig()
+    if provider is None:
+        provider = create_provider(
+            config.provider,
+            api_key=config.api_key.get_secret_value() if config.api_key else None,
+            model=config.model,
+            registry=registry,
+            **config.options,
+        )
+    name = config.provider or getattr(provider, "name", None)
+    stack: LLMProvider = provider
+    if config.retry is not None:
+        stack = RetryingProvider(stack, config.retry)
+    if config.circuit_breaker is not None:
+        stack = CircuitBreakerProvider(
+            stack, config.circuit_breaker, name=name if isinstance(name, str) else None
+        )
+    if config.cost_tracking is not None:
+        stack = CostTrackingProvider(stack, config.cost_tracking)
+    return stack

@@ -1,0 +1,281 @@
+"""``CostTrackingProvider``: count tokens and dollars of every call that billed.
+
+It sits outermost in the stack, so it sees one result per logical call: retried attempts that
+failed before any output are not counted, a call is counted once however many retries it
+took. A stream counts from the usage its provider reports (on the final chunk).
+
+A stream that breaks, is cancelled or is abandoned by its consumer after output began was
+billed by the provider but usually never reported its usage. It is still counted, as an
+*estimate*: one output token per chunk received (providers stream about one token per delta)
+and one input token per four characters of the prompt. So is a stream that ended without
+usage on its last chunk. Such calls are flagged in ``TokenUsage.estimated_requests``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aether.extensions.llm._layer import ProviderLayer
+from aether.extensions.llm.pricing import ModelPricing, PriceBook, Pricer
+from aether.extensions.llm.usage import TokenUsage, UsageSummary
+from aether.llm.contracts import LLMProvider, LLMRequest, LLMResponse, LLMStreamChunk
+
+__all__ = ["CostTrackingConfig", "CostTrackingProvider"]
+
+_CHARS_PER_TOKEN = 4
+
+
+class CostTrackingConfig(BaseModel):
+    """Where prices come from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pricing: dict[str, ModelPricing] = Field(
+        default_factory=dict,
+        description="Prices by model name; they win over the bundled genai-prices data.",
+    )
+    provider_id: str | None = Field(
+        default=None,
+        description="genai-prices provider id (openai, google, anthropic...) to price by when "
+        "several sell the same model; None: guessed from the model name.",
+    )
+    use_price_library: bool = Field(
+        default=True, description="Look prices up in genai-prices (False: ``pricing`` only)."
+    )
+
+
+_FOLD_EVERY = 256
+
+# One billed call: model, input, output, cached input, cache write, reasoning, estimated,
+# cost when priced per call (None when priced from the totals, or unpriced).
+_Entry = tuple[str, int, int, int, int, int, bool, "float | None"]
+_UNSEEN: Any = object()
+
+
+class _Tally:
+    """Running totals of one model (only touched under the fold lock)."""
+
+    __slots__ = (
+        "cached",
+        "estimated",
+        "flat",
+        "input",
+        "output",
+        "per_call_cost",
+        "priced",
+        "reasoning",
+        "requests",
+        "written",
+    )
+
+    def __init__(self, price: ModelPricing | Pricer | None) -> None:
+        self.requests = self.input = self.output = self.cached = 0
+        self.written = self.reasoning = self.estimated = 0
+        self.per_call_cost = 0.0
+        self.flat = price if isinstance(price, ModelPricing) else None
+        self.priced = price is not None
+
+    def cost(self) -> float | None:
+        if not self.priced:
+            return None
+        if self.flat is None:
+            return self.per_call_cost
+        # Flat prices are linear in the counts: pricing the totals equals summing the calls.
+        return self.flat.cost(self.input, self.output, self.cached, self.written)
+
+
+class CostTrackingProvider(ProviderLayer):
+    """Counts usage and cost of the wrapped provider. Satisfies :class:`~aether.llm.LLMProvider`.
+
+    Safe under many concurrent callers (tasks and threads). Recording a call is an append to
+    a thread-safe queue; the queue is folded into per-model totals every few hundred calls
+    and whenever ``usage`` is read, so the request path takes no lock. ``usage`` is a
+    snapshot; ``reset()`` starts over.
+
+    Args:
+        inner: The provider to meter.
+        config: Price overrides and lookup options; defaults to :class:`CostTrackingConfig`.
+    """
+
+    __slots__ = ("_fold_lock", "_pending", "_per_call", "_tallies", "config", "prices")
+
+    def __init__(self, inner: LLMProvider, config: CostTrackingConfig | None = None) -> None:
+        super().__init__(inner)
+        self.config = config if config is not None else CostTrackingConfig()
+        self.prices = PriceBook(
+            self.config.pricing,
+            provider_id=self.config.provider_id,
+            use_library=self.config.use_price_library,
+        )
+        self._fold_lock = threading.Lock()
+        self._pending: deque[_Entry] = deque()
+        # model -> its price function when it must be priced per call, else None.
+        self._per_call: dict[str, Pricer | None] = {}
+        self._tallies: dict[str, _Tally] = {}
+
+    @property
+    def usage(self) -> UsageSummary:
+        """A snapshot of the totals so far (later calls do not change it)."""
+        with self._fold_lock:
+            self._fold_locked()
+            rows = {
+                model: TokenUsage(
+                    requests=t.requests,
+                    input_tokens=t.input,
+                    output_tokens=t.output,
+                    cached_input_tokens=t.cached,
+                    cache_write_tokens=t.written,
+                    reasoning_tokens=t.reasoning,
+                    estimated_requests=t.estimated,
+                    cost_usd=t.cost(),
+                )
+                for model, t in self._tallies.items()
+            }
+        values = rows.values()
+        return UsageSummary(
+            total_requests=sum(r.requests for r in values),
+            total_input_tokens=sum(r.input_tokens for r in values),
+            total_output_tokens=sum(r.output_tokens for r in values),
+            total_cached_input_tokens=sum(r.cached_input_tokens for r in values),
+            total_cache_write_tokens=sum(r.cache_write_tokens for r in values),
+            total_reasoning_tokens=sum(r.reasoning_tokens for r in values),
+            total_estimated_requests=sum(r.estimated_requests for r in values),
+            total_cost_usd=sum(r.cost_usd for r in values if r.cost_usd is not None),
+            unpriced_models=sorted(m for m, r in rows.items() if r.cost_usd is None),
+            by_model=rows,
+        )
+
+    def reset(self) -> None:
+        """Forget every total."""
+        with self._fold_lock:
+            self._fold_locked()
+            self._tallies = {}
+
+    def record(
+        self,
+        model: str,
+        *,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        cached_input_tokens: int = 0,
+        cache_write_tokens: int = 0,
+        reasoning_tokens: int = 0,
+        estimated: bool = False,
+    ) -> None:
+        """Count one billed call of ``model``.
+
+        The layer calls this itself; it is public for calls made around the stack.
+        """
+        per_call = self._per_call.get(model, _UNSEEN)
+        if per_call is _UNSEEN:
+            per_call = self._per_call_pricer(model)
+        cost = (
+            None
+            if per_call is None
+            else per_call(input_tokens, output_tokens, cached_input_tokens, cache_write_tokens)
+        )
+        pending = self._pending
+        pending.append(
+            (
+                model,
+                input_tokens,
+                output_tokens,
+                cached_input_tokens,
+                cache_write_tokens,
+                reasoning_tokens,
+                estimated,
+                cost,
+            )
+        )
+        if len(pending) >= _FOLD_EVERY:
+            with self._fold_lock:
+                self._fold_locked()
+
+    def _per_call_pricer(self, model: str) -> Pricer | None:
+        found = self.prices.resolve(model)
+        per_call = None if found is None or isinstance(found, ModelPricing) else found
+        self._per_call[model] = per_call
+        return per_call
+
+    def _fold_locked(self) -> None:
+        """Move queued calls into the per-model totals (caller holds the fold lock)."""
+        pending = self._pending
+        tallies = self._tallies
+        for _ in range(len(pending)):
+            model, inp, out, cached, written, reasoning, estimated, cost = pending.popleft()
+            tally = tallies.get(model)
+            if tally is None:
+                tally = tallies[model] = _Tally(self.prices.resolve(model))
+            tally.requests += 1
+            tally.input += inp
+            tally.output += out
+            tally.cached += cached
+            tally.written += written
+            tally.reasoning += reasoning
+            if estimated:
+                tally.estimated += 1
+            if cost is not None:
+                tally.per_call_cost += cost
+            elif tally.flat is None:
+                tally.priced = False  # priced per call, but this call's price was unknown
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        """Return the wrapped provider's answer and count what it billed."""
+        response = await self.inner.complete(request)
+        self.record(
+            response.model or self._model_of(request),
+            input_tokens=response.input_tokens,
+            output_tokens=response.output_tokens,
+            cached_input_tokens=response.cached_input_tokens,
+            cache_write_tokens=response.cache_write_tokens,
+            reasoning_tokens=response.reasoning_tokens,
+        )
+        return response
+
+    async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
+        """Yield the wrapped provider's stream; count it when it ends, however it ends."""
+        received = 0
+        last: LLMStreamChunk | None = None
+        chunks = self.inner.stream(request)
+        try:
+            async for chunk in chunks:
+                received += 1
+                last = chunk
+                yield chunk
+        finally:
+            # The contract puts usage on the last chunk; without it (the stream broke or was
+            # abandoned), what was received is counted as an estimate.
+            if last is not None and (last.input_tokens or last.output_tokens):
+                self.record(
+                    last.model or self._model_of(request),
+                    input_tokens=last.input_tokens,
+                    output_tokens=last.output_tokens,
+                    cached_input_tokens=last.cached_input_tokens,
+                    cache_write_tokens=last.cache_write_tokens,
+                    reasoning_tokens=last.reasoning_tokens,
+                )
+            elif received:
+                self._record_estimate(request, received)
+            close = getattr(chunks, "aclose", None)
+            if close is not None:
+                await close()
+
+    def _record_estimate(self, request: LLMRequest, received: int) -> None:
+        prompt_chars = sum(len(m.content) for m in request.messages)
+        self.record(
+            self._model_of(request),
+            input_tokens=-(-prompt_chars // _CHARS_PER_TOKEN),
+            output_tokens=received,
+            estimated=True,
+        )
+
+    def _model_of(self, request: LLMRequest) -> str:
+        if request.model:
+            return request.model
+        default = getattr(self.inner, "default_model", None)
+        return default if isinstance(default, str) and default else "unknown"

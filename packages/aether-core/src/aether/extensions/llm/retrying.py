@@ -1,0 +1,252 @@
+"""``RetryingProvider``: the one retry layer, with the retry rules of the official OpenAI SDK.
+
+Retried: 408, 409, 429, 5xx, timeouts and connection errors; never another 4xx. A server's
+``x-should-retry`` verdict (``ProviderError.should_retry``) overrides the status rule. A
+server-requested delay (``ProviderError.retry_after``, parsed by the provider from
+``retry-after-ms`` / ``retry-after``) is honoured up to ``max_retry_after`` seconds; a longer one
+surfaces the error at once rather than retrying early against the server's wishes. Otherwise
+the wait is ``initial_delay * 2**n`` capped at ``max_delay``, minus up to ``jitter`` of it.
+
+A stream is retried only until its first chunk is yielded; after that a failure raises
+:class:`~aether.errors.StreamInterruptedError` and nothing already yielded is repeated.
+
+In tests, ``with set_testing(True):`` makes every wait instant without changing a decision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import TracebackType
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aether.errors import (
+    ConflictError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+    RateLimitError,
+    ServerError,
+    StreamInterruptedError,
+)
+from aether.extensions.llm._layer import ProviderLayer
+from aether.llm.contracts import LLMProvider, LLMRequest, LLMResponse, LLMStreamChunk
+
+__all__ = ["RetryConfig", "RetryingProvider", "is_retryable", "is_testing", "set_testing"]
+
+logger = logging.getLogger("aether.retry")
+
+_RETRYABLE_TYPES = (
+    RateLimitError,
+    ServerError,
+    ProviderTimeoutError,
+    ProviderConnectionError,
+    ConflictError,
+    StreamInterruptedError,
+)
+_RETRYABLE_STATUSES = frozenset({408, 409, 429})
+
+_testing = False
+
+
+class RetryConfig(BaseModel):
+    """How the retry layer retries. The defaults are the OpenAI SDK's."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_retries: int = Field(default=2, ge=0, description="Retries after the first attempt.")
+    initial_delay: float = Field(default=0.5, ge=0, description="First backoff wait (s).")
+    max_delay: float = Field(default=8.0, ge=0, description="Cap on one backoff wait (s).")
+    jitter: float = Field(
+        default=0.25, ge=0, le=1, description="Up to this fraction of a backoff is randomly cut."
+    )
+    max_retry_after: float = Field(
+        default=120.0,
+        ge=0,
+        description="Longest server-requested wait honoured (s); a longer one surfaces the error.",
+    )
+    deadline: float | None = Field(
+        default=None,
+        gt=0,
+        description="Overall budget for one call, waits included (s); a retry whose wait would "
+        "pass it is not attempted and the last error surfaces. None: no budget.",
+    )
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Whether ``error`` is worth another attempt by the retry rules above.
+
+    The server's ``x-should-retry`` verdict wins; then the error's type and HTTP status.
+    """
+    if not isinstance(error, ProviderError):
+        return False
+    if error.should_retry is not None:
+        return error.should_retry
+    if isinstance(error, _RETRYABLE_TYPES):
+        return True
+    status = error.status_code
+    return status is not None and (status in _RETRYABLE_STATUSES or status >= 500)
+
+
+class _TestingMode:
+    """Returned by :func:`set_testing`; as a context manager it restores the previous mode."""
+
+    __slots__ = ("_previous",)
+
+    def __init__(self, previous: bool) -> None:
+        self._previous = previous
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        global _testing
+        _testing = self._previous
+
+
+def set_testing(enabled: bool = True) -> _TestingMode:
+    """Make every retry wait instant (``True``) or real again (``False``), process-wide.
+
+    Decisions (what is retried, how often) do not change, only the waiting. Use it as a
+    plain call in a fixture, or as ``with set_testing(True): ...`` to restore afterwards.
+    """
+    global _testing
+    previous = _testing
+    _testing = enabled
+    return _TestingMode(previous)
+
+
+def is_testing() -> bool:
+    """Whether :func:`set_testing` made retry waits instant."""
+    return _testing
+
+
+class RetryingProvider(ProviderLayer):
+    """Retries failed calls of the wrapped provider. Satisfies :class:`~aether.llm.LLMProvider`.
+
+    Args:
+        inner: The provider to retry (it must not retry on its own).
+        config: The retry rules; defaults to :class:`RetryConfig`.
+        sleep: Awaitable wait, injectable for tests (default :func:`asyncio.sleep`).
+        clock: Monotonic clock in seconds, used for ``deadline`` (default
+            :func:`time.monotonic`).
+        rng: Source of jitter in ``[0, 1)`` (default :func:`random.random`).
+    """
+
+    __slots__ = ("_clock", "_random", "_sleep", "config")
+
+    def __init__(
+        self,
+        inner: LLMProvider,
+        config: RetryConfig | None = None,
+        *,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        super().__init__(inner)
+        self.config = config if config is not None else RetryConfig()
+        self._sleep = sleep
+        self._clock = clock
+        self._random = rng
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        """Return the wrapped provider's answer, retrying retryable failures."""
+        retries = 0
+        started = self._clock() if self.config.deadline is not None else 0.0
+        while True:
+            try:
+                return await self.inner.complete(request)
+            except ProviderError as exc:
+                delay = self._delay(exc, retries, started)
+                if delay is None:
+                    raise
+            retries += 1
+            await self._wait(delay)
+
+    async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
+        """Yield the wrapped provider's stream, retrying only before the first chunk."""
+        retries = 0
+        started = self._clock() if self.config.deadline is not None else 0.0
+        while True:
+            sent = 0
+            chunks = self.inner.stream(request)
+            try:
+                async for chunk in chunks:
+                    sent += 1
+                    yield chunk
+                return
+            except ProviderError as exc:
+                if sent:
+                    if isinstance(exc, StreamInterruptedError):
+                        raise
+                    raise StreamInterruptedError(
+                        f"The stream broke after {sent} chunk(s) were delivered: {exc.message}. "
+                        f"It is not retried, so nothing is repeated; keep what was received "
+                        f"or ask again.",
+                        chunks_received=sent,
+                        provider=exc.provider,
+                        status_code=exc.status_code,
+                        request_id=exc.request_id,
+                    ) from exc
+                delay = self._delay(exc, retries, started)
+                if delay is None:
+                    raise
+            finally:
+                # Close the provider's stream at once (early break, error, cancellation), as
+                # contextlib.aclosing would, without its per-stream context-manager cost.
+                close = getattr(chunks, "aclose", None)
+                if close is not None:
+                    await close()
+            retries += 1
+            await self._wait(delay)
+
+    def _delay(self, error: ProviderError, retries: int, started: float) -> float | None:
+        """Seconds to wait before the next attempt, or None to surface ``error`` now."""
+        config = self.config
+        if retries >= config.max_retries or not is_retryable(error):
+            return None
+        requested = error.retry_after
+        if requested is not None and requested > 0:  # NaN fails the test and falls through
+            if requested > config.max_retry_after:
+                logger.info(
+                    "Not retrying: the server asked to wait %.1fs, more than max_retry_after "
+                    "(%.1fs).",
+                    requested,
+                    config.max_retry_after,
+                )
+                return None
+            delay = requested
+        else:
+            backoff = min(config.initial_delay * 2.0**retries, config.max_delay)
+            delay = backoff * (1.0 - config.jitter * self._random())
+        if not math.isfinite(delay):
+            return None
+        if config.deadline is not None and self._clock() + delay - started > config.deadline:
+            logger.info(
+                "Not retrying: waiting %.2fs would pass the %.1fs deadline.", delay, config.deadline
+            )
+            return None
+        logger.info(
+            "Retrying in %.2fs (retry %d of %d) after: %s",
+            delay,
+            retries + 1,
+            config.max_retries,
+            error,
+        )
+        return delay
+
+    async def _wait(self, delay: float) -> None:
+        if _testing or delay <= 0:
+            return
+        await self._sleep(delay)
