@@ -1,0 +1,243 @@
+"""The model ↔ tool loop, whole (:func:`run_tool_loop`) and streamed (:func:`stream_tool_loop`).
+
+One iteration is one provider call. When the answer asks for tools, they run (concurrently
+when there are several; results go back in the order of the calls), the assistant turn and
+the tool results are appended, and the model is called again. The loop ends at the first
+answer without tool calls. If the answer of the ``max_iterations``-th call still asks for
+tools, :class:`~aether.errors.MaxToolIterationsError` is raised (those calls are not run)
+carrying the conversation so far, its last message being that unanswered assistant turn.
+
+Rules both variants follow:
+
+* The caller's request and message list are never mutated; each call gets its own request.
+* A forced ``tool_choice`` (``"required"`` or a tool's name) applies to the first call only;
+  later calls use the provider's default, or the model could never stop calling tools.
+* Token counts of the returned answer (and of the last streamed chunk) are **summed over all
+  iterations**: what the whole loop cost. Cost tracking still sees each provider call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from aether.errors import MaxToolIterationsError
+from aether.events import EventBus
+from aether.llm.contracts import (
+    FinishReason,
+    LLMProvider,
+    LLMRequest,
+    LLMResponse,
+    LLMStreamChunk,
+    Message,
+    ToolCall,
+)
+from aether.llm.instrumented import complete_with_events
+from aether.tools.dispatch import dispatch_tool
+from aether.tools.tool import Tool
+
+__all__ = ["run_tool_loop", "stream_tool_loop"]
+
+_USAGE = (
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+)
+_FORCED_CHOICES_KEPT = (None, "auto", "none")
+
+
+async def run_tool_loop(
+    provider: LLMProvider,
+    request: LLMRequest,
+    tools: Sequence[Tool],
+    *,
+    events: EventBus,
+    max_iterations: int,
+    tool_timeout: float | None = None,
+) -> LLMResponse:
+    """Call the model, run the tools it asks for, repeat; return the final answer.
+
+    The answer is the last call's (its ``text`` is the final assistant text), with token
+    counts summed over every call. Each provider call fires ``request.*`` events; each tool
+    call fires ``tool.*`` events.
+
+    Args:
+        provider: The provider stack to call.
+        request: The first request; ``request.tools`` already lists the tools' specs.
+        tools: The tools the model may call (a call naming another one is answered as unknown).
+        events: Where lifecycle events go.
+        max_iterations: The most provider calls to make (at least 1).
+        tool_timeout: Seconds each tool call may take; default: each tool's own ``timeout``.
+
+    Raises:
+        MaxToolIterationsError: The ``max_iterations``-th answer still asked for tools.
+    """
+    by_name = _by_name(tools, max_iterations)
+    messages = list(request.messages)
+    totals = dict.fromkeys(_USAGE, 0)
+    current = request
+    for iteration in range(1, max_iterations + 1):
+        response = await complete_with_events(provider, current, events)
+        _add_usage(totals, response)
+        if not response.tool_calls:
+            if iteration == 1:
+                return response
+            return response.model_copy(update=totals)
+        messages.append(
+            Message(role="assistant", content=response.text, tool_calls=response.tool_calls)
+        )
+        if iteration == max_iterations:
+            break
+        messages.extend(await _run_calls(response.tool_calls, by_name, events, tool_timeout))
+        current = _next_request(request, messages)
+    raise MaxToolIterationsError(max_iterations, messages)
+
+
+async def stream_tool_loop(
+    provider: LLMProvider,
+    request: LLMRequest,
+    tools: Sequence[Tool],
+    *,
+    events: EventBus,
+    max_iterations: int,
+    tool_timeout: float | None = None,
+) -> AsyncIterator[LLMStreamChunk]:
+    """The tool loop as ONE logical stream of chunks (see :func:`run_tool_loop`).
+
+    Yields the text (and reasoning) deltas of every iteration as they arrive; tool-control
+    data (assembled tool calls, the ``tool_calls`` finish of an intermediate answer, its
+    usage) is never yielded. The last chunk is the final answer's, carrying its
+    ``finish_reason`` and the token counts summed over all iterations. The caller wraps the
+    whole stream in ``stream.*`` events once; ``tool.*`` events fire per tool call.
+    Closing the stream early closes the provider's stream in progress.
+
+    Raises:
+        MaxToolIterationsError: After the text of the ``max_iterations``-th answer, which
+            still asked for tools.
+    """
+    by_name = _by_name(tools, max_iterations)
+    messages = list(request.messages)
+    totals = dict.fromkeys(_USAGE, 0)
+    current = request
+    for iteration in range(1, max_iterations + 1):
+        calls: list[ToolCall] = []
+        parts: list[str] = []
+        # The latest control chunk is held back until we know whether it ends the stream.
+        held: LLMStreamChunk | None = None
+        usage: LLMStreamChunk | None = None
+        finish: FinishReason | None = None
+        model: str | None = None
+        source = provider.stream(current)
+        try:
+            async for chunk in source:
+                if chunk.text:
+                    parts.append(chunk.text)
+                model = chunk.model or model
+                if _is_control(chunk):
+                    calls.extend(chunk.tool_calls)
+                    finish = chunk.finish_reason or finish
+                    if chunk.input_tokens or chunk.output_tokens:
+                        usage = chunk
+                    if held is not None and (shown := _shown(held)):
+                        yield shown
+                    held = chunk
+                    continue
+                if held is not None:
+                    if shown := _shown(held):
+                        yield shown
+                    held = None
+                yield chunk
+        finally:
+            # Closing early (or an error) must close the provider's stream in progress.
+            close = getattr(source, "aclose", None)
+            if close is not None:
+                await close()
+        if usage is not None:
+            _add_usage(totals, usage)
+        if not calls:
+            yield _final_chunk(held, usage, finish, model, totals, first=iteration == 1)
+            return
+        if held is not None and (shown := _shown(held)):
+            yield shown
+        messages.append(Message(role="assistant", content="".join(parts), tool_calls=calls))
+        if iteration == max_iterations:
+            break
+        messages.extend(await _run_calls(calls, by_name, events, tool_timeout))
+        current = _next_request(request, messages)
+    raise MaxToolIterationsError(max_iterations, messages)
+
+
+async def _run_calls(
+    calls: Sequence[ToolCall],
+    by_name: dict[str, Tool],
+    events: EventBus,
+    timeout: float | None,
+) -> list[Message]:
+    if len(calls) == 1:
+        result = await dispatch_tool(calls[0], by_name, events=events, timeout=timeout)
+        return [result.to_message()]
+    results = await asyncio.gather(
+        *(dispatch_tool(call, by_name, events=events, timeout=timeout) for call in calls)
+    )
+    return [result.to_message() for result in results]  # gather keeps the calls' order
+
+
+def _next_request(first: LLMRequest, messages: list[Message]) -> LLMRequest:
+    update: dict[str, Any] = {"messages": list(messages)}
+    if first.tool_choice not in _FORCED_CHOICES_KEPT:
+        update["tool_choice"] = None
+    return first.model_copy(update=update)
+
+
+def _by_name(tools: Sequence[Tool], max_iterations: int) -> dict[str, Tool]:
+    if max_iterations < 1:
+        raise ValueError(f"max_iterations must be >= 1, got {max_iterations}.")
+    return {tool.name: tool for tool in tools}
+
+
+def _add_usage(totals: dict[str, int], source: LLMResponse | LLMStreamChunk) -> None:
+    for key in _USAGE:
+        totals[key] += getattr(source, key)
+
+
+def _is_control(chunk: LLMStreamChunk) -> bool:
+    # Usage arrives on the last chunk (sometimes a usage-only one after the finish).
+    return bool(
+        chunk.tool_calls
+        or chunk.finish_reason is not None
+        or chunk.input_tokens
+        or chunk.output_tokens
+    )
+
+
+def _shown(chunk: LLMStreamChunk) -> LLMStreamChunk | None:
+    """The user-visible part of a control chunk (its text deltas), or None if it has none."""
+    if not (chunk.text or chunk.reasoning_text):
+        return None
+    return LLMStreamChunk(
+        text=chunk.text,
+        reasoning_text=chunk.reasoning_text,
+        model=chunk.model,
+        response_id=chunk.response_id,
+    )
+
+
+def _final_chunk(
+    held: LLMStreamChunk | None,
+    usage: LLMStreamChunk | None,
+    finish: FinishReason | None,
+    model: str | None,
+    totals: dict[str, int],
+    *,
+    first: bool,
+) -> LLMStreamChunk:
+    """The stream's last chunk: the provider's own, with the loop's finish and summed usage."""
+    if held is None:
+        # The provider's control data came before more text; end with metadata alone.
+        return LLMStreamChunk(model=model, finish_reason=finish or "stop").model_copy(update=totals)
+    if first and held is usage and held.finish_reason == finish:
+        return held  # nothing to merge: pass the provider's chunk through untouched
+    return held.model_copy(update={**totals, "finish_reason": finish or "stop"})

@@ -1,0 +1,177 @@
+"""``@register_tool`` and name resolution: tools live in the generic registry as kind ``tool``.
+
+    @register_tool(description="Add two numbers")
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    await client.ask("What is 17 + 25?", tools=["add"])
+
+A registered tool is only offered to a model when named in ``tools=[...]``. Names registered
+in code win; otherwise the installed tool pack declaring the name (entry-point group
+``aether.tools``) is imported on first use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import Any, Final, TypeVar, overload
+
+from aether.errors import ConfigurationError, PluginNotFoundError, ToolNotFoundError
+from aether.registry import Registry, default_registry
+from aether.tools.tool import Tool
+
+__all__ = ["TOOL_KIND", "get_tool", "list_tools", "register_tool", "resolve_tools"]
+
+TOOL_KIND: Final = "tool"
+_TOOL_ATTRIBUTE: Final = "__aether_tool__"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@overload
+def register_tool(function: F, /) -> F: ...
+
+
+@overload
+def register_tool(tool: Tool, /) -> Tool: ...
+
+
+@overload
+def register_tool(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float | None = None,
+    registry: Registry | None = None,
+) -> Callable[[F], F]: ...
+
+
+def register_tool(
+    target: Any = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float | None = None,
+    registry: Registry | None = None,
+) -> Any:
+    """Register a function as a tool; works bare (``@register_tool``) or with options.
+
+    The function is returned unchanged, so it can still be called directly. Its JSON Schema
+    and validator are built now, so a bad annotation fails at import, not mid-conversation.
+    Registering a name again replaces the earlier tool.
+
+    Args:
+        target: The function (or an already built :class:`Tool`) when used bare.
+        name: What the model calls it; default: the function's name.
+        description: What it does, for the model; default: the docstring's summary.
+        timeout: Seconds a call may take; default: no limit (``tool_timeout=`` overrides).
+        registry: Where to register; default: the process-wide registry.
+    """
+    where = registry if registry is not None else default_registry
+    if isinstance(target, Tool):
+        where.add(TOOL_KIND, target.name, target)
+        return target
+
+    def decorator(function: F) -> F:
+        tool = Tool(function, name=name, description=description, timeout=timeout)
+        where.add(TOOL_KIND, tool.name, tool)
+        # So tools=[add] reuses the built schema; where attributes cannot be set (builtins,
+        # slotted callables), tools=[fn] builds a fresh Tool instead.
+        with contextlib.suppress(AttributeError, TypeError):
+            setattr(function, _TOOL_ATTRIBUTE, tool)
+        return function
+
+    if target is None:
+        return decorator
+    if not callable(target):
+        raise TypeError(f"@register_tool decorates a function, got {target!r}.")
+    return decorator(target)
+
+
+def get_tool(name: str, *, registry: Registry | None = None) -> Tool:
+    """The tool registered as ``name``, importing the tool pack that declares it if needed.
+
+    Raises:
+        ToolNotFoundError: Nothing registers or declares ``name``; the message lists what does.
+        PluginLoadError: The tool pack declaring ``name`` failed to load.
+    """
+    where = registry if registry is not None else default_registry
+    try:
+        entry = where.entry(TOOL_KIND, name)
+    except PluginNotFoundError as exc:
+        listed = ", ".join(exc.available) or "none"
+        raise ToolNotFoundError(
+            f"No tool named {name!r}. Available tools: {listed}. Register it with "
+            f"@register_tool, or install the tool pack that provides it (`aether plugins` "
+            f"lists what is installed)."
+        ) from exc
+    obj = entry.obj
+    if isinstance(obj, Tool):
+        if obj.name == name:
+            return obj
+        tool = Tool(obj.function, name=name, description=obj.description, timeout=obj.timeout)
+    elif callable(obj):
+        # A tool pack may register a plain function; build its Tool once and keep it.
+        tool = Tool(obj, name=name)
+    else:
+        raise ConfigurationError(
+            f"The tool registered as {name!r} (by {entry.source}) is {obj!r}, not a function "
+            f"or Tool; register a function or aether.tools.make_tool(...)."
+        )
+    where.add(TOOL_KIND, name, tool, source=entry.source, metadata=entry.metadata)
+    return tool
+
+
+def list_tools(*, registry: Registry | None = None) -> list[str]:
+    """Names usable in ``tools=[...]``: registered ones and those installed tool packs declare.
+
+    Nothing is imported to list them.
+    """
+    where = registry if registry is not None else default_registry
+    return where.available(TOOL_KIND)
+
+
+def resolve_tools(
+    tools: Sequence[str | Tool | Callable[..., Any]], *, registry: Registry | None = None
+) -> list[Tool]:
+    """Turn a ``tools=[...]`` argument into :class:`Tool` objects, in order.
+
+    Accepts registered names, ``Tool`` objects and functions (a function decorated with
+    ``@register_tool`` reuses its tool; any other one is made a tool on the spot).
+
+    Raises:
+        ToolNotFoundError: A name is not registered nor declared by an installed tool pack.
+        ConfigurationError: Two tools share a name (the model could not tell them apart).
+        TypeError: An item is none of the above.
+    """
+    if isinstance(tools, (str, bytes)):
+        raise TypeError(
+            f"tools must be a list of tools, got the string {tools!r}; use [{tools!r}]."
+        )
+    resolved: list[Tool] = []
+    seen: dict[str, Tool] = {}
+    for item in tools:
+        if isinstance(item, str):
+            tool = get_tool(item, registry=registry)
+        elif isinstance(item, Tool):
+            tool = item
+        elif callable(item):
+            attached = getattr(item, _TOOL_ATTRIBUTE, None)
+            tool = attached if isinstance(attached, Tool) else Tool(item)
+        else:
+            raise TypeError(
+                f"tools=[...] takes tool names, Tool objects or functions, got {item!r}."
+            )
+        previous = seen.get(tool.name)
+        if previous is not None:
+            if previous is tool:
+                continue  # the same tool twice is harmless
+            raise ConfigurationError(
+                f"Two different tools are named {tool.name!r} in tools=[...]; the model could "
+                f"not tell them apart. Rename one (register_tool(name=...))."
+            )
+        seen[tool.name] = tool
+        resolved.append(tool)
+    return resolved

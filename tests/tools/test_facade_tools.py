@@ -1,0 +1,166 @@
+"""The README's tool examples through the Aether facade, with a scripted FakeProvider."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from aether.client import Aether
+from aether.errors import MaxToolIterationsError
+from aether.events import (
+    REQUEST_START,
+    STREAM_CHUNK,
+    STREAM_COMPLETE,
+    STREAM_START,
+    TOOL_COMPLETE,
+    TOOL_ERROR,
+    TOOL_START,
+)
+from aether.extensions.llm.fake import FakeProvider
+from aether.llm.contracts import LLMResponse, ToolCall
+from aether.tools import register_tool
+
+
+def tool_turn(*calls: ToolCall, text: str = "") -> LLMResponse:
+    return LLMResponse(
+        text=text, model="fake-model", input_tokens=1, output_tokens=1, tool_calls=list(calls)
+    )
+
+
+@pytest.fixture
+def add() -> Any:
+    @register_tool(description="Add two numbers")
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    return add
+
+
+async def test_readme_ask_with_tools(add: Any) -> None:
+    fake = FakeProvider(
+        responses=[
+            tool_turn(ToolCall(id="c1", name="add", arguments={"a": 17, "b": 25})),
+            "The answer is 42.",
+        ]
+    )
+    client = Aether(fake)
+    answer = await client.ask("What is 17 + 25?", tools=["add"])
+    assert answer == "The answer is 42."
+    first = fake.calls[0]
+    assert [t.name for t in first.tools] == ["add"]
+    assert first.tools[0].description == "Add two numbers"
+    assert fake.calls[1].messages[-1].content == "42"
+    assert client.usage.total_requests == 2  # cost tracking sees each provider call
+
+
+async def test_readme_stream_text_with_tools_is_one_logical_stream(add: Any) -> None:
+    fake = FakeProvider(
+        responses=[
+            tool_turn(
+                ToolCall(id="c1", name="add", arguments={"a": 17, "b": 25}),
+                text="Let me add those. ",
+            ),
+            "The answer is 42.",
+        ]
+    )
+    client = Aether(fake)
+    seen: list[str] = []
+    for name in (STREAM_START, STREAM_COMPLETE, TOOL_START, TOOL_COMPLETE, REQUEST_START):
+        client.on(name, lambda event: seen.append(event.name))
+    chunk_events: list[Any] = []
+    client.on(STREAM_CHUNK, chunk_events.append)
+    completed: list[Any] = []
+    client.on(STREAM_COMPLETE, completed.append)
+
+    text = "".join([d async for d in client.stream_text("What's 17+25?", tools=["add"])])
+
+    assert text == "Let me add those. The answer is 42."
+    assert seen.count(STREAM_START) == seen.count(STREAM_COMPLETE) == 1
+    assert seen.count(TOOL_START) == seen.count(TOOL_COMPLETE) == 1
+    assert seen.count(REQUEST_START) == 0  # streaming fires stream.*, not request.*
+    assert seen[0] == STREAM_START and seen[-1] == STREAM_COMPLETE
+    assert all(not e.chunk.tool_calls for e in chunk_events)
+    assert completed[0].text == text
+    assert completed[0].finish_reason == "stop"
+
+
+async def test_readme_get_customer_tool(isolated_registry: Any) -> None:
+    @register_tool(description="Look up a customer by ID")
+    def get_customer(customer_id: str) -> dict[str, str]:
+        """
+        Args:
+            customer_id: Internal customer ID (UUID).
+        """
+        return {"id": customer_id, "name": "..."}
+
+    fake = FakeProvider(
+        responses=[
+            tool_turn(ToolCall(id="c1", name="get_customer", arguments={"customer_id": "u-1"})),
+            "Found them.",
+        ]
+    )
+    response = await Aether(fake).complete("Who is u-1?", tools=["get_customer"])
+    assert response.text == "Found them."
+    spec = fake.calls[0].tools[0]
+    assert spec.parameters["properties"]["customer_id"]["description"] == (
+        "Internal customer ID (UUID)."
+    )
+    assert fake.calls[1].messages[-1].content == '{"id":"u-1","name":"..."}'
+
+
+async def test_readme_async_tools_and_tool_errors_as_content() -> None:
+    @register_tool(description="Fetch a page")
+    async def fetch(url: str) -> str:
+        raise ConnectionError(f"cannot reach {url}")
+
+    fake = FakeProvider(
+        responses=[
+            tool_turn(ToolCall(id="c1", name="fetch", arguments={"url": "http://x"})),
+            "The site is down.",
+        ]
+    )
+    client = Aether(fake)
+    alerts: list[str] = []
+
+    @client.on(TOOL_ERROR)
+    async def alert(event: Any) -> None:
+        alerts.append(f"Tool {event.call.name} failed: {event.error}")
+
+    assert await client.ask("Fetch x", tools=["fetch"]) == "The site is down."
+    assert alerts == [
+        "Tool fetch failed: Tool 'fetch' raised ConnectionError: cannot reach http://x"
+    ]
+
+
+async def test_tools_are_only_offered_when_named(add: Any) -> None:
+    fake = FakeProvider(responses=["no tools"])
+    await Aether(fake).ask("hi")
+    assert fake.calls[0].tools == []
+
+
+async def test_functions_can_be_passed_directly(add: Any) -> None:
+    def mul(a: int, b: int) -> int:
+        return a * b
+
+    fake = FakeProvider(
+        responses=[tool_turn(ToolCall(id="c1", name="mul", arguments={"a": 6, "b": 7})), "42"]
+    )
+    assert await Aether(fake).ask("6*7?", tools=[mul, add]) == "42"
+    assert [t.name for t in fake.calls[0].tools] == ["mul", "add"]
+    assert fake.calls[1].messages[-1].content == "42"
+
+
+async def test_max_tool_iterations_kwarg_and_env(add: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    looping = tool_turn(ToolCall(id="c", name="add", arguments={"a": 1, "b": 1}))
+    with pytest.raises(MaxToolIterationsError) as info:
+        await Aether(FakeProvider(responses=[looping] * 2)).ask(
+            "loop", tools=["add"], max_tool_iterations=2
+        )
+    assert info.value.iterations == 2
+    monkeypatch.setenv("AETHER_MAX_TOOL_ITERATIONS", "3")
+    fake = FakeProvider(responses=[looping] * 3)
+    with pytest.raises(MaxToolIterationsError) as info:
+        await Aether(fake).ask("loop", tools=["add"])
+    assert info.value.iterations == 3
+    assert fake.remaining == 0

@@ -1,0 +1,433 @@
+"""run_tool_loop / stream_tool_loop with scripted FakeProvider conversations."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import pytest
+
+from aether.errors import MaxToolIterationsError, ToolArgumentsError
+from aether.events import (
+    REQUEST_COMPLETE,
+    REQUEST_START,
+    TOOL_COMPLETE,
+    TOOL_ERROR,
+    TOOL_START,
+    EventBus,
+)
+from aether.extensions.llm.fake import FakeProvider
+from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk, Message, ToolCall
+from aether.tools import Tool, make_tool, run_tool_loop, stream_tool_loop
+
+
+def add(a: int, b: int) -> int:
+    """Add two numbers."""
+    return a + b
+
+
+def calls(*items: tuple[str, str, dict[str, Any]], text: str = "") -> LLMResponse:
+    return LLMResponse(
+        text=text,
+        model="fake-model",
+        input_tokens=10,
+        output_tokens=2,
+        tool_calls=[ToolCall(id=i, name=n, arguments=a) for i, n, a in items],
+        finish_reason="tool_calls",
+    )
+
+
+def answer(text: str) -> LLMResponse:
+    return LLMResponse(
+        text=text, model="fake-model", input_tokens=20, output_tokens=5, finish_reason="stop"
+    )
+
+
+def request_for(tools: Sequence[Tool], prompt: str = "What is 2 + 3?", **kw: Any) -> LLMRequest:
+    return LLMRequest(
+        messages=[Message(role="user", content=prompt)], tools=[t.spec for t in tools], **kw
+    )
+
+
+async def run(
+    provider: Any, tools: Sequence[Tool], *, events: EventBus | None = None, **kw: Any
+) -> LLMResponse:
+    kw.setdefault("max_iterations", 10)
+    return await run_tool_loop(
+        provider, request_for(tools), tools, events=events or EventBus(), **kw
+    )
+
+
+async def stream(
+    provider: Any, tools: Sequence[Tool], *, events: EventBus | None = None, **kw: Any
+) -> list[LLMStreamChunk]:
+    kw.setdefault("max_iterations", 10)
+    source = stream_tool_loop(
+        provider, request_for(tools), tools, events=events or EventBus(), **kw
+    )
+    return [chunk async for chunk in source]
+
+
+def tool_messages(request: LLMRequest) -> list[tuple[str | None, str]]:
+    return [(m.tool_call_id, m.content) for m in request.messages if m.role == "tool"]
+
+
+# --- the README's scripted example -----------------------------------------------------
+
+
+async def test_readme_scripted_flow() -> None:
+    fake = FakeProvider(
+        responses=[
+            LLMResponse(
+                text="",
+                model="...",
+                input_tokens=1,
+                output_tokens=1,
+                tool_calls=[ToolCall(id="c1", name="add", arguments={"a": 2, "b": 3})],
+            ),
+            LLMResponse(text="The answer is 5.", model="...", input_tokens=1, output_tokens=1),
+        ]
+    )
+    response = await run(fake, [make_tool(add)])
+    assert response.text == "The answer is 5."
+    second = fake.calls[1]
+    assert [m.role for m in second.messages] == ["user", "assistant", "tool"]
+    assert second.messages[1].tool_calls[0].id == "c1"
+    assert tool_messages(second) == [("c1", "5")]
+    assert second.messages[2].name == "add"
+
+
+# --- complete ---------------------------------------------------------------------------
+
+
+async def test_no_tool_calls_returns_the_first_answer_as_is() -> None:
+    first = answer("Hello")
+    fake = FakeProvider(responses=[first])
+    assert await run(fake, [make_tool(add)]) is first
+
+
+async def test_usage_is_summed_over_iterations_and_text_is_the_last() -> None:
+    fake = FakeProvider(
+        responses=[calls(("c1", "add", {"a": 2, "b": 3}), text="Let me add."), answer("5.")]
+    )
+    response = await run(fake, [make_tool(add)])
+    assert (response.text, response.finish_reason) == ("5.", "stop")
+    assert (response.input_tokens, response.output_tokens) == (30, 7)
+    assert fake.calls[1].messages[1].content == "Let me add."
+
+
+async def test_parallel_calls_run_concurrently_and_answer_in_call_order() -> None:
+    first_started = asyncio.Event()
+    second_started = asyncio.Event()
+
+    async def slow_first(x: int) -> str:
+        first_started.set()
+        await second_started.wait()  # would deadlock if the calls ran one after the other
+        await asyncio.sleep(0.01)  # finish last
+        return f"first:{x}"
+
+    async def quick_second(x: int) -> str:
+        second_started.set()
+        await first_started.wait()
+        return f"second:{x}"
+
+    tools = [make_tool(slow_first), make_tool(quick_second)]
+    fake = FakeProvider(
+        responses=[
+            calls(("a", "slow_first", {"x": 1}), ("b", "quick_second", {"x": 2})),
+            answer("both done"),
+        ]
+    )
+    response = await asyncio.wait_for(run(fake, tools), 5)
+    assert response.text == "both done"
+    assert tool_messages(fake.calls[1]) == [("a", "first:1"), ("b", "second:2")]
+
+
+async def test_bad_arguments_go_back_to_the_model_which_corrects_itself() -> None:
+    ran: list[tuple[int, int]] = []
+
+    def tracked_add(a: int, b: int) -> int:
+        ran.append((a, b))
+        return a + b
+
+    bus = EventBus()
+    errors: list[Any] = []
+    bus.on(TOOL_ERROR, errors.append)
+    fake = FakeProvider(
+        responses=[
+            calls(("c1", "tracked_add", {"a": "two", "b": 3})),
+            calls(("c2", "tracked_add", {"a": 2, "b": 3})),
+            answer("5"),
+        ]
+    )
+    response = await run(fake, [make_tool(tracked_add)], events=bus)
+    assert response.text == "5"
+    assert ran == [(2, 3)]
+    [(call_id, content)] = tool_messages(fake.calls[1])
+    assert call_id == "c1"
+    assert content.startswith("Error: Invalid arguments for tool 'tracked_add': a:")
+    assert isinstance(errors[0].error, ToolArgumentsError)
+
+
+async def test_unknown_and_raising_tools_become_content_and_the_conversation_goes_on() -> None:
+    def explode() -> str:
+        raise RuntimeError("kaboom")
+
+    fake = FakeProvider(
+        responses=[calls(("c1", "explode", {}), ("c2", "nope", {})), answer("sorry")]
+    )
+    response = await run(fake, [make_tool(explode)])
+    assert response.text == "sorry"
+    results = dict(tool_messages(fake.calls[1]))
+    assert results["c1"] == "Error: Tool 'explode' raised RuntimeError: kaboom"
+    assert "no tool named 'nope'" in results["c2"]
+
+
+async def test_events_request_per_iteration_and_tool_per_call() -> None:
+    bus = EventBus()
+    seen: list[str] = []
+    for name in (REQUEST_START, REQUEST_COMPLETE, TOOL_START, TOOL_COMPLETE, TOOL_ERROR):
+        bus.on(name, lambda event: seen.append(event.name))
+    fake = FakeProvider(
+        responses=[calls(("c1", "add", {"a": 1, "b": 1}), ("c2", "add", {})), answer("2")]
+    )
+    await run(fake, [make_tool(add)], events=bus)
+    assert seen.count(REQUEST_START) == seen.count(REQUEST_COMPLETE) == 2
+    assert seen.count(TOOL_START) == 2
+    assert seen.count(TOOL_COMPLETE) == seen.count(TOOL_ERROR) == 1
+
+
+async def test_the_callers_request_is_not_mutated_and_forced_choice_is_first_call_only() -> None:
+    tools = [make_tool(add)]
+    request = request_for(tools, tool_choice="required")
+    before = request.model_dump()
+    fake = FakeProvider(responses=[calls(("c1", "add", {"a": 1, "b": 2})), answer("3")])
+    await run_tool_loop(fake, request, tools, events=EventBus(), max_iterations=3)
+    assert request.model_dump() == before
+    assert [c.tool_choice for c in fake.calls] == ["required", None]
+    assert len(request.messages) == 1  # the loop's appends went to its own list
+    assert fake.calls[1].messages is not fake.calls[0].messages
+
+
+async def test_a_slow_sync_tool_leaves_the_loop_responsive() -> None:
+    ticks: list[int] = []
+    release = threading.Event()
+
+    def slow_lookup() -> str:
+        release.wait(timeout=5)
+        return "found"
+
+    async def ticker() -> None:
+        for i in range(3):
+            ticks.append(i)
+            await asyncio.sleep(0)
+        release.set()
+
+    fake = FakeProvider(responses=[calls(("c1", "slow_lookup", {})), answer("ok")])
+    response, _ = await asyncio.gather(run(fake, [make_tool(slow_lookup)]), ticker())
+    assert response.text == "ok"
+    assert ticks == [0, 1, 2]
+
+
+async def test_slow_sync_tool_sleeping_does_not_stop_other_tasks() -> None:
+    import time
+
+    progress: list[int] = []
+    seen_by_tool: list[int] = []
+
+    def nap() -> str:
+        time.sleep(0.2)
+        seen_by_tool.append(len(progress))  # 0 if the nap had blocked the event loop
+        return "rested"
+
+    async def other() -> None:
+        while not seen_by_tool:
+            progress.append(len(progress))
+            await asyncio.sleep(0.01)
+
+    fake = FakeProvider(responses=[calls(("c1", "nap", {})), answer("done")])
+    response, _ = await asyncio.gather(run(fake, [make_tool(nap)]), other())
+    assert response.text == "done"
+    assert seen_by_tool[0] > 0
+    assert tool_messages(fake.calls[1]) == [("c1", "rested")]
+
+
+async def test_per_call_timeout_is_reported_to_the_model() -> None:
+    async def hang() -> str:
+        await asyncio.Event().wait()
+        return "never"
+
+    fake = FakeProvider(responses=[calls(("c1", "hang", {})), answer("gave up")])
+    response = await run(fake, [make_tool(hang)], tool_timeout=0.01)
+    assert response.text == "gave up"
+    assert "did not finish within 0.01s" in tool_messages(fake.calls[1])[0][1]
+
+
+async def test_the_iteration_cap_raises_with_the_conversation_so_far() -> None:
+    ran: list[int] = []
+
+    def again(n: int) -> int:
+        ran.append(n)
+        return n
+
+    fake = FakeProvider(responses=[calls((f"c{i}", "again", {"n": i})) for i in range(3)])
+    with pytest.raises(MaxToolIterationsError) as info:
+        await run(fake, [make_tool(again)], max_iterations=3)
+    error = info.value
+    assert error.iterations == 3
+    assert ran == [0, 1]  # the third answer's calls were not run
+    assert [m.role for m in error.messages] == [
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+        "tool",
+        "assistant",
+    ]
+    assert error.messages[-1].tool_calls[0].id == "c2"
+    assert fake.remaining == 0
+
+
+async def test_a_cap_of_one_allows_an_answer_without_tools() -> None:
+    fake = FakeProvider(responses=[answer("direct")])
+    assert (await run(fake, [make_tool(add)], max_iterations=1)).text == "direct"
+
+
+# --- streaming --------------------------------------------------------------------------
+
+
+async def test_streaming_shows_text_of_every_iteration_as_one_stream() -> None:
+    fake = FakeProvider(
+        responses=[
+            calls(("c1", "add", {"a": 17, "b": 25}), text="Let me add those."),
+            answer("The answer is 42."),
+        ]
+    )
+    chunks = await stream(fake, [make_tool(add)])
+    assert "".join(c.text for c in chunks) == "Let me add those.The answer is 42."
+    assert all(not c.tool_calls for c in chunks)
+    assert [c.finish_reason for c in chunks].count("tool_calls") == 0
+    final = chunks[-1]
+    assert final.finish_reason == "stop"
+    assert (final.input_tokens, final.output_tokens) == (30, 7)
+    assert all(c.finish_reason is None and not c.input_tokens for c in chunks[:-1])
+    assert tool_messages(fake.calls[1]) == [("c1", "42")]
+    assert fake.calls[1].messages[1].content == "Let me add those."
+
+
+async def test_streaming_without_tool_calls_passes_the_providers_chunks_through() -> None:
+    fake = FakeProvider(responses=[answer("just text")])
+    chunks = await stream(fake, [make_tool(add)])
+    assert "".join(c.text for c in chunks) == "just text"
+    assert (chunks[-1].finish_reason, chunks[-1].input_tokens) == ("stop", 20)
+
+
+async def test_streaming_parallel_calls_and_bad_arguments() -> None:
+    fake = FakeProvider(
+        responses=[
+            calls(("a", "add", {"a": 1, "b": 2}), ("b", "add", {"a": "x", "b": 1})),
+            answer("done"),
+        ]
+    )
+    chunks = await stream(fake, [make_tool(add)])
+    assert "".join(c.text for c in chunks) == "done"
+    results = tool_messages(fake.calls[1])
+    assert results[0] == ("a", "3")
+    assert results[1][0] == "b"
+    assert results[1][1].startswith("Error: Invalid arguments")
+
+
+async def test_streaming_iteration_cap_raises_after_the_text() -> None:
+    fake = FakeProvider(responses=[calls(("c1", "add", {"a": 1, "b": 1}), text="Again.")] * 2)
+    seen: list[str] = []
+
+    async def consume() -> None:
+        tools = [make_tool(add)]
+        source = stream_tool_loop(
+            fake, request_for(tools), tools, events=EventBus(), max_iterations=2
+        )
+        async for chunk in source:
+            seen.append(chunk.text)
+
+    with pytest.raises(MaxToolIterationsError) as info:
+        await consume()
+    assert "".join(seen) == "Again.Again."
+    assert len(info.value.messages) == 4
+
+
+class ChunkScript:
+    """A provider streaming hand-written chunk lists, one list per call."""
+
+    def __init__(self, *scripts: list[LLMStreamChunk]) -> None:
+        self.scripts = list(scripts)
+        self.requests: list[LLMRequest] = []
+        self.closed = 0
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        raise AssertionError("streaming only")
+
+    async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
+        self.requests.append(request)
+        try:
+            for chunk in self.scripts.pop(0):
+                yield chunk
+        finally:
+            self.closed += 1
+
+
+async def test_a_chunk_carrying_text_and_tool_calls_shows_only_the_text() -> None:
+    call = ToolCall(id="c1", name="add", arguments={"a": 1, "b": 2})
+    provider = ChunkScript(
+        [
+            LLMStreamChunk(text="Adding"),
+            LLMStreamChunk(
+                text=" now.", tool_calls=[call], finish_reason="tool_calls", input_tokens=3
+            ),
+        ],
+        [
+            LLMStreamChunk(text="It is 3.", finish_reason="stop"),
+            LLMStreamChunk(input_tokens=4, output_tokens=2),  # usage arrives after the finish
+        ],
+    )
+    chunks = await stream(provider, [make_tool(add)])
+    assert [c.text for c in chunks] == ["Adding", " now.", "It is 3.", ""]
+    assert all(not c.tool_calls for c in chunks)
+    assert chunks[1].finish_reason is None and chunks[1].input_tokens == 0
+    final = chunks[-1]
+    assert (final.finish_reason, final.input_tokens, final.output_tokens) == ("stop", 7, 2)
+    assert provider.requests[1].messages[1].content == "Adding now."
+
+
+async def test_final_chunk_with_text_keeps_its_text_and_gets_summed_usage() -> None:
+    call = ToolCall(id="c1", name="add", arguments={"a": 1, "b": 2})
+    provider = ChunkScript(
+        [LLMStreamChunk(tool_calls=[call], finish_reason="tool_calls", output_tokens=1)],
+        [LLMStreamChunk(text="3", finish_reason="stop", output_tokens=1, model="m")],
+    )
+    chunks = await stream(provider, [make_tool(add)])
+    assert len(chunks) == 1
+    assert (chunks[0].text, chunks[0].output_tokens, chunks[0].model) == ("3", 2, "m")
+
+
+async def test_closing_the_stream_early_closes_the_providers_stream() -> None:
+    provider = ChunkScript([LLMStreamChunk(text="a"), LLMStreamChunk(text="b")])
+    source = stream_tool_loop(
+        provider,
+        request_for([make_tool(add)]),
+        [make_tool(add)],
+        events=EventBus(),
+        max_iterations=2,
+    )
+    first = await source.__anext__()
+    assert first.text == "a"
+    await source.aclose()  # type: ignore[attr-defined]
+    assert provider.closed == 1
+
+
+async def test_max_iterations_below_one_is_rejected() -> None:
+    with pytest.raises(ValueError, match="max_iterations"):
+        await run(FakeProvider(responses=[]), [make_tool(add)], max_iterations=0)
+    with pytest.raises(ValueError, match="max_iterations"):
+        await stream(FakeProvider(responses=[]), [make_tool(add)], max_iterations=0)
