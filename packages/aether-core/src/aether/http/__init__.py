@@ -1,0 +1,44 @@
+"""What every httpx-based provider shares: SSE parsing, status-to-error mapping, plumbing.
+
+Only providers import this package (``import aether`` never does), so it may import httpx;
+install it with ``pip install aether-core[http]``. Third-party providers are welcome to use it:
+
+    from aether.http import HTTPProviderClient
+
+    http = HTTPProviderClient(provider="acme", base_url="https://api.acme.ai/v1",
+                              headers={"authorization": f"Bearer {key}"}, secrets=[key])
+    data = await http.post_json("chat", {"prompt": "hi"})
+    async for event in http.stream_sse("chat", {"prompt": "hi", "stream": True}):
+        ...
+"""
+
+from aether.http._arguments import RAW_ARGUMENTS_KEY, dump_tool_arguments, parse_tool_arguments
+from aether.http._client import DEFAULT_TIMEOUT, HTTPProviderClient, RetryAfterFromBody
+from aether.http._errors import (
+    error_from_response,
+    map_transport_errors,
+    parse_retry_after,
+    parse_should_retry,
+    request_id_from,
+)
+from aether.http._json import loads as json_loads
+from aether.http._sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder, aiter_sse
+
+__all__ = [
+    "DEFAULT_MAX_EVENT_BYTES",
+    "DEFAULT_TIMEOUT",
+    "HTTPProviderClient",
+    "RAW_ARGUMENTS_KEY",
+    "RetryAfterFromBody",
+    "SSEDecoder",
+    "ServerSentEvent",
+    "aiter_sse",
+    "dump_tool_arguments",
+    "error_from_response",
+    "json_loads",
+    "map_transport_errors",
+    "parse_retry_after",
+    "parse_should_retry",
+    "parse_tool_arguments",
+    "request_id_from",
+]

@@ -1,0 +1,257 @@
+"""The HTTP plumbing every httpx-based provider shares, so no provider repeats it.
+
+:class:`HTTPProviderClient` owns or borrows an ``httpx.AsyncClient``, sends JSON, maps every
+failure to :mod:`aether.errors` exactly once, and streams server-sent events while making
+sure the connection goes back to the pool on every exit path: normal end, error, a consumer
+that stops early (``aclose``), and task cancellation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
+from typing import Any
+
+import httpx
+
+from aether.errors import ProviderError, StreamInterruptedError
+from aether.http._errors import (
+    _redact,
+    error_from_response,
+    map_transport_errors,
+    parse_retry_after,
+)
+from aether.http._sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder
+
+__all__ = ["DEFAULT_TIMEOUT", "HTTPProviderClient", "RetryAfterFromBody"]
+
+DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
+"""Generous read timeout (long generations), short connect timeout (fail fast when down)."""
+
+RetryAfterFromBody = Callable[[Any], "float | None"]
+"""Hook reading a retry delay from a parsed error body (Gemini's ``RetryInfo.retryDelay``)."""
+
+_JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
+_SSE_HEADERS = {"content-type": "application/json", "accept": "text/event-stream"}
+
+
+def _dumps(payload: Any) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class HTTPProviderClient:
+    """JSON-over-HTTP and SSE transport for one provider, with errors mapped at the boundary.
+
+    Args:
+        provider: The provider's registered name, put on every error.
+        base_url: Prefix of every path, e.g. ``"https://api.openai.com/v1"``.
+        headers: Sent with every request (authentication included). Never shown by ``repr``
+            nor copied into errors.
+        http_client: A client to borrow (its transport, proxies, limits and hooks are used);
+            it is never closed by this object. None: one is created on first use and closed
+            by :meth:`aclose`.
+        timeout: Per-request timeout. None: :data:`DEFAULT_TIMEOUT` for a created client, the
+            borrowed client's own setting otherwise. ``httpx.Timeout(None)`` disables it.
+        secrets: Strings masked if a server echoes them in an error message (the API key).
+        retry_after_from_body: Reads a retry delay from a parsed error body when the headers
+            give none.
+        max_event_bytes: Cap on one server-sent event, see :class:`~aether.http.SSEDecoder`.
+    """
+
+    __slots__ = (
+        "_base_url",
+        "_borrowed",
+        "_client",
+        "_headers",
+        "_json_headers",
+        "_max_event_bytes",
+        "_retry_after_from_body",
+        "_secrets",
+        "_sse_headers",
+        "_timeout",
+        "provider",
+    )
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        base_url: str,
+        headers: Mapping[str, str] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        secrets: Iterable[str] = (),
+        retry_after_from_body: RetryAfterFromBody | None = None,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    ) -> None:
+        self.provider = provider
+        self._base_url = base_url.rstrip("/")
+        self._headers = dict(headers or {})
+        self._borrowed = http_client
+        self._client: httpx.AsyncClient | None = http_client
+        self._timeout: httpx.Timeout | httpx._client.UseClientDefault
+        if timeout is not None:
+            self._timeout = (
+                timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+            )
+        elif http_client is None:
+            self._timeout = DEFAULT_TIMEOUT
+        else:
+            self._timeout = httpx.USE_CLIENT_DEFAULT
+        self._secrets = tuple(s for s in secrets if s)
+        self._retry_after_from_body = retry_after_from_body
+        self._max_event_bytes = max_event_bytes
+        # Merged once here so no request pays for it.
+        self._json_headers = {**_JSON_HEADERS, **self._headers}
+        self._sse_headers = {**_SSE_HEADERS, **self._headers}
+
+    def __repr__(self) -> str:
+        owner = "borrowed" if self._borrowed is not None else "owned"
+        return (
+            f"{type(self).__name__}(provider={self.provider!r}, base_url={self._base_url!r}, "
+            f"client={owner})"
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The prefix every path is appended to."""
+        return self._base_url
+
+    def url(self, path: str) -> str:
+        """The absolute URL of ``path`` (which may carry a query string)."""
+        return f"{self._base_url}/{path.lstrip('/')}"
+
+    def _get_client(self) -> httpx.AsyncClient:
+        client = self._client
+        if client is None:
+            # Created lazily: building an SSL context costs milliseconds at import-free start.
+            timeout = self._timeout
+            if not isinstance(timeout, httpx.Timeout):  # pragma: no cover - set when owned
+                timeout = DEFAULT_TIMEOUT
+            client = self._client = httpx.AsyncClient(timeout=timeout)
+        return client
+
+    async def aclose(self) -> None:
+        """Close the client if this object created it; a borrowed client is left open."""
+        client = self._client
+        if client is not None and self._borrowed is None:
+            self._client = None
+            await client.aclose()
+
+    async def __aenter__(self) -> HTTPProviderClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def error_for(self, response: httpx.Response, body: bytes) -> ProviderError:
+        """The typed error for a non-2xx ``response`` whose ``body`` was read in full."""
+        retry_after = parse_retry_after(response.headers)
+        if retry_after is None and self._retry_after_from_body is not None:
+            try:
+                parsed: Any = json.loads(body) if body.strip() else None
+            except ValueError:
+                parsed = None
+            retry_after = self._retry_after_from_body(parsed)
+        return error_from_response(
+            provider=self.provider,
+            status_code=response.status_code,
+            headers=response.headers,
+            body=body,
+            retry_after=retry_after,
+            secrets=self._secrets,
+        )
+
+    async def post_json(self, path: str, payload: Any) -> Any:
+        """POST ``payload`` as JSON and return the decoded JSON answer.
+
+        Raises:
+            ProviderError: The typed subclass for the status; ProviderTimeoutError or
+                ProviderConnectionError for transport failures; ProviderError when a 2xx
+                body is not JSON.
+        """
+        client = self._get_client()
+        with map_transport_errors(self.provider, secrets=self._secrets):
+            response = await client.post(
+                self.url(path),
+                content=_dumps(payload),
+                headers=self._json_headers,
+                timeout=self._timeout,
+            )
+        body = response.content
+        if not 200 <= response.status_code < 300:
+            raise self.error_for(response, body)
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise ProviderError(
+                f"The server answered HTTP {response.status_code} with a body that is not "
+                f"JSON ({body[:200]!r}); check that the base URL points at the API.",
+                provider=self.provider,
+                status_code=response.status_code,
+            ) from exc
+
+    async def stream_sse(self, path: str, payload: Any) -> AsyncGenerator[ServerSentEvent, None]:
+        """POST ``payload`` as JSON and yield the server-sent events of the answer.
+
+        The response is always closed when the generator ends, is closed early by its
+        consumer, or is cancelled. Wrap it in ``contextlib.aclosing`` when you may stop early,
+        so the connection is released at once rather than when the generator is collected.
+
+        Raises:
+            ProviderError: The typed subclass for a non-2xx status (body read first), or when
+                the server answered with JSON instead of an event stream.
+            StreamInterruptedError: The connection broke after the response started.
+        """
+        client = self._get_client()
+        request = client.build_request(
+            "POST",
+            self.url(path),
+            content=_dumps(payload),
+            headers=self._sse_headers,
+            timeout=self._timeout,
+        )
+        with map_transport_errors(self.provider, secrets=self._secrets):
+            response = await client.send(request, stream=True)
+        try:
+            if not 200 <= response.status_code < 300:
+                with map_transport_errors(self.provider, secrets=self._secrets):
+                    body = await response.aread()
+                raise self.error_for(response, body)
+            content_type = response.headers.get("content-type", "")
+            if content_type.startswith("application/json"):
+                with map_transport_errors(self.provider, secrets=self._secrets):
+                    body = await response.aread()
+                error = self.error_for(response, body)
+                raise ProviderError(
+                    f"Expected an event stream (text/event-stream) but the server answered "
+                    f"with JSON: {error.message}",
+                    provider=self.provider,
+                    status_code=response.status_code,
+                    request_id=error.request_id,
+                )
+            # Decoded inline rather than through aiter_sse: one generator fewer per event.
+            # aiter_raw skips httpx's identity decoder and re-chunker when nothing is encoded.
+            decoder = SSEDecoder(max_event_bytes=self._max_event_bytes, provider=self.provider)
+            feed = decoder.feed
+            raw = (
+                not response.is_stream_consumed  # a body already read (mocks) must be replayed
+                and response.headers.get("content-encoding", "identity") == "identity"
+            )
+            chunks = response.aiter_raw() if raw else response.aiter_bytes()
+            async for chunk in chunks:
+                for event in feed(chunk):
+                    yield event
+            for event in decoder.flush():
+                yield event
+        except httpx.TransportError as exc:
+            kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "broke"
+            detail = _redact(str(exc) or type(exc).__name__, self._secrets)
+            raise StreamInterruptedError(
+                f"The event stream {kind} mid-way ({type(exc).__name__}: {detail}); the answer "
+                f"is incomplete. Retry the call.",
+                provider=self.provider,
+                status_code=response.status_code,
+            ) from exc
+        finally:
+            await response.aclose()

@@ -1,0 +1,312 @@
+"""HTTP failures translated to :mod:`aether.errors` types, once, at the provider boundary.
+
+``error_from_response`` picks the error class from the status (and, for context-window
+overflows, from the provider's message), pulls the provider's own message out of the common
+JSON error shapes, and attaches ``retry_after``, ``should_retry`` and the request id from the
+response headers. ``map_transport_errors`` does the same for httpx's transport exceptions.
+Neither ever looks at request headers, so an API key cannot leak into a message.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from aether.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    ContextLengthError,
+    NotFoundError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+    RateLimitError,
+    ServerError,
+)
+
+__all__ = [
+    "error_from_response",
+    "map_transport_errors",
+    "parse_retry_after",
+    "parse_should_retry",
+    "request_id_from",
+]
+
+_MAX_BODY_CHARS = 500
+_REQUEST_ID_HEADERS = (
+    "x-request-id",
+    "request-id",
+    "x-goog-request-id",
+    "x-amzn-requestid",
+    "x-ms-request-id",
+    "cf-ray",
+)
+_CONTEXT_CODES = frozenset({"context_length_exceeded", "string_above_max_length"})
+_CONTEXT_PATTERN = re.compile(
+    r"context[ _]length|context (window|size)|maximum context|prompt is too long"
+    r"|exceeds the maximum number of tokens|input token count .* exceeds"
+    r"|reduce the length of the messages",
+    re.IGNORECASE,
+)
+# Quota exhaustion is reported as a 429 but waiting does not fix it.
+_NO_RETRY_CODES = frozenset({"insufficient_quota", "billing_hard_limit_reached"})
+
+_HINTS: dict[type[ProviderError], str] = {
+    AuthenticationError: "Check the API key and that it has access to this model.",
+    NotFoundError: "Check the model name and the base URL.",
+    ConflictError: "A concurrent operation conflicted; retrying is safe.",
+    ContextLengthError: "Shorten the conversation or lower max_tokens.",
+    RateLimitError: "Slow down: retry later (the retry decorator honours retry_after).",
+    BadRequestError: "The request was rejected as invalid; fix the parameters named above.",
+    ServerError: "The provider failed; this is usually transient, retry later.",
+    ProviderTimeoutError: "The server timed out the request; retry, or raise the timeout.",
+    ProviderError: "The provider answered with an unexpected status.",
+}
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is None and not isinstance(headers, httpx.Headers):
+        # A plain dict may carry any casing; httpx.Headers is already case-insensitive.
+        for key, candidate in headers.items():
+            if key.lower() == name:
+                return candidate
+    return value
+
+
+def _finite_seconds(raw: str, scale: float) -> float | None:
+    try:
+        value = float(raw) * scale
+    except ValueError:
+        return None
+    if math.isnan(value) or math.isinf(value) or value < 0:
+        return None
+    return value
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds the server asked us to wait, or None when it did not say (usably).
+
+    Reads ``retry-after-ms`` first (OpenAI, Anthropic), then ``retry-after`` as seconds or as
+    an HTTP-date (a date in the past gives ``0.0``). Empty, negative, infinite, NaN and
+    unparsable values give None. Huge values are returned as they are: capping them is the
+    retry layer's decision.
+    """
+    raw_ms = _header(headers, "retry-after-ms")
+    if raw_ms is not None and raw_ms.strip():
+        value = _finite_seconds(raw_ms.strip(), 0.001)
+        if value is not None:
+            return value
+    raw = _header(headers, "retry-after")
+    if raw is None or not raw.strip():
+        return None
+    raw = raw.strip()
+    value = _finite_seconds(raw, 1.0)
+    if value is not None:
+        return value
+    try:
+        moment = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment.tzinfo is None:  # pragma: no cover - RFC dates always carry a zone
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def parse_should_retry(headers: Mapping[str, str]) -> bool | None:
+    """The server's explicit verdict from ``x-should-retry: true|false``, else None."""
+    raw = _header(headers, "x-should-retry")
+    if raw is None:
+        return None
+    raw = raw.strip().lower()
+    if raw == "true":
+        return True
+    if raw == "false":
+        return False
+    return None
+
+
+def request_id_from(headers: Mapping[str, str]) -> str | None:
+    """The provider's request id (``x-request-id``, ``request-id``, ...), for support tickets."""
+    for name in _REQUEST_ID_HEADERS:
+        value = _header(headers, name)
+        if value:
+            return value.strip()
+    return None
+
+
+def _decode(body: bytes | str) -> str:
+    return body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+
+
+def _error_object(payload: Any) -> dict[str, Any] | None:
+    """The dict holding the message among the shapes providers use, else None."""
+    if isinstance(payload, list) and len(payload) >= 1:
+        payload = payload[0]  # Gemini wraps its error in a one-element list.
+    if not isinstance(payload, dict):
+        return None
+    inner = payload.get("error")
+    if isinstance(inner, dict):
+        return inner
+    if isinstance(inner, str):
+        return {"message": inner}  # Ollama, llama.cpp: {"error": "model not found"}
+    if isinstance(payload.get("message"), str):
+        return payload
+    if isinstance(payload.get("detail"), str):
+        return {"message": payload["detail"]}  # FastAPI-based servers
+    return None
+
+
+def _body_request_id(*candidates: Any) -> str | None:
+    """Anthropic repeats the request id in the body, beside or inside the error object."""
+    for candidate in candidates:
+        if isinstance(candidate, dict):
+            value = candidate.get("request_id")
+            if isinstance(value, str) and value:
+                return value
+    return None
+
+
+def _summary(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) > _MAX_BODY_CHARS:
+        return text[:_MAX_BODY_CHARS] + "... (truncated)"
+    return text
+
+
+def _redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _classify(status: int, message: str, code: str | None) -> type[ProviderError]:
+    if code in _CONTEXT_CODES or (status in (400, 413, 422) and _CONTEXT_PATTERN.search(message)):
+        return ContextLengthError
+    if status in (401, 403):
+        return AuthenticationError
+    if status == 404:
+        return NotFoundError
+    if status == 408:
+        return ProviderTimeoutError
+    if status == 409:
+        return ConflictError
+    if status == 413:
+        return ContextLengthError
+    if status in (429, 529):
+        return RateLimitError
+    if 400 <= status < 500:
+        return BadRequestError
+    if status >= 500:
+        return ServerError
+    return ProviderError
+
+
+def error_from_response(
+    *,
+    provider: str,
+    status_code: int,
+    headers: Mapping[str, str],
+    body: bytes | str,
+    message: str | None = None,
+    retry_after: float | None = None,
+    secrets: Iterable[str] = (),
+) -> ProviderError:
+    """Build (not raise) the typed error for a failed HTTP response.
+
+    Args:
+        provider: The provider's registered name, e.g. ``"openai"``.
+        status_code: The HTTP status.
+        headers: The *response* headers.
+        body: The response body, read in full.
+        message: Overrides the message extracted from the body.
+        retry_after: Overrides ``retry-after`` from the headers (e.g. Gemini's ``retryDelay``
+            from the body).
+        secrets: Strings to mask in the message if the provider echoed them (the API key).
+
+    Returns:
+        The most specific :class:`~aether.errors.ProviderError` subclass, with ``status_code``,
+        ``retry_after``, ``should_retry`` and ``request_id`` set.
+    """
+    text = _decode(body)
+    parsed: Any = None
+    try:
+        parsed = json.loads(text) if text.strip() else None
+    except ValueError:
+        parsed = None
+    detail = _error_object(parsed)
+    code: str | None = None
+    labels: list[str] = []
+    provider_message: str | None = None
+    if detail is not None:
+        raw_message = detail.get("message")
+        provider_message = raw_message if isinstance(raw_message, str) else None
+        for key in ("type", "code", "status"):
+            value = detail.get(key)
+            if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
+                labels.append(f"{key}: {value}")
+                if key == "code" and isinstance(value, str):
+                    code = value
+    if message is None:
+        if provider_message:
+            message = provider_message
+        elif text.strip():
+            message = f"Unexpected error body: {_summary(text)}"
+        else:
+            message = "The response body was empty."
+    cls = _classify(status_code, message, code)
+    should_retry = parse_should_retry(headers)
+    if should_retry is None and code in _NO_RETRY_CODES:
+        should_retry = False
+    request_id = request_id_from(headers)
+    if request_id is None:
+        request_id = _body_request_id(detail, parsed)
+    if retry_after is None:
+        retry_after = parse_retry_after(headers)
+    label = f" ({', '.join(labels)})" if labels else ""
+    rendered = _redact(f"{message.rstrip()}{label}. {_HINTS[cls]}", secrets)
+    return cls(
+        rendered,
+        provider=provider,
+        status_code=status_code,
+        retry_after=retry_after,
+        should_retry=should_retry,
+        request_id=request_id,
+    )
+
+
+@contextmanager
+def map_transport_errors(provider: str, *, secrets: Iterable[str] = ()) -> Iterator[None]:
+    """Translate httpx transport failures inside the block to Aether's typed errors.
+
+    ``httpx.TimeoutException`` becomes :class:`~aether.errors.ProviderTimeoutError`; any other
+    ``httpx.TransportError`` (refused, DNS, TLS, reset) becomes
+    :class:`~aether.errors.ProviderConnectionError`. The httpx error is the ``__cause__``.
+    A plain (sync) context manager, so it also wraps ``await`` expressions.
+    """
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        detail = _redact(str(exc) or type(exc).__name__, secrets)
+        raise ProviderTimeoutError(
+            f"The request timed out ({type(exc).__name__}: {detail}). Retry, or raise the "
+            f"provider's timeout.",
+            provider=provider,
+        ) from exc
+    except httpx.TransportError as exc:
+        detail = _redact(str(exc) or type(exc).__name__, secrets)
+        raise ProviderConnectionError(
+            f"Could not talk to the server ({type(exc).__name__}: {detail}). Check the "
+            f"network and the base URL; the call can be retried.",
+            provider=provider,
+        ) from exc

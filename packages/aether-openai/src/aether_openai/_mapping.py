@@ -1,0 +1,239 @@
+"""Aether's contracts to and from the Chat Completions wire format (no I/O here).
+
+Tool-call arguments that are not a JSON object are kept as
+``{aether.http.RAW_ARGUMENTS_KEY: "<text>"}`` rather than dropped, and are sent back verbatim.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+from aether.errors import BadRequestError, ResponseBlockedError
+from aether.http import dump_tool_arguments, parse_tool_arguments
+from aether.llm.contracts import (
+    FinishReason,
+    LLMRequest,
+    LLMResponse,
+    Message,
+    ToolCall,
+    ToolChoice,
+    ToolSpec,
+)
+
+__all__ = [
+    "PROVIDER",
+    "MaxTokensField",
+    "Usage",
+    "build_payload",
+    "finish_reason_from_wire",
+    "message_to_wire",
+    "reasoning_from_wire",
+    "response_from_wire",
+    "text_from_wire",
+    "tool_call_from_wire",
+    "tool_choice_to_wire",
+    "tool_to_wire",
+    "usage_from_wire",
+]
+
+PROVIDER = "openai"
+
+MaxTokensField = Literal["max_tokens", "max_completion_tokens"]
+"""OpenAI deprecated ``max_tokens`` (reasoning models reject it); many compatible servers
+only know ``max_tokens``."""
+
+
+class Usage(TypedDict, total=False):
+    """Token counts, named as :class:`LLMResponse` fields."""
+
+    input_tokens: int
+    output_tokens: int
+    cached_input_tokens: int
+    reasoning_tokens: int
+
+
+_FINISH_REASONS: dict[str, FinishReason] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    "content_filter": "content_filter",
+}
+_BUILTIN_CHOICES = frozenset({"auto", "none", "required"})
+
+
+def message_to_wire(message: Message) -> dict[str, Any]:
+    """One :class:`Message` as a Chat Completions message."""
+    role = message.role
+    if role == "tool":
+        if not message.tool_call_id:
+            raise BadRequestError(
+                "A 'tool' message needs tool_call_id: set it to the id of the ToolCall it answers.",
+                provider=PROVIDER,
+            )
+        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
+    if role == "assistant" and message.tool_calls:
+        return {
+            "role": "assistant",
+            # null, not "", is what the API itself sends for a pure tool-call turn.
+            "content": message.content or None,
+            "tool_calls": [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {
+                        "name": call.name,
+                        "arguments": dump_tool_arguments(call.arguments),
+                    },
+                }
+                for call in message.tool_calls
+            ],
+        }
+    return {"role": role, "content": message.content}
+
+
+def tool_to_wire(spec: ToolSpec) -> dict[str, Any]:
+    """A :class:`ToolSpec` as a ``function`` tool definition."""
+    function: dict[str, Any] = {"name": spec.name, "parameters": spec.parameters}
+    if spec.description:
+        function["description"] = spec.description
+    return {"type": "function", "function": function}
+
+
+def tool_choice_to_wire(choice: ToolChoice) -> str | dict[str, Any]:
+    """``auto``/``none``/``required`` as they are; any other string names one tool."""
+    if choice in _BUILTIN_CHOICES:
+        return choice
+    return {"type": "function", "function": {"name": choice}}
+
+
+def build_payload(
+    request: LLMRequest,
+    *,
+    model: str,
+    stream: bool,
+    max_tokens_field: MaxTokensField = "max_completion_tokens",
+) -> dict[str, Any]:
+    """The JSON body of ``POST /chat/completions`` for ``request``."""
+    payload: dict[str, Any] = {
+        "model": model,
+        "messages": [message_to_wire(m) for m in request.messages],
+    }
+    if request.temperature is not None:
+        payload["temperature"] = request.temperature
+    if request.max_tokens is not None:
+        payload[max_tokens_field] = request.max_tokens
+    if request.stop:
+        payload["stop"] = request.stop
+    if request.tools:
+        payload["tools"] = [tool_to_wire(t) for t in request.tools]
+        if request.tool_choice is not None:
+            payload["tool_choice"] = tool_choice_to_wire(request.tool_choice)
+    elif request.tool_choice not in (None, "auto", "none"):
+        raise BadRequestError(
+            f"tool_choice={request.tool_choice!r} needs tools, but the request has none: "
+            f"pass tools=[...] or drop tool_choice.",
+            provider=PROVIDER,
+        )
+    if stream:
+        payload["stream"] = True
+        payload["stream_options"] = {"include_usage": True}
+    return payload
+
+
+def finish_reason_from_wire(
+    raw: str | None, *, has_tool_calls: bool = False
+) -> FinishReason | None:
+    """The normalised finish reason.
+
+    A forced tool call (``tool_choice`` naming a function) comes back as ``"stop"`` with tool
+    calls; it is reported as ``"tool_calls"`` so a tool loop keyed on it still runs them.
+    """
+    if raw is None:
+        return None
+    reason = _FINISH_REASONS.get(raw, "other")
+    if has_tool_calls and reason == "stop":
+        return "tool_calls"
+    return reason
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def usage_from_wire(usage: Any) -> Usage:
+    """Token counts as :class:`LLMResponse` keywords (zeros when the server sent none)."""
+    if not isinstance(usage, dict):
+        return {}
+    counts: Usage = {
+        "input_tokens": _count(usage.get("prompt_tokens")),
+        "output_tokens": _count(usage.get("completion_tokens")),
+    }
+    prompt_details = usage.get("prompt_tokens_details")
+    if isinstance(prompt_details, dict):
+        counts["cached_input_tokens"] = _count(prompt_details.get("cached_tokens"))
+    completion_details = usage.get("completion_tokens_details")
+    if isinstance(completion_details, dict):
+        counts["reasoning_tokens"] = _count(completion_details.get("reasoning_tokens"))
+    return counts
+
+
+def text_from_wire(content: Any) -> str:
+    """Message text: a string, null, or (some compatible servers) a list of text parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            part.get("text") or ""
+            for part in content
+            if isinstance(part, dict) and isinstance(part.get("text"), str)
+        )
+    return ""
+
+
+def reasoning_from_wire(message: dict[str, Any]) -> str:
+    """Visible reasoning some compatible servers return (DeepSeek, vLLM, Ollama, OpenRouter)."""
+    value = message.get("reasoning_content") or message.get("reasoning")
+    return value if isinstance(value, str) else ""
+
+
+def tool_call_from_wire(call: dict[str, Any], index: int = 0) -> ToolCall:
+    """One ``tool_calls[]`` entry of a whole (non-streamed) message.
+
+    A server that sends no id gets ``call_<index>``, so results can still be paired.
+    """
+    function = call.get("function") or {}
+    return ToolCall(
+        id=call.get("id") or f"call_{index}",
+        name=function.get("name") or "",
+        arguments=parse_tool_arguments(function.get("arguments")),
+    )
+
+
+def response_from_wire(data: Any) -> LLMResponse:
+    """A whole ``chat.completion`` object as an :class:`LLMResponse`."""
+    choices = data.get("choices") if isinstance(data, dict) else None
+    if not choices:
+        raise ResponseBlockedError(
+            "The response held no choices, so there is no answer to return. Check the "
+            "request (a content filter may have removed the prompt) and try again.",
+            provider=PROVIDER,
+            reason="no_choices",
+        )
+    choice = choices[0]
+    message = choice.get("message") or {}
+    text = text_from_wire(message.get("content"))
+    if not text and isinstance(message.get("refusal"), str):
+        text = message["refusal"]  # a refusal is the model's answer; keep it visible
+    tool_calls = [tool_call_from_wire(c, i) for i, c in enumerate(message.get("tool_calls") or ())]
+    return LLMResponse(
+        text=text,
+        reasoning_text=reasoning_from_wire(message),
+        tool_calls=tool_calls,
+        finish_reason=finish_reason_from_wire(
+            choice.get("finish_reason"), has_tool_calls=bool(tool_calls)
+        ),
+        model=data.get("model") or "",
+        response_id=data.get("id"),
+        **usage_from_wire(data.get("usage")),
+    )

@@ -1,0 +1,181 @@
+"""The ``openai`` provider: Chat Completions over plain httpx, whole or streamed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import aclosing
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import httpx
+
+from aether.config import env_str
+from aether.errors import MissingAPIKeyError, StreamInterruptedError
+from aether.http import HTTPProviderClient, error_from_response, json_loads
+from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
+from aether_openai._mapping import PROVIDER, MaxTokensField, build_payload, response_from_wire
+from aether_openai._streaming import StreamAssembler
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MODEL", "OpenAIProvider"]
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_MODEL = "gpt-4o-mini"
+_PUBLIC_HOST = "api.openai.com"
+_PATH = "chat/completions"
+
+
+class OpenAIProvider:
+    """Chat Completions against OpenAI or any server speaking its wire format.
+
+    Each argument is taken from the keyword, else from the environment variable named,
+    else from the default. Use it as an async context manager, or call :meth:`aclose`, to
+    release the connection pool it creates (a client passed in is never closed).
+
+    Args:
+        api_key: Sent as a bearer token (``OPENAI_API_KEY``). Required by the public API;
+            a server at another ``base_url`` (Ollama, vLLM, ...) gets no header without one.
+        default_model: Model used when a request names none (``OPENAI_MODEL``, else
+            ``"gpt-4o-mini"``).
+        base_url: API root (``OPENAI_BASE_URL``, else ``https://api.openai.com/v1``).
+        http_client: An ``httpx.AsyncClient`` to send through (its transport, proxies and
+            limits are used); None: one is created on first use.
+        timeout: Seconds or an ``httpx.Timeout``; None: 600 s read, 5 s connect (or the given
+            client's own setting).
+        organization: ``OpenAI-Organization`` header (``OPENAI_ORG_ID``).
+        project: ``OpenAI-Project`` header (``OPENAI_PROJECT_ID``).
+        extra_headers: More headers for every request (e.g. OpenRouter's ``HTTP-Referer``).
+        max_tokens_field: Which body field carries ``max_tokens``. None: OpenAI's current
+            ``max_completion_tokens`` for the public API, the widely supported ``max_tokens``
+            for any other server.
+
+    Raises:
+        MissingAPIKeyError: The public API is targeted and no key was found.
+    """
+
+    name = PROVIDER
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        default_model: str | None = None,
+        base_url: str | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        max_tokens_field: MaxTokensField | None = None,
+    ) -> None:
+        api_key = api_key or env_str("OPENAI_API_KEY")
+        self.default_model = default_model or env_str("OPENAI_MODEL") or DEFAULT_MODEL
+        self.base_url = (base_url or env_str("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        public = urlsplit(self.base_url).hostname == _PUBLIC_HOST
+        if public and not api_key:
+            raise MissingAPIKeyError(PROVIDER, "OPENAI_API_KEY")
+        organization = organization or env_str("OPENAI_ORG_ID")
+        project = project or env_str("OPENAI_PROJECT_ID")
+        headers: dict[str, str] = {}
+        if api_key:
+            headers["authorization"] = f"Bearer {api_key}"
+        if organization:
+            headers["openai-organization"] = organization
+        if project:
+            headers["openai-project"] = project
+        headers.update(extra_headers or {})
+        self._max_tokens_field: MaxTokensField = max_tokens_field or (
+            "max_completion_tokens" if public else "max_tokens"
+        )
+        self._http = HTTPProviderClient(
+            provider=PROVIDER,
+            base_url=self.base_url,
+            headers=headers,
+            http_client=http_client,
+            timeout=timeout,
+            secrets=(api_key,) if api_key else (),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(default_model={self.default_model!r}, "
+            f"base_url={self.base_url!r})"
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool this provider created (a borrowed client stays open)."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> OpenAIProvider:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        """Send ``request`` and return the whole answer."""
+        payload = build_payload(
+            request,
+            model=request.model or self.default_model,
+            stream=False,
+            max_tokens_field=self._max_tokens_field,
+        )
+        data = await self._http.post_json(_PATH, payload)
+        if isinstance(data, dict) and data.get("error") and "choices" not in data:
+            # Some compatible servers report failures in a 200 body.
+            raise error_from_response(
+                provider=PROVIDER, status_code=200, headers={}, body=json.dumps(data)
+            )
+        return response_from_wire(data)
+
+    async def stream(self, request: LLMRequest) -> AsyncGenerator[LLMStreamChunk, None]:
+        """Send ``request`` and yield text deltas, then one chunk with tool calls and usage.
+
+        Raises:
+            StreamInterruptedError: The stream broke, or ended without ``[DONE]``.
+        """
+        payload = build_payload(
+            request,
+            model=request.model or self.default_model,
+            stream=True,
+            max_tokens_field=self._max_tokens_field,
+        )
+        assembler = StreamAssembler()
+        done = False
+        try:
+            async with aclosing(self._http.stream_sse(_PATH, payload)) as events:
+                async for event in events:
+                    if done:
+                        continue  # read to the end so the connection can be reused
+                    data = event.data
+                    if data == "[DONE]":
+                        done = True
+                        continue
+                    try:
+                        decoded = json_loads(data)
+                    except ValueError as exc:
+                        raise StreamInterruptedError(
+                            f"The stream sent an event that is not JSON ({data[:200]!r}); "
+                            f"the answer cannot be trusted. Retry the call.",
+                            provider=PROVIDER,
+                            chunks_received=assembler.chunks,
+                        ) from exc
+                    chunk = assembler.feed(decoded)
+                    if chunk is not None:
+                        yield chunk
+        except StreamInterruptedError as exc:
+            exc.chunks_received = max(exc.chunks_received, assembler.chunks)
+            raise
+        if not done:
+            raise StreamInterruptedError(
+                "The stream ended before OpenAI's [DONE] marker; the answer is incomplete. "
+                "Retry the call.",
+                provider=PROVIDER,
+                chunks_received=assembler.chunks,
+            )
+        yield assembler.finish()

@@ -1,0 +1,264 @@
+"""HTTPProviderClient: JSON calls, SSE streams, error mapping, and response clean-up."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
+
+import httpx
+import pytest
+
+from aether.errors import (
+    AuthenticationError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+    RateLimitError,
+    ServerError,
+    StreamInterruptedError,
+)
+from aether.http import HTTPProviderClient, ServerSentEvent
+
+
+class TrackedStream(httpx.AsyncByteStream):
+    """A body that yields ``chunks``, may then fail or hang, and records being closed."""
+
+    def __init__(
+        self, chunks: list[bytes], *, fail: Exception | None = None, hang: bool = False
+    ) -> None:
+        self.chunks = chunks
+        self.fail = fail
+        self.hang = hang
+        self.closed = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
+        if self.hang:
+            await asyncio.Event().wait()
+        if self.fail is not None:
+            raise self.fail
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def make(handler: Any, **kwargs: Any) -> HTTPProviderClient:
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return HTTPProviderClient(
+        provider="acme", base_url="https://api.acme.test/v1/", http_client=client, **kwargs
+    )
+
+
+async def test_post_json_sends_headers_and_body() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"ok": True})
+
+    http = make(handler, headers={"authorization": "Bearer k"})
+    assert await http.post_json("/chat", {"q": "é"}) == {"ok": True}
+    request = seen[0]
+    assert str(request.url) == "https://api.acme.test/v1/chat"
+    assert request.headers["authorization"] == "Bearer k"
+    assert request.headers["content-type"] == "application/json"
+    assert json.loads(request.content) == {"q": "é"}
+
+
+async def test_post_json_maps_status_errors() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            429,
+            json={"error": {"message": "Too many"}},
+            headers={"retry-after": "4", "x-request-id": "req_1"},
+        )
+
+    with pytest.raises(RateLimitError) as info:
+        await make(handler).post_json("chat", {})
+    assert info.value.retry_after == 4.0
+    assert info.value.request_id == "req_1"
+    assert "Too many" in str(info.value)
+
+
+async def test_retry_after_from_body_hook() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, json=[{"error": {"message": "x", "delay": 7}}])
+
+    def hook(body: Any) -> float | None:
+        return float(body[0]["error"]["delay"])
+
+    with pytest.raises(RateLimitError) as info:
+        await make(handler, retry_after_from_body=hook).post_json("chat", {})
+    assert info.value.retry_after == 7.0
+
+
+async def test_post_json_rejects_non_json_success() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text="<html>proxy</html>")
+
+    with pytest.raises(ProviderError, match="not JSON"):
+        await make(handler).post_json("chat", {})
+
+
+@pytest.mark.parametrize(
+    ("exc", "cls"),
+    [
+        (httpx.ConnectTimeout("t"), ProviderTimeoutError),
+        (httpx.ConnectError("refused"), ProviderConnectionError),
+    ],
+)
+async def test_transport_errors(exc: Exception, cls: type[ProviderError]) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise exc
+
+    with pytest.raises(cls):
+        await make(handler).post_json("chat", {})
+    with pytest.raises(cls):
+        _ = [e async for e in make(handler).stream_sse("chat", {})]
+
+
+async def test_stream_yields_events_and_closes() -> None:
+    body = TrackedStream([b"data: 1\n", b"\ndata: 2\n\n"])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.headers["accept"] == "text/event-stream"
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=body)
+
+    events = [e async for e in make(handler).stream_sse("chat", {})]
+    assert events == [ServerSentEvent(data="1"), ServerSentEvent(data="2")]
+    assert body.closed
+
+
+async def test_stream_error_status_reads_body_and_closes() -> None:
+    body = TrackedStream([b'{"error": {"message": "bad key"}}'])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, stream=body)
+
+    with pytest.raises(AuthenticationError, match="bad key"):
+        _ = [e async for e in make(handler).stream_sse("chat", {})]
+    assert body.closed
+
+
+async def test_stream_json_instead_of_sse() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"error": {"message": "stream unsupported"}})
+
+    with pytest.raises(ProviderError, match="stream unsupported"):
+        _ = [e async for e in make(handler).stream_sse("chat", {})]
+
+
+@pytest.mark.parametrize(
+    "fail", [httpx.ReadError("reset"), httpx.RemoteProtocolError("eof"), httpx.ReadTimeout("t")]
+)
+async def test_mid_stream_failure_is_interrupted(fail: Exception) -> None:
+    body = TrackedStream([b"data: 1\n\n"], fail=fail)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=body)
+
+    got: list[ServerSentEvent] = []
+
+    async def consume() -> None:
+        async for event in make(handler).stream_sse("chat", {}):
+            got.append(event)
+
+    with pytest.raises(StreamInterruptedError) as info:
+        await consume()
+    assert got == [ServerSentEvent(data="1")]
+    assert info.value.__cause__ is fail
+    assert body.closed
+
+
+async def test_early_close_releases_response() -> None:
+    body = TrackedStream([b"data: 1\n\n", b"data: 2\n\n"], hang=True)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=body)
+
+    async with aclosing(make(handler).stream_sse("chat", {})) as events:
+        async for _event in events:
+            break
+    assert body.closed
+
+
+async def test_cancellation_releases_response() -> None:
+    body = TrackedStream([b"data: 1\n\n"], hang=True)
+    started = asyncio.Event()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=body)
+
+    async def consume() -> None:
+        async for _event in make(handler).stream_sse("chat", {}):
+            started.set()
+
+    task = asyncio.create_task(consume())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert body.closed
+
+
+async def test_borrowed_client_is_not_closed() -> None:
+    client = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(200)))
+    http = HTTPProviderClient(provider="acme", base_url="http://x", http_client=client)
+    async with http:
+        pass
+    assert not client.is_closed
+    await client.aclose()
+
+
+async def test_owned_client_is_created_lazily_and_closed() -> None:
+    http = HTTPProviderClient(provider="acme", base_url="http://127.0.0.1:9")
+    assert http._client is None
+    created = http._get_client()
+    await http.aclose()
+    assert created.is_closed
+    assert http._client is None  # the next call builds a fresh one
+
+
+async def test_server_error_on_stream() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, text="upstream down")
+
+    with pytest.raises(ServerError, match="upstream down"):
+        _ = [e async for e in make(handler).stream_sse("chat", {})]
+
+
+def test_repr_hides_headers_and_secrets() -> None:
+    http = HTTPProviderClient(
+        provider="acme",
+        base_url="http://x/v1",
+        headers={"authorization": "Bearer sk-zzz"},
+        secrets=["sk-zzz"],
+    )
+    assert "sk-zzz" not in repr(http)
+    assert "acme" in repr(http)
+    assert http.url("/a?b=1") == "http://x/v1/a?b=1"
+    assert http.base_url == "http://x/v1"
+
+
+async def test_secret_masked_in_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"error": {"message": "bad key sk-zzz"}})
+
+    with pytest.raises(AuthenticationError) as info:
+        await make(handler, secrets=["sk-zzz"]).post_json("x", {})
+    assert "sk-zzz" not in str(info.value)
+
+
+async def test_stream_decodes_a_gzip_body() -> None:
+    body = TrackedStream([gzip.compress(b"data: 1\n\ndata: 2\n\n")])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-encoding": "gzip"}, stream=body)
+
+    events = [e async for e in make(handler).stream_sse("chat", {})]
+    assert [e.data for e in events] == ["1", "2"]

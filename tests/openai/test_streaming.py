@@ -1,0 +1,248 @@
+"""Streaming: deltas, tool-call assembly per index, usage chunk, [DONE], broken streams."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from aether.errors import StreamInterruptedError
+from aether.http import RAW_ARGUMENTS_KEY
+from aether.llm.contracts import LLMRequest, LLMStreamChunk, Message, ToolCall
+from aether_openai import OpenAIProvider
+
+REQUEST = LLMRequest(messages=[Message(role="user", content="hi")])
+
+
+def chunk(
+    delta: dict[str, Any] | None = None,
+    finish: str | None = None,
+    usage: dict[str, Any] | None = None,
+    choices: bool = True,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": "chatcmpl-9",
+        "object": "chat.completion.chunk",
+        "model": "gpt-4o-x",
+        "usage": usage,
+    }
+    body["choices"] = (
+        [{"index": 0, "delta": delta or {}, "finish_reason": finish}] if choices else []
+    )
+    return body
+
+
+def sse(*events: Any, done: bool = True, sep: str = "\n\n") -> bytes:
+    parts = [f"data: {json.dumps(e)}{sep}" if not isinstance(e, str) else e for e in events]
+    if done:
+        parts.append(f"data: [DONE]{sep}")
+    return "".join(parts).encode()
+
+
+def provider_for(body: bytes, seen: list[httpx.Request] | None = None) -> OpenAIProvider:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if seen is not None:
+            seen.append(request)
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+
+    return OpenAIProvider(
+        base_url="http://local.test/v1",
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    )
+
+
+async def collect(body: bytes) -> list[LLMStreamChunk]:
+    return [c async for c in provider_for(body).stream(REQUEST)]
+
+
+USAGE = {
+    "prompt_tokens": 10,
+    "completion_tokens": 7,
+    "total_tokens": 17,
+    "prompt_tokens_details": {"cached_tokens": 4},
+    "completion_tokens_details": {"reasoning_tokens": 2},
+}
+
+
+async def test_text_stream_with_usage_chunk() -> None:
+    seen: list[httpx.Request] = []
+    body = sse(
+        chunk({"role": "assistant", "content": ""}),
+        chunk({"content": "Hel"}),
+        chunk({"content": "lo"}),
+        chunk({}, finish="stop"),
+        chunk(usage=USAGE, choices=False),
+    )
+    chunks = [c async for c in provider_for(body, seen).stream(REQUEST)]
+    assert [c.text for c in chunks] == ["Hel", "lo", ""]
+    last = chunks[-1]
+    assert last.finish_reason == "stop"
+    assert (last.input_tokens, last.output_tokens) == (10, 7)
+    assert (last.cached_input_tokens, last.reasoning_tokens) == (4, 2)
+    assert (last.model, last.response_id) == ("gpt-4o-x", "chatcmpl-9")
+    sent = json.loads(seen[0].content)
+    assert sent["stream"] is True
+    assert sent["stream_options"] == {"include_usage": True}
+    assert seen[0].headers["accept"] == "text/event-stream"
+
+
+async def test_parallel_tool_calls_interleaved_and_fragmented() -> None:
+    body = sse(
+        chunk({"role": "assistant", "content": None}),
+        chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": 0,
+                        "id": "call_a",
+                        "type": "function",
+                        "function": {"name": "get_", "arguments": ""},
+                    }
+                ]
+            }
+        ),
+        chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": 1,
+                        "id": "call_b",
+                        "type": "function",
+                        "function": {"name": "lookup", "arguments": '{"q"'},
+                    }
+                ]
+            }
+        ),
+        chunk(
+            {
+                "tool_calls": [
+                    {"index": 0, "function": {"name": "weather", "arguments": '{"city": "Pa'}}
+                ]
+            }
+        ),
+        chunk(
+            {
+                "tool_calls": [
+                    {"index": 0, "function": {"arguments": 'ris"}'}},
+                    {"index": 1, "function": {"arguments": ': "x"}'}},
+                ]
+            }
+        ),
+        chunk({}, finish="tool_calls"),
+        chunk(usage=USAGE, choices=False),
+    )
+    chunks = await collect(body)
+    assert len(chunks) == 1  # no text: only the final chunk
+    assert chunks[0].tool_calls == [
+        ToolCall(id="call_a", name="get_weather", arguments={"city": "Paris"}),
+        ToolCall(id="call_b", name="lookup", arguments={"q": "x"}),
+    ]
+    assert chunks[0].finish_reason == "tool_calls"
+
+
+async def test_text_then_tool_call_and_malformed_arguments() -> None:
+    body = sse(
+        chunk({"content": "Let me check."}),
+        chunk(
+            {
+                "tool_calls": [
+                    {"index": 0, "id": "c", "function": {"name": "f", "arguments": '{"a": 1'}}
+                ]
+            }
+        ),
+        chunk({}, finish="tool_calls"),
+    )
+    chunks = await collect(body)
+    assert chunks[0].text == "Let me check."
+    assert not chunks[0].tool_calls
+    assert chunks[-1].tool_calls == [
+        ToolCall(id="c", name="f", arguments={RAW_ARGUMENTS_KEY: '{"a": 1'})
+    ]
+    assert chunks[-1].input_tokens == 0  # no usage chunk was sent
+
+
+async def test_forced_tool_call_finishing_with_stop() -> None:
+    body = sse(
+        chunk(
+            {"tool_calls": [{"index": 0, "id": "c", "function": {"name": "f", "arguments": "{}"}}]}
+        ),
+        chunk({}, finish="stop"),
+    )
+    assert (await collect(body))[-1].finish_reason == "tool_calls"
+
+
+async def test_length_and_content_filter() -> None:
+    assert (await collect(sse(chunk({"content": "a"}, finish="length"))))[-1].finish_reason == (
+        "length"
+    )
+    body = sse(chunk({}, finish="content_filter"))
+    assert (await collect(body))[-1].finish_reason == "content_filter"
+
+
+async def test_done_without_finish_reason_is_other() -> None:
+    assert (await collect(sse(chunk({"content": "a"}))))[-1].finish_reason == "other"
+
+
+async def test_reasoning_and_refusal_deltas() -> None:
+    body = sse(
+        chunk({"reasoning_content": "hmm"}), chunk({"refusal": "No."}), chunk({}, finish="stop")
+    )
+    chunks = await collect(body)
+    assert chunks[0].reasoning_text == "hmm" and chunks[0].text == ""
+    assert chunks[1].text == "No."
+
+
+async def test_crlf_framing_comments_and_keepalives() -> None:
+    body = (
+        ": keep-alive\r\n\r\n"
+        + sse(chunk({"content": "a"}), chunk({}, finish="stop"), sep="\r\n\r\n").decode()
+    ).encode()
+    chunks = await collect(body)
+    assert [c.text for c in chunks] == ["a", ""]
+
+
+async def test_stream_without_done_is_interrupted() -> None:
+    body = sse(chunk({"content": "partial"}), chunk({}, finish="stop"), done=False)
+    got: list[LLMStreamChunk] = []
+
+    async def consume() -> None:
+        async for c in provider_for(body).stream(REQUEST):
+            got.append(c)
+
+    with pytest.raises(StreamInterruptedError, match=r"\[DONE\]") as info:
+        await consume()
+    assert [c.text for c in got] == ["partial"]
+    assert info.value.chunks_received == 1
+    assert info.value.provider == "openai"
+
+
+async def test_stream_cut_mid_event_is_interrupted() -> None:
+    body = sse(chunk({"content": "a"}), done=False) + b'data: {"id": "chatcmpl-9", "cho'
+    with pytest.raises(StreamInterruptedError):
+        await collect(body)
+
+
+async def test_in_band_error_event() -> None:
+    body = sse(
+        chunk({"content": "a"}),
+        {"error": {"message": "The server had an error", "type": "server_error"}},
+    )
+    with pytest.raises(StreamInterruptedError, match="The server had an error") as info:
+        await collect(body)
+    assert info.value.chunks_received == 1
+
+
+async def test_non_json_event() -> None:
+    with pytest.raises(StreamInterruptedError, match="not JSON"):
+        await collect(b"data: hello\n\n")
+    with pytest.raises(StreamInterruptedError, match="not a JSON object"):
+        await collect(b"data: [1, 2]\n\n")
+
+
+async def test_events_after_done_are_ignored() -> None:
+    body = sse(chunk({"content": "a"}), chunk({}, finish="stop")) + sse(
+        chunk({"content": "late"}), done=False
+    )
+    assert [c.text for c in await collect(body)] == ["a", ""]
