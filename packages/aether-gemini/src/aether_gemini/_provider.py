@@ -1,0 +1,226 @@
+"""``GeminiProvider``: Google's Gemini API (``generateContent``) directly on httpx."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from aether import config
+from aether.errors import (
+    AuthenticationError,
+    BadRequestError,
+    MissingAPIKeyError,
+    ProviderError,
+    StreamInterruptedError,
+)
+from aether.http import HTTPProviderClient
+from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
+from aether_gemini._mapping import (
+    PROVIDER,
+    build_payload,
+    empty_answer_error,
+    finish_reason,
+    raise_if_prompt_blocked,
+    read_candidate,
+    retry_delay,
+    usage,
+)
+from aether_gemini._schema import DeclarationCache
+from aether_gemini._streaming import StreamState
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MODEL", "GeminiProvider"]
+
+DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
+DEFAULT_MODEL = "gemini-2.5-flash"
+_MAX_SIGNATURES = 1024
+_KEY_MARKS = ("API key not valid", "API_KEY_INVALID")
+
+
+class GeminiProvider:
+    """The Gemini API as an Aether provider: ``complete`` and ``stream``.
+
+    Settings follow Aether's precedence, keyword > environment > default.
+
+    Args:
+        api_key: The API key; default ``GEMINI_API_KEY``. Sent in the ``x-goog-api-key``
+            header, never in the URL (URLs end up in logs). Required with the default
+            ``base_url``; optional with another one (a proxy or gateway that adds it).
+        default_model: Model used when a request names none; default ``GEMINI_MODEL``, then
+            ``"gemini-2.5-flash"``.
+        base_url: API root; default ``GEMINI_BASE_URL``, then the public v1beta endpoint.
+        http_client: An ``httpx.AsyncClient`` to borrow (never closed here); None: one is
+            created on first use and closed by :meth:`aclose`.
+        timeout: Seconds (or an ``httpx.Timeout``) per request; None: the default.
+
+    Raises:
+        MissingAPIKeyError: No key was given or found for the public endpoint.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        default_model: str | None = None,
+        base_url: str | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None:
+        key = api_key or config.env_str("GEMINI_API_KEY")
+        root = (base_url or config.env_str("GEMINI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        if not key and root == DEFAULT_BASE_URL:
+            raise MissingAPIKeyError(PROVIDER, "GEMINI_API_KEY")
+        self.default_model = default_model or config.env_str("GEMINI_MODEL") or DEFAULT_MODEL
+        self.base_url = root
+        self._http = HTTPProviderClient(
+            provider=PROVIDER,
+            base_url=root,
+            headers={"x-goog-api-key": key} if key else {},
+            http_client=http_client,
+            timeout=timeout,
+            secrets=[key] if key else [],
+            retry_after_from_body=retry_delay,
+        )
+        self._declarations = DeclarationCache()
+        # Gemini 3 wants each functionCall's thoughtSignature back with the call; the
+        # contract's ToolCall has no room for it, so it is kept here by call id.
+        self._signatures: OrderedDict[str, str] = OrderedDict()
+
+    def __repr__(self) -> str:
+        return f"GeminiProvider(default_model={self.default_model!r}, base_url={self.base_url!r})"
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this provider created it."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> GeminiProvider:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def _path(self, model: str, method: str) -> str:
+        name = model if model.startswith(("models/", "tunedModels/")) else f"models/{model}"
+        return f"{quote(name, safe='/-._~')}:{method}"
+
+    def _remember(self, signatures: dict[str, str]) -> None:
+        for call_id, signature in signatures.items():
+            self._signatures[call_id] = signature
+            self._signatures.move_to_end(call_id)
+        while len(self._signatures) > _MAX_SIGNATURES:
+            self._signatures.popitem(last=False)
+
+    def _payload(self, request: LLMRequest) -> dict[str, Any]:
+        return build_payload(request, self._declarations, self._signatures)
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        """Send the conversation to ``generateContent`` and return the whole answer.
+
+        Raises:
+            ResponseBlockedError: The prompt was blocked, or no text nor tool call came back.
+            ProviderError: The typed subclass for an HTTP or transport failure.
+        """
+        model = request.model or self.default_model
+        payload = self._payload(request)
+        try:
+            body = await self._http.post_json(self._path(model, "generateContent"), payload)
+        except BadRequestError as exc:
+            rejected = _key_rejected(exc)
+            if rejected is None:
+                raise
+            raise rejected from exc
+        if not isinstance(body, dict):
+            raise ProviderError(
+                f"Gemini answered with JSON that is not an object: {str(body)[:200]}.",
+                provider=PROVIDER,
+            )
+        raise_if_prompt_blocked(body)
+        candidate = read_candidate(body)
+        self._remember(candidate.signatures)
+        reason = finish_reason(candidate.finish_raw, has_tool_calls=bool(candidate.tool_calls))
+        if not (candidate.text or candidate.tool_calls) and reason != "length":
+            had_candidate = bool(body.get("candidates"))
+            raise empty_answer_error(candidate, had_candidate=had_candidate)
+        return LLMResponse(
+            text=candidate.text,
+            reasoning_text=candidate.reasoning_text,
+            tool_calls=candidate.tool_calls,
+            finish_reason=reason,
+            model=str(body.get("modelVersion") or model),
+            response_id=body.get("responseId") if isinstance(body.get("responseId"), str) else None,
+            **usage(body.get("usageMetadata")),
+        )
+
+    async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
+        """Stream the answer from ``streamGenerateContent?alt=sse``.
+
+        Yields content chunks as they arrive, then one chunk with the finish reason and usage.
+
+        Raises:
+            StreamInterruptedError: The stream broke (or ended without a finish reason) after
+                it started; ``chunks_received`` says how much the caller already has.
+            ResponseBlockedError: The prompt was blocked, or nothing but silence came back.
+            ProviderError: The typed subclass for an HTTP or transport failure.
+        """
+        model = request.model or self.default_model
+        state = StreamState(model)
+        sent = 0
+        events = self._http.stream_sse(
+            self._path(model, "streamGenerateContent") + "?alt=sse", self._payload(request)
+        )
+        try:
+            async with aclosing(events):
+                async for event in events:
+                    if not event.data.strip():
+                        continue
+                    chunk = state.feed(_json(event.data))
+                    self._remember(state.signatures)
+                    if chunk is not None:
+                        yield chunk
+                        sent += 1
+        except BadRequestError as exc:
+            rejected = _key_rejected(exc)
+            if rejected is None:
+                raise
+            raise rejected from exc
+        except StreamInterruptedError as exc:
+            if exc.chunks_received == sent:
+                raise
+            raise StreamInterruptedError(
+                exc.message,
+                chunks_received=sent,
+                provider=PROVIDER,
+                status_code=exc.status_code,
+                request_id=exc.request_id,
+            ) from exc
+        yield state.finish(chunks_received=sent)
+
+
+def _key_rejected(exc: BadRequestError) -> AuthenticationError | None:
+    """Gemini reports a wrong API key as HTTP 400 ``API_KEY_INVALID``, not 401."""
+    if exc.status_code != 400 or not any(mark in exc.message for mark in _KEY_MARKS):
+        return None
+    return AuthenticationError(
+        f"Gemini rejected the API key: {exc.message.split('. ')[0]}. Check GEMINI_API_KEY "
+        f"(or the api_key argument) and that the key is enabled for the Generative Language "
+        f"API.",
+        provider=PROVIDER,
+        status_code=exc.status_code,
+        request_id=exc.request_id,
+    )
+
+
+def _json(data: str) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise StreamInterruptedError(
+            f"Gemini sent a stream event that is not JSON ({data[:200]!r}); the answer is "
+            f"incomplete. Retry the call.",
+            provider=PROVIDER,
+        ) from exc

@@ -1,0 +1,137 @@
+"""Gemini's streamed ``GenerateContentResponse`` objects turned into Aether stream chunks.
+
+Each event of ``streamGenerateContent`` is a whole ``GenerateContentResponse`` holding only
+the new parts: text deltas, whole ``functionCall`` parts, and a running ``usageMetadata``.
+Content chunks are yielded as they arrive; one last chunk carries the finish reason and the
+final usage, so the usage is counted once however many events repeat it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aether.errors import StreamInterruptedError
+from aether.http import error_from_response
+from aether.llm.contracts import LLMStreamChunk
+from aether_gemini._mapping import (
+    PROVIDER,
+    Candidate,
+    empty_answer_error,
+    finish_reason,
+    new_call_id,
+    raise_if_prompt_blocked,
+    read_candidate,
+    usage,
+)
+
+__all__ = ["StreamState"]
+
+
+class StreamState:
+    """Folds a stream's events into chunks; :meth:`finish` gives the closing chunk.
+
+    Args:
+        model: The model asked for, used until the stream names its ``modelVersion``.
+        new_id: Makes ids for function calls Gemini sent without one.
+    """
+
+    def __init__(self, model: str, new_id: Callable[[], str] = new_call_id) -> None:
+        self.model = model
+        self.response_id: str | None = None
+        self.signatures: dict[str, str] = {}
+        self._new_id = new_id
+        self._usage: Any = None
+        self._finish_raw: str | None = None
+        self._saw_candidate = False
+        self._answered = False
+        self._has_calls = False
+        self._safety: list[str] = []
+        self._finish_message: str | None = None
+
+    def feed(self, body: Any) -> LLMStreamChunk | None:
+        """The chunk for one event's JSON body, or None when it carried no content.
+
+        Raises:
+            ResponseBlockedError: The prompt was blocked.
+            ProviderError: The event is an in-band error object.
+        """
+        if not isinstance(body, dict):
+            raise StreamInterruptedError(
+                f"Gemini sent a stream event that is not a JSON object ({str(body)[:200]}); "
+                f"the answer is incomplete. Retry the call.",
+                provider=PROVIDER,
+            )
+        if isinstance(body.get("error"), dict):
+            code = body["error"].get("code")
+            raise error_from_response(
+                provider=PROVIDER,
+                status_code=code if isinstance(code, int) else 500,
+                headers={},
+                body=json.dumps(body),
+            )
+        raise_if_prompt_blocked(body)
+        if isinstance(body.get("modelVersion"), str):
+            self.model = body["modelVersion"]
+        if isinstance(body.get("responseId"), str):
+            self.response_id = body["responseId"]
+        if body.get("usageMetadata") is not None:
+            self._usage = body["usageMetadata"]
+        if isinstance(body.get("candidates"), list) and body["candidates"]:
+            self._saw_candidate = True
+        candidate = read_candidate(body, self._new_id)
+        self._note(candidate)
+        if not (candidate.text or candidate.reasoning_text or candidate.tool_calls):
+            return None
+        return LLMStreamChunk(
+            text=candidate.text,
+            reasoning_text=candidate.reasoning_text,
+            tool_calls=candidate.tool_calls,
+            model=self.model,
+            response_id=self.response_id,
+        )
+
+    def _note(self, candidate: Candidate) -> None:
+        if candidate.finish_raw is not None:
+            self._finish_raw = candidate.finish_raw
+        if candidate.finish_message is not None:
+            self._finish_message = candidate.finish_message
+        self._safety.extend(candidate.safety)
+        self.signatures.update(candidate.signatures)
+        if candidate.text or candidate.tool_calls:
+            self._answered = True
+        if candidate.tool_calls:
+            self._has_calls = True
+
+    def finish(self, *, chunks_received: int = 0) -> LLMStreamChunk:
+        """The closing chunk: finish reason and final usage.
+
+        Args:
+            chunks_received: How many chunks the caller already got, for the error.
+
+        Raises:
+            StreamInterruptedError: The stream ended without a finish reason.
+            ResponseBlockedError: The stream finished without any text or tool call.
+        """
+        if self._finish_raw is None:
+            raise StreamInterruptedError(
+                "Gemini's stream ended without a finish reason; the answer is incomplete. "
+                "Retry the call.",
+                chunks_received=chunks_received,
+                provider=PROVIDER,
+            )
+        reason = finish_reason(self._finish_raw, has_tool_calls=self._has_calls)
+        if not self._answered and reason != "length":
+            summary = Candidate(
+                finish_raw=self._finish_raw,
+                safety=self._safety,
+                finish_message=self._finish_message,
+            )
+            raise empty_answer_error(summary, had_candidate=self._saw_candidate)
+        return LLMStreamChunk(
+            finish_reason=reason,
+            model=self.model,
+            response_id=self.response_id,
+            **usage(self._usage),
+        )
