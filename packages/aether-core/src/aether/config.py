@@ -14,6 +14,8 @@ With ``AETHER_STRICT=1`` it raises :class:`~aether.errors.ConfigurationError` in
 | ``AETHER_HTTP_TOOL_TIMEOUT`` | ``10.0`` | ``http_get`` total deadline (s) |
 | ``AETHER_HTTP_TOOL_MAX_BYTES`` | ``100000`` | ``http_get`` body cap |
 | ``AETHER_FILE_TOOL_MAX_BYTES`` | ``200000`` | ``read_file`` cap |
+| ``AETHER_SESSION_STORE`` | ``memory`` | the session store, ``NAME`` or ``NAME://LOCATION?k=v`` |
+| ``AETHER_SESSION_HISTORY_LIMIT`` | (all) | messages of history a session sends to the model |
 | ``AETHER_STRICT`` | off | invalid settings and broken plugins raise instead of warning |
 | ``AETHER_DISABLE_PLUGIN_AUTOLOAD`` | off | load no third-party plugin from entry points |
 | ``AETHER_PLUGINS_ALLOW`` | (all) | comma-separated distributions allowed to load |

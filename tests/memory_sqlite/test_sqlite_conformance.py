@@ -1,0 +1,27 @@
+"""The SQLite store passes the store conformance suite, on a file and in memory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from aether.testing.stores import AppendableSessionStoreConformance
+from aether_memory_sqlite import SQLiteSessionStore
+
+
+class TestSQLiteSessionStoreOnFile(AppendableSessionStoreConformance):
+    @pytest.fixture
+    async def store(self, tmp_path: Path) -> AsyncIterator[SQLiteSessionStore]:
+        store = SQLiteSessionStore(tmp_path / "sessions.db")
+        yield store
+        await store.aclose()
+
+
+class TestSQLiteSessionStoreInMemory(AppendableSessionStoreConformance):
+    @pytest.fixture
+    async def store(self) -> AsyncIterator[SQLiteSessionStore]:
+        store = SQLiteSessionStore(":memory:")
+        yield store
+        await store.aclose()
