@@ -104,8 +104,14 @@ def test_several_processes_append_to_one_file(tmp_path: Path) -> None:
         subprocess.Popen([sys.executable, CHILD, "writer", str(path), f"w{index}", "40"])
         for index in range(4)
     ]
-    for writer in writers:
-        assert writer.wait(timeout=60) == 0
+    try:
+        codes = [writer.wait(timeout=60) for writer in writers]
+    finally:
+        for writer in writers:
+            if writer.poll() is None:
+                writer.kill()
+                writer.wait()
+    assert codes == [0, 0, 0, 0]
     found = _check_database(path)
     assert found["shared"] == {f"w{i}-{n}" for i in range(4) for n in range(40)}
     for index in range(4):
