@@ -51,7 +51,7 @@ ToolChoice = Literal["auto", "none", "required"] | str
 
 
 class _Contract(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ToolCall(_Contract):
