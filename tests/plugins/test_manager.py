@@ -191,3 +191,16 @@ def register_plugins(register):
     entry = site.registry.entry("vector_store", "tiny")
     assert entry.metadata["dimension"] == 3
     assert entry.obj.dimension == 3
+
+
+def test_loaded_plugin_registers_again_after_registry_reset(
+    site: Site, unique: Callable[[str], str]
+) -> None:
+    module = add_good(site, unique("aether-echo"), "echo")
+    with site.registry.isolated():
+        first = site.registry.get("provider", "echo")
+    assert "echo" not in site.registry.list_kind("provider")
+    # The module is not imported again; what its hooks registered is registered again.
+    del sys.modules[module]
+    assert site.registry.get("provider", "echo") is first
+    assert module not in sys.modules

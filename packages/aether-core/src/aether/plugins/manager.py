@@ -114,6 +114,9 @@ class _Distribution:
     entry_points: list[importlib.metadata.EntryPoint]
     builtin: bool
     loaded: dict[str, BaseException | None] = field(default_factory=dict)  # module → error
+    # What each module's hooks registered, so it can be registered again (not re-imported)
+    # after the registry was reset, e.g. by Registry.isolated() in tests.
+    staged: dict[str, list[tuple[str, str, Any, dict[str, Any]]]] = field(default_factory=dict)
     tracebacks: dict[str, str] = field(default_factory=dict)
     registered: dict[str, list[str]] = field(default_factory=dict)
 
@@ -272,6 +275,12 @@ class PluginManager:
             error = dist.loaded[module_ref]
             if error is not None:
                 raise _load_error(dist, ep, error) from error
+            missing = [
+                item
+                for item in dist.staged.get(module_ref, [])
+                if item[1] not in self.registry.list_kind(item[0])
+            ]
+            self._commit(dist, missing)
             return
         try:
             plugin = ep.load()
@@ -283,6 +292,7 @@ class PluginManager:
                 self._pluggy.unregister(plugin)
                 raise
             self._commit(dist, staged)
+            dist.staged[module_ref] = staged
         except PluginConflictError as exc:
             dist.loaded[module_ref] = exc
             raise
@@ -331,7 +341,9 @@ class PluginManager:
                 self.registry.unregister(kind, name)
             raise
         for kind, name in added:
-            dist.registered.setdefault(kind, []).append(name)
+            names = dist.registered.setdefault(kind, [])
+            if name not in names:
+                names.append(name)
 
 
 def _describe(error: BaseException) -> str:
