@@ -6,11 +6,12 @@ import subprocess
 import sys
 
 import aether.http
+from tests.support.exports import public_names
 
 
 def test_all_is_sorted_and_complete() -> None:
     assert aether.http.__all__ == sorted(aether.http.__all__)
-    public = {name for name in vars(aether.http) if not name.startswith("_")}
+    public = public_names(aether.http)
     assert public == set(aether.http.__all__)
 
 

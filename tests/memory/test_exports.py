@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
 
 import pytest
+
+from tests.support.exports import public_names
 
 PACKAGES = ["aether.memory", "aether.extensions.memory", "aether.testing", "aether_memory_sqlite"]
 
@@ -13,11 +14,7 @@ PACKAGES = ["aether.memory", "aether.extensions.memory", "aether.testing", "aeth
 @pytest.mark.parametrize("name", PACKAGES)
 def test_all_is_exactly_the_public_names_sorted(name: str) -> None:
     module = importlib.import_module(name)
-    public = {
-        attr
-        for attr, value in vars(module).items()
-        if not attr.startswith("_") and not isinstance(value, ModuleType) and attr != "annotations"
-    }
+    public = public_names(module)
     assert list(module.__all__) == sorted(module.__all__)
     assert set(module.__all__) == public
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import aether_openai
 from aether_openai import OpenAIProvider
+from tests.support.exports import public_names
 
 
 def test_all_is_sorted_and_complete() -> None:
     assert aether_openai.__all__ == sorted(aether_openai.__all__) == ["OpenAIProvider"]
-    public = {name for name in vars(aether_openai) if not name.startswith("_")}
+    public = public_names(aether_openai)
     assert public == set(aether_openai.__all__)
     assert OpenAIProvider.__module__ == "aether_openai._provider"
 

@@ -10,6 +10,7 @@ import aether.tools as tools_module
 from aether.errors import ConfigurationError, ToolNotFoundError
 from aether.registry import Registry, default_registry
 from aether.tools import Tool, get_tool, list_tools, make_tool, register_tool, resolve_tools
+from tests.support.exports import public_names
 
 
 def test_register_tool_with_options_returns_the_function_unchanged() -> None:
@@ -203,7 +204,7 @@ def register_tools(register):
 
 
 def test_public_surface_is_sorted_and_complete() -> None:
-    public = {name for name in dir(tools_module) if not name.startswith("_")}
+    public = public_names(tools_module)
     modules = {"dispatch", "json_schema", "loop", "registry", "schema", "tool", "transform"}
     assert tools_module.__all__ == sorted(tools_module.__all__)
     assert set(tools_module.__all__) == public - modules
