@@ -1,0 +1,101 @@
+"""The Lua scripts that make each write one atomic step on the Redis server.
+
+Redis runs a script to completion before serving any other command, and persists its effects
+as one ``MULTI``/``EXEC`` block in the append-only file (a block cut short by a crash is
+dropped whole when the file is loaded). So a reader, another process or a restarted server
+sees a turn entirely or not at all.
+
+Every script takes the same three keys of one session (see ``_keys.session_keys``):
+
+* ``KEYS[1]`` a list of message JSON documents, oldest first;
+* ``KEYS[2]`` a list with the number of messages of each turn, oldest first;
+* ``KEYS[3]`` a set of the session's turn ids (what makes a retried append a no-op).
+
+Anything that can fail (a key holding another type) is checked before the first write, and
+Redis refuses a script for lack of memory only at its first write, so a script that fails
+has written nothing.
+"""
+
+from __future__ import annotations
+
+__all__ = ["APPEND_TURN", "LOAD_NEWEST", "SAVE"]
+
+# Shared preamble: refuse keys some other application wrote, before anything is written.
+_CHECK_TYPES = """
+local expected = {'list', 'list', 'set'}
+for i = 1, 3 do
+  local kind = redis.call('TYPE', KEYS[i])['ok']
+  if kind ~= 'none' and kind ~= expected[i] then
+    return redis.error_reply('WRONGTYPE key ' .. KEYS[i] .. ' holds a ' .. kind ..
+      ', not part of an aether session')
+  end
+end
+"""
+
+# RPUSH ARGV[first..last] to key in chunks: Lua's unpack() is limited to a few thousand values.
+_PUSH = """
+local function push(key, first, last)
+  for i = first, last, 1000 do
+    redis.call('RPUSH', key, unpack(ARGV, i, math.min(i + 999, last)))
+  end
+end
+local function expire(ttl)
+  if ttl > 0 then
+    for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl) end
+  end
+end
+"""
+
+APPEND_TURN = (
+    _CHECK_TYPES
+    + _PUSH
+    + """
+-- ARGV: ttl in ms (0: none), turn id, then the turn's messages (JSON).
+-- Only the message list proves a session exists: bookkeeping that outlived it (an expiry
+-- between keys on a server older than 7, which does not freeze time in scripts) is dropped.
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[2], KEYS[3])
+elseif redis.call('SISMEMBER', KEYS[3], ARGV[2]) == 1 then
+  return 0
+end
+push(KEYS[1], 3, #ARGV)
+redis.call('RPUSH', KEYS[2], #ARGV - 2)
+redis.call('SADD', KEYS[3], ARGV[2])
+expire(tonumber(ARGV[1]))
+return 1
+"""
+)
+"""Append one turn unless its id is stored; returns 1 if appended, 0 if it was a retry."""
+
+SAVE = (
+    _CHECK_TYPES
+    + _PUSH
+    + """
+-- ARGV: ttl in ms (0: none), number of turns N, N message counts, then the messages (JSON).
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+local turns = tonumber(ARGV[2])
+if turns > 0 then
+  push(KEYS[2], 3, 2 + turns)
+  push(KEYS[1], 3 + turns, #ARGV)
+  expire(tonumber(ARGV[1]))
+end
+return 1
+"""
+)
+"""Replace the session's history (and forget its turn ids); no turns deletes the session."""
+
+LOAD_NEWEST = """
+-- ARGV: limit (> 0). Each turn holds at least one message, so the newest `limit` turn sizes
+-- are all that can fit: the cost is bounded by the limit, not the history.
+local limit = tonumber(ARGV[1])
+local sizes = redis.call('LRANGE', KEYS[2], -limit, -1)
+local total = 0
+for i = #sizes, 1, -1 do
+  local size = tonumber(sizes[i])
+  if total + size > limit then break end
+  total = total + size
+end
+if total == 0 then return {} end
+return redis.call('LRANGE', KEYS[1], -total, -1)
+"""
+"""The newest whole turns holding at most ``limit`` messages, oldest first, in one snapshot."""
