@@ -227,7 +227,11 @@ def test_schema_is_built_once_and_shared() -> None:
         ("def f(*args: int) -> None: pass", r"\*args"),
         ("def f(**kwargs: int) -> None: pass", r"\*\*kwargs"),
         ("def f(x: 'Missing') -> None: pass", "Missing"),
-        ("def f(x: object()) -> None: pass", "Cannot build the argument schema"),
+        # Python 3.10 already fails while resolving the annotation; later ones while building.
+        (
+            "def f(x: object()) -> None: pass",
+            "Cannot (build the argument schema|resolve the type annotations)",
+        ),
     ],
 )
 def test_parameters_a_model_cannot_call_fail_at_build_time(source: str, match: str) -> None:
