@@ -71,3 +71,53 @@ def packaging(session: nox.Session) -> None:
         if listed.get(name, {}).get("status") != "loaded":
             session.error(f"{name} did not load in a fresh environment: {listed.get(name)}")
         session.log(f"{name}: loaded, registered {listed[name]['registered']}")
+
+
+# --- the plugin author's kit: every plugin, from its wheel, in a fresh environment --------
+
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "pyproject.toml").exists())
+
+
+def _kit_tests(project: Path) -> Path:
+    """Where a plugin's kit tests live: its own tests/ (examples), else tests/kit/."""
+    if project.parent.name == "examples":
+        return project / "tests"
+    suffix = project.name.removeprefix("aether-").replace("-", "_")
+    return ROOT / "tests" / "kit" / f"test_kit_{suffix}.py"
+
+
+@nox.session(python="3.11")
+def kit(session: nox.Session) -> None:
+    """Build every wheel; for each plugin, a fresh venv with core[testing] + that plugin only,
+    running the plugin's kit tests (provider/tool/store suites and the packaging checks)."""
+    session.install("build", "hatchling")
+    dist = Path(session.create_tmp()) / "kit-dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    for project in [*PACKAGES, *EXAMPLES]:
+        session.run("python", "-m", "build", "--wheel", "--outdir", str(dist), str(project))
+    core = next(dist.glob("aether_core-*.whl"))
+    plugins = [p for p in [*PACKAGES, *EXAMPLES] if p.name != "aether-core"]
+    missing = [p.name for p in plugins if not _kit_tests(p).exists()]
+    if missing:
+        session.error(f"no kit tests for {', '.join(missing)}: add tests/kit/test_kit_<name>.py")
+    for project in plugins:
+        wheel = next(dist.glob(f"{project.name.replace('-', '_')}-*.whl"))
+        venv = Path(session.create_tmp()) / f"kit-{project.name}"
+        shutil.rmtree(venv, ignore_errors=True)
+        session.run(sys.executable, "-m", "venv", str(venv))
+        python = str(venv / "bin" / "python")
+        # The example is its own project (its pyproject holds its pytest settings); the
+        # repository's plugins run under the root configuration, which needs pytest-asyncio.
+        own_project = project.parent.name == "examples"
+        extra = [] if own_project else ["pytest-asyncio"]
+        session.run(
+            python, "-m", "pip", "install", "-q", f"{core}[testing]", str(wheel), *extra,
+            external=True,
+        )  # fmt: skip
+        tests = _kit_tests(project)
+        rootdir = project if own_project else ROOT
+        session.run(
+            python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(rootdir),
+            str(tests), external=True,
+        )  # fmt: skip
+        session.log(f"{project.name}: passed the kit from its wheel")

@@ -1,7 +1,60 @@
-"""The plugin author's test kit: conformance suites a third-party plugin subclasses."""
+"""The plugin author's test kit: conformance suites a third-party plugin subclasses.
+
+* :class:`ProviderConformance` (with :class:`WireFormat`): an LLM provider over HTTP.
+* :class:`ToolPackConformance`: a distribution of tools.
+* :class:`SessionStoreConformance` / :class:`AppendableSessionStoreConformance`: a store.
+* :class:`PackagingConformance` and :func:`check_plugin_packaging`: the distribution itself.
+
+Install with ``pip install aether-core[testing]``. Core's pytest plugin
+(:mod:`aether.testing.plugin`) loads in every pytest run where aether-core is installed, so
+this package must import even without httpx: the provider suite then explains what to install.
+"""
 
 from __future__ import annotations
 
-from aether.testing.stores import AppendableSessionStoreConformance, SessionStoreConformance
+import typing
 
-__all__ = ["AppendableSessionStoreConformance", "SessionStoreConformance"]
+from aether.testing.packaging import PackagingConformance, PackagingReport, check_plugin_packaging
+from aether.testing.stores import AppendableSessionStoreConformance, SessionStoreConformance
+from aether.testing.tools import ToolPackConformance
+
+_NEEDS_HTTP = frozenset(
+    {
+        "CannedReply",
+        "CannedTransport",
+        "CannedUsage",
+        "ProviderConformance",
+        "WireFormat",
+        "sse_event",
+    }
+)
+
+try:
+    from aether.testing._transport import CannedReply, CannedTransport
+    from aether.testing.providers import CannedUsage, ProviderConformance, WireFormat, sse_event
+except ImportError as _missing:  # httpx is optional: aether-core[testing] brings it
+    _MISSING_HTTP = _missing
+
+    def __getattr__(name: str) -> typing.Any:
+        if name in _NEEDS_HTTP:
+            raise ImportError(
+                f"aether.testing.{name} needs httpx ({_MISSING_HTTP}); install "
+                f"aether-core[testing]."
+            ) from _MISSING_HTTP
+        raise AttributeError(f"module 'aether.testing' has no attribute {name!r}")
+
+
+__all__ = [
+    "AppendableSessionStoreConformance",
+    "CannedReply",
+    "CannedTransport",
+    "CannedUsage",
+    "PackagingConformance",
+    "PackagingReport",
+    "ProviderConformance",
+    "SessionStoreConformance",
+    "ToolPackConformance",
+    "WireFormat",
+    "check_plugin_packaging",
+    "sse_event",
+]

@@ -1,0 +1,146 @@
+"""``EchoProvider``: the Echo API over :class:`aether.http.HTTPProviderClient`.
+
+``HTTPProviderClient`` does the parts every HTTP provider shares: it maps statuses and
+transport failures to :mod:`aether.errors` types, keeps the key out of errors, parses
+server-sent events and gives the connection back on every exit path, cancellation included.
+What is left here is the mapping to and from the Echo API's JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from typing import Any
+
+import httpx
+
+from aether.config import env_str
+from aether.errors import MissingAPIKeyError, ProviderError, StreamInterruptedError
+from aether.http import HTTPProviderClient
+from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk, ToolCall
+from aether_example_echo._wire import PROVIDER, call_from_wire, finish_reason, payload, usage
+
+__all__ = ["DEFAULT_BASE_URL", "EchoProvider"]
+
+DEFAULT_BASE_URL = "https://echo.example/v1"
+DEFAULT_MODEL = "echo-1"
+
+
+class EchoProvider:
+    """The Echo API as an Aether provider.
+
+    Args:
+        api_key: Bearer token; default ``ECHO_API_KEY``.
+        default_model: Model when a request names none; default ``ECHO_MODEL``, then
+            ``"echo-1"``.
+        base_url: API root; default ``ECHO_BASE_URL``, then the public endpoint.
+        http_client: An ``httpx.AsyncClient`` to borrow (never closed here).
+        timeout: Seconds per request; None: Aether's HTTP default.
+
+    Raises:
+        MissingAPIKeyError: No key was given or found.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        default_model: str | None = None,
+        base_url: str | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        key = api_key or env_str("ECHO_API_KEY")
+        if not key:
+            raise MissingAPIKeyError(PROVIDER, "ECHO_API_KEY")
+        self.default_model = default_model or env_str("ECHO_MODEL") or DEFAULT_MODEL
+        self.base_url = base_url or env_str("ECHO_BASE_URL") or DEFAULT_BASE_URL
+        self._http = HTTPProviderClient(
+            provider=PROVIDER,
+            base_url=self.base_url,
+            headers={"authorization": f"Bearer {key}"},
+            http_client=http_client,
+            timeout=timeout,
+            secrets=[key],
+        )
+
+    def __repr__(self) -> str:  # never the key
+        return f"EchoProvider(default_model={self.default_model!r}, base_url={self.base_url!r})"
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this provider created it."""
+        await self._http.aclose()
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        """Send ``request`` and return the whole answer."""
+        model = request.model or self.default_model
+        data = await self._http.post_json("reply", payload(request, model, stream=False))
+        if not isinstance(data, dict):
+            raise ProviderError(f"The Echo API answered {data!r}.", provider=PROVIDER)
+        input_tokens, output_tokens = usage(data)
+        return LLMResponse(
+            text=str(data.get("text") or ""),
+            model=str(data.get("model") or model),
+            response_id=data.get("id"),
+            tool_calls=[call_from_wire(c) for c in data.get("calls") or ()],
+            finish_reason=finish_reason(data.get("stop")),
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+        )
+
+    async def stream(self, request: LLMRequest) -> AsyncGenerator[LLMStreamChunk, None]:
+        """Yield text deltas, then one chunk with the tool calls, finish reason and usage.
+
+        Raises:
+            StreamInterruptedError: The stream broke, or ended before its ``stop`` event.
+        """
+        model = request.model or self.default_model
+        calls: list[ToolCall] = []
+        sent = 0
+        events = self._http.stream_sse("reply", payload(request, model, stream=True))
+        try:
+            async with aclosing(events):
+                async for event in events:
+                    data = _event(event.data, sent)
+                    if "stop" in data:
+                        input_tokens, output_tokens = usage(data)
+                        yield LLMStreamChunk(
+                            tool_calls=calls,
+                            finish_reason=finish_reason(data["stop"]),
+                            input_tokens=input_tokens,
+                            output_tokens=output_tokens,
+                        )
+                        return
+                    if "call" in data:
+                        calls.append(call_from_wire(data["call"]))
+                    elif data.get("delta"):
+                        yield LLMStreamChunk(text=data["delta"], model=model)
+                        sent += 1
+        except StreamInterruptedError as exc:
+            exc.chunks_received = sent
+            raise
+        raise StreamInterruptedError(
+            "The Echo API stream ended before its stop event; the answer is incomplete. "
+            "Retry the call.",
+            provider=PROVIDER,
+            chunks_received=sent,
+        )
+
+
+def _event(text: str, sent: int) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise StreamInterruptedError(
+            f"The Echo API sent an event that is not JSON ({text[:200]!r}). Retry the call.",
+            provider=PROVIDER,
+            chunks_received=sent,
+        ) from exc
+    if not isinstance(data, dict):
+        raise StreamInterruptedError(
+            f"The Echo API sent an event that is not an object ({text[:200]!r}).",
+            provider=PROVIDER,
+            chunks_received=sent,
+        )
+    return data

@@ -1,0 +1,23 @@
+"""aether-memory-sqlite runs the plugin author's kit: the store suite and the packaging checks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from aether.testing import AppendableSessionStoreConformance, PackagingConformance
+from aether_memory_sqlite import SQLiteSessionStore
+
+
+class TestSQLiteStoreKit(AppendableSessionStoreConformance):
+    @pytest.fixture
+    async def store(self, tmp_path: Path) -> AsyncIterator[SQLiteSessionStore]:
+        made = SQLiteSessionStore(tmp_path / "kit.db")
+        yield made
+        await made.aclose()
+
+
+class TestSQLitePackagingKit(PackagingConformance):
+    distribution = "aether-memory-sqlite"

@@ -1,0 +1,169 @@
+"""Each provider-suite check fails on a provider broken in its way (so none is vacuous).
+
+The broken providers wrap the real OpenAI provider and break one rule each; the suite's tests
+are called directly, the way pytest would call them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+from typing import Any
+
+import httpx
+import pytest
+
+from aether.errors import ProviderError, StreamInterruptedError
+from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
+from aether.testing import ProviderConformance
+from aether_openai import OpenAIProvider
+from tests.kit.test_kit_openai import ChatCompletionsWire
+
+
+class Wrapper:
+    """Delegates to the real provider; subclasses break one rule."""
+
+    def __init__(self, inner: OpenAIProvider) -> None:
+        self.inner = inner
+
+    def __repr__(self) -> str:
+        return "Wrapper()"
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        return await self.inner.complete(request)
+
+    async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
+        async with aclosing(self.inner.stream(request)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+
+class DropsUsage(Wrapper):
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        response = await self.inner.complete(request)
+        return response.model_copy(update={"input_tokens": 0, "output_tokens": 0})
+
+    async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
+        async for chunk in self.inner.stream(request):
+            yield chunk.model_copy(update={"input_tokens": 0, "output_tokens": 0})
+
+
+class RetriesInternally(Wrapper):
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        try:
+            return await self.inner.complete(request)
+        except ProviderError:
+            return await self.inner.complete(request)
+
+    async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
+        try:
+            chunks = [chunk async for chunk in self.inner.stream(request)]
+        except ProviderError:
+            chunks = [chunk async for chunk in self.inner.stream(request)]
+        for chunk in chunks:
+            yield chunk
+
+
+class LeaksConnectionOnEarlyClose(Wrapper):
+    async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
+        # The classic bug: leaving ``async for`` does not close the inner generator, so its
+        # response stays open until garbage collection.
+        async for chunk in self.inner.stream(request):
+            yield chunk
+
+
+class ShowsKey(Wrapper):
+    def __repr__(self) -> str:
+        return f"ShowsKey(api_key={self.inner._http._headers['authorization']!r})"
+
+
+class UntypedErrors(Wrapper):
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        try:
+            return await self.inner.complete(request)
+        except ProviderError as exc:
+            raise RuntimeError(str(exc)) from None
+
+
+class HidesInterruptions(Wrapper):
+    async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
+        try:
+            async for chunk in self.inner.stream(request):
+                yield chunk
+        except StreamInterruptedError:
+            yield LLMStreamChunk(finish_reason="stop")
+
+
+class FakesStreaming(Wrapper):
+    async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
+        chunks = [chunk async for chunk in self.inner.stream(request)]
+        text = "".join(c.text for c in chunks)
+        yield chunks[-1].model_copy(update={"text": text})
+
+
+def suite_for(wrapper: Callable[[OpenAIProvider], Any]) -> ProviderConformance:
+    class Suite(ProviderConformance):
+        wire = ChatCompletionsWire()
+
+        def make_provider(self, http_client: httpx.AsyncClient, api_key: str) -> Any:
+            return wrapper(OpenAIProvider(api_key=api_key, http_client=http_client))
+
+    return Suite()
+
+
+def test_the_unbroken_wrapper_passes() -> None:
+    suite = suite_for(Wrapper)
+    suite.test_complete_reports_usage()
+    suite.test_stream_reports_usage_once_on_the_last_chunk()
+    suite.test_does_not_retry_internally("429", "complete")
+    suite.test_stream_closed_early_returns_the_connection()
+    suite.test_api_key_never_shows()
+    suite.test_http_status_raises_its_typed_error(500, "complete")
+    suite.test_broken_stream_raises_stream_interrupted()
+    suite.test_stream_yields_deltas_then_a_final_chunk()
+
+
+def test_missing_usage_fails() -> None:
+    suite = suite_for(DropsUsage)
+    with pytest.raises(AssertionError, match="usage was lost"):
+        suite.test_complete_reports_usage()
+    with pytest.raises(AssertionError, match="last chunk must carry"):
+        suite.test_stream_reports_usage_once_on_the_last_chunk()
+
+
+@pytest.mark.parametrize("mode", ["complete", "stream"])
+@pytest.mark.parametrize("failure", ["429", "500", "503", "connect"])
+def test_retrying_internally_fails(failure: str, mode: str) -> None:
+    with pytest.raises(AssertionError, match="sent 2 requests for one call"):
+        suite_for(RetriesInternally).test_does_not_retry_internally(failure, mode)
+
+
+def test_a_connection_kept_after_an_early_close_fails() -> None:
+    with pytest.raises(AssertionError, match="connection was not released"):
+        suite_for(LeaksConnectionOnEarlyClose).test_stream_closed_early_returns_the_connection()
+
+
+def test_a_key_in_the_repr_fails() -> None:
+    with pytest.raises(AssertionError):
+        suite_for(ShowsKey).test_api_key_never_shows()
+
+
+def test_untyped_errors_fail() -> None:
+    with pytest.raises(RuntimeError):
+        suite_for(UntypedErrors).test_http_status_raises_its_typed_error(429, "complete")
+
+
+def test_a_stream_that_hides_interruptions_fails() -> None:
+    suite = suite_for(HidesInterruptions)
+    with pytest.raises(pytest.fail.Exception, match="DID NOT RAISE"):
+        suite.test_broken_stream_raises_stream_interrupted()
+    with pytest.raises(pytest.fail.Exception, match="DID NOT RAISE"):
+        suite.test_stream_ending_early_raises_stream_interrupted()
+
+
+def test_a_stream_that_is_not_streamed_fails() -> None:
+    with pytest.raises(AssertionError, match="not streamed"):
+        suite_for(FakesStreaming).test_stream_yields_deltas_then_a_final_chunk()
