@@ -1,7 +1,9 @@
 """What every httpx-based provider shares: SSE parsing, status-to-error mapping, plumbing.
 
 Only providers import this package (``import aether`` never does), so it may import httpx;
-install it with ``pip install aether-core[http]``. Third-party providers are welcome to use it:
+install it with ``pip install aether-core[http]`` (``aether-core[aiohttp]`` adds the faster
+transport for high concurrency, chosen with ``AETHER_HTTP_TRANSPORT=aiohttp``).
+Third-party providers are welcome to use it:
 
     from aether.http import HTTPProviderClient
 
@@ -23,16 +25,27 @@ from aether.http._errors import (
 )
 from aether.http._json import loads as json_loads
 from aether.http._sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder, aiter_sse
+from aether.http._transport import (
+    DEFAULT_LIMITS,
+    TRANSPORT_ENV,
+    HTTPTransport,
+    create_http_client,
+    resolve_transport,
+)
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "DEFAULT_MAX_EVENT_BYTES",
     "DEFAULT_TIMEOUT",
     "HTTPProviderClient",
+    "HTTPTransport",
     "RAW_ARGUMENTS_KEY",
     "RetryAfterFromBody",
     "SSEDecoder",
     "ServerSentEvent",
+    "TRANSPORT_ENV",
     "aiter_sse",
+    "create_http_client",
     "dump_tool_arguments",
     "error_from_response",
     "json_loads",
@@ -41,4 +54,5 @@ __all__ = [
     "parse_should_retry",
     "parse_tool_arguments",
     "request_id_from",
+    "resolve_transport",
 ]

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from aether.errors import ProviderError, StreamInterruptedError
+from aether.errors import ConfigurationError, ProviderError, StreamInterruptedError
 from aether.http._errors import (
     _redact,
     error_from_response,
@@ -22,6 +22,7 @@ from aether.http._errors import (
     parse_retry_after,
 )
 from aether.http._sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder
+from aether.http._transport import HTTPTransport, create_http_client, resolve_transport
 
 __all__ = ["DEFAULT_TIMEOUT", "HTTPProviderClient", "RetryAfterFromBody"]
 
@@ -56,6 +57,13 @@ class HTTPProviderClient:
         retry_after_from_body: Reads a retry delay from a parsed error body when the headers
             give none.
         max_event_bytes: Cap on one server-sent event, see :class:`~aether.http.SSEDecoder`.
+        transport: For a created client: ``"httpx"`` or ``"aiohttp"``; None: the
+            ``AETHER_HTTP_TRANSPORT`` environment variable, else httpx. See
+            :func:`~aether.http.create_http_client`.
+
+    Raises:
+        ConfigurationError: Both ``http_client`` and ``transport`` were given, or the
+            transport is unknown or not installed.
     """
 
     __slots__ = (
@@ -69,6 +77,8 @@ class HTTPProviderClient:
         "_secrets",
         "_sse_headers",
         "_timeout",
+        "_transport",
+        "_urls",
         "provider",
     )
 
@@ -83,7 +93,17 @@ class HTTPProviderClient:
         secrets: Iterable[str] = (),
         retry_after_from_body: RetryAfterFromBody | None = None,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        transport: str | None = None,
     ) -> None:
+        if http_client is not None and transport is not None:
+            raise ConfigurationError(
+                f"Pass either http_client or transport={transport!r} to the {provider!r} "
+                f"provider, not both: a client you bring already has its transport."
+            )
+        # Resolved now so a bad AETHER_HTTP_TRANSPORT fails at construction, not mid-job.
+        self._transport: HTTPTransport | None = (
+            resolve_transport(transport) if http_client is None else None
+        )
         self.provider = provider
         self._base_url = base_url.rstrip("/")
         self._headers = dict(headers or {})
@@ -101,12 +121,14 @@ class HTTPProviderClient:
         self._secrets = tuple(s for s in secrets if s)
         self._retry_after_from_body = retry_after_from_body
         self._max_event_bytes = max_event_bytes
+        # Parsed once per path: httpx re-parses a str URL on every request (~5% of its cost).
+        self._urls: dict[str, httpx.URL] = {}
         # Merged once here so no request pays for it.
         self._json_headers = {**_JSON_HEADERS, **self._headers}
         self._sse_headers = {**_SSE_HEADERS, **self._headers}
 
     def __repr__(self) -> str:
-        owner = "borrowed" if self._borrowed is not None else "owned"
+        owner = "borrowed" if self._borrowed is not None else f"owned, transport={self._transport}"
         return (
             f"{type(self).__name__}(provider={self.provider!r}, base_url={self._base_url!r}, "
             f"client={owner})"
@@ -121,6 +143,14 @@ class HTTPProviderClient:
         """The absolute URL of ``path`` (which may carry a query string)."""
         return f"{self._base_url}/{path.lstrip('/')}"
 
+    def _url(self, path: str) -> httpx.URL:
+        url = self._urls.get(path)
+        if url is None:
+            if len(self._urls) >= 256:  # paths carry model names: bound the cache
+                self._urls.clear()
+            url = self._urls[path] = httpx.URL(self.url(path))
+        return url
+
     def _get_client(self) -> httpx.AsyncClient:
         client = self._client
         if client is None:
@@ -128,7 +158,7 @@ class HTTPProviderClient:
             timeout = self._timeout
             if not isinstance(timeout, httpx.Timeout):  # pragma: no cover - set when owned
                 timeout = DEFAULT_TIMEOUT
-            client = self._client = httpx.AsyncClient(timeout=timeout)
+            client = self._client = create_http_client(transport=self._transport, timeout=timeout)
         return client
 
     async def aclose(self) -> None:
@@ -173,7 +203,7 @@ class HTTPProviderClient:
         client = self._get_client()
         with map_transport_errors(self.provider, secrets=self._secrets):
             response = await client.post(
-                self.url(path),
+                self._url(path),
                 content=_dumps(payload),
                 headers=self._json_headers,
                 timeout=self._timeout,
@@ -206,7 +236,7 @@ class HTTPProviderClient:
         client = self._get_client()
         request = client.build_request(
             "POST",
-            self.url(path),
+            self._url(path),
             content=_dumps(payload),
             headers=self._sse_headers,
             timeout=self._timeout,
