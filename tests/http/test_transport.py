@@ -1,18 +1,30 @@
 """Choosing the transport of a created client: keyword, environment, errors, and real traffic
-over the aiohttp transport to a server on 127.0.0.1."""
+over each transport to a server on 127.0.0.1: the same answers and the same typed errors."""
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import importlib.util
+import socket
+import sys
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 import httpx
 import pytest
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
-from aether.errors import ConfigurationError, NotFoundError
+from aether.errors import (
+    ConfigurationError,
+    NotFoundError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+    RateLimitError,
+    StreamInterruptedError,
+)
 from aether.http import (
     DEFAULT_LIMITS,
     TRANSPORT_ENV,
@@ -20,12 +32,24 @@ from aether.http import (
     create_http_client,
     resolve_transport,
 )
+from aether.http._aiohttp import AiohttpWire
 
 _SSE = b'data: {"n":1}\n\ndata: {"n":2}\n\ndata: [DONE]\n\n'
+_KEY = "sk-transport-secret"
+_GZIPPED = gzip.compress(b'{"ok":"unzipped"}')
+
+
+def _chunked_head(content_type: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 200 OK\r\ncontent-type: " + content_type + b"\r\n"
+        b"transfer-encoding: chunked\r\n\r\n"
+    )
 
 
 async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """Keep-alive HTTP/1.1: /json → JSON, /sse → a chunked event stream, else 404."""
+    """Keep-alive HTTP/1.1: /json → JSON, /sse → a chunked event stream, /busy → 429, /gzip,
+    /slow (no answer for 5 s), /broken (an event, then the socket closes mid-body), /hang
+    (an event, then silence), /jsonstream (JSON where events were asked for), else 404."""
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -35,7 +59,37 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
                     length = int(line.split(b":", 1)[1])
             await reader.readexactly(length)
             path = head.split(b" ", 2)[1]
-            if path.endswith(b"/json"):
+            if path.endswith(b"/slow"):
+                await asyncio.sleep(5)
+                return
+            if path.endswith((b"/broken", b"/hang")):
+                writer.write(_chunked_head(b"text/event-stream"))
+                event = b'data: {"n":1}\n\n'
+                writer.write(b"%x\r\n%s\r\n" % (len(event), event))
+                await writer.drain()
+                if path.endswith(b"/hang"):
+                    await asyncio.sleep(5)
+                return  # closes the socket inside a chunked body
+            if path.endswith(b"/busy"):
+                body = b'{"error":{"message":"slow down, key %s"}}' % _KEY.encode()
+                writer.write(
+                    b"HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n"
+                    b"retry-after: 7\r\nx-request-id: req_42\r\n"
+                    b"content-length: %d\r\n\r\n%s" % (len(body), body)
+                )
+            elif path.endswith(b"/jsonstream"):
+                body = b'{"error":{"message":"streaming is off"}}'
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                    b"content-length: %d\r\n\r\n%s" % (len(body), body)
+                )
+            elif path.endswith(b"/gzip"):
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                    b"content-encoding: gzip\r\n"
+                    b"content-length: %d\r\n\r\n%s" % (len(_GZIPPED), _GZIPPED)
+                )
+            elif path.endswith(b"/json"):
                 body = b'{"ok":true}'
                 writer.write(
                     b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
@@ -100,7 +154,7 @@ def test_missing_aiohttp_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> Non
     real = importlib.util.find_spec
 
     def find_spec(name: str, *args: object) -> object:
-        return None if name == "httpx_aiohttp" else real(name)
+        return None if name == "aiohttp" else real(name)
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     monkeypatch.setenv(TRANSPORT_ENV, "aiohttp")
@@ -160,8 +214,12 @@ async def test_requests_over_each_transport(base_url: str, transport: str) -> No
         with pytest.raises(NotFoundError, match="no such route") as info:
             await http.post_json("missing", {})
         assert info.value.status_code == 404
-        expected = HttpxAiohttpClient if transport == "aiohttp" else httpx.AsyncClient
-        assert type(http._get_client()) is expected
+        if transport == "aiohttp":  # sent by aiohttp itself, no httpx client in between
+            assert isinstance(http._wire, AiohttpWire)
+            assert http._client is None
+        else:
+            assert http._wire is None
+            assert type(http._client) is httpx.AsyncClient
 
 
 async def test_environment_reaches_the_created_client(
@@ -170,4 +228,130 @@ async def test_environment_reaches_the_created_client(
     monkeypatch.setenv(TRANSPORT_ENV, "aiohttp")
     async with HTTPProviderClient(provider="acme", base_url=base_url) as http:
         assert await http.post_json("json", {}) == {"ok": True}
-        assert isinstance(http._get_client(), HttpxAiohttpClient)
+        assert isinstance(http._wire, AiohttpWire)
+    assert http._wire is None  # closed with the client
+
+
+async def test_create_http_client_without_httpx_aiohttp_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)  # import fails as if missing
+    with pytest.raises(ConfigurationError, match=r"httpx-aiohttp.*aether-core\[aiohttp\]"):
+        create_http_client(transport="aiohttp")
+
+
+TRANSPORTS = pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
+
+
+@TRANSPORTS
+async def test_status_error_carries_retry_after_and_request_id(
+    base_url: str, transport: str
+) -> None:
+    async with HTTPProviderClient(
+        provider="acme", base_url=base_url, transport=transport, secrets=[_KEY]
+    ) as http:
+        for call in (http.post_json("busy", {}), _drain(http.stream_sse("busy", {}))):
+            with pytest.raises(RateLimitError) as info:
+                await call
+            assert info.value.status_code == 429
+            assert info.value.retry_after == 7.0
+            assert info.value.request_id == "req_42"
+            assert _KEY not in str(info.value) and "slow down" in str(info.value)
+
+
+@TRANSPORTS
+async def test_gzip_body_is_decoded(base_url: str, transport: str) -> None:
+    async with HTTPProviderClient(provider="acme", base_url=base_url, transport=transport) as http:
+        assert await http.post_json("gzip", {}) == {"ok": "unzipped"}
+
+
+@TRANSPORTS
+async def test_json_where_events_were_asked_for(base_url: str, transport: str) -> None:
+    async with HTTPProviderClient(provider="acme", base_url=base_url, transport=transport) as http:
+        with pytest.raises(ProviderError, match=r"Expected an event stream.*streaming is off"):
+            await _drain(http.stream_sse("jsonstream", {}))
+
+
+@TRANSPORTS
+async def test_read_timeout_is_typed(base_url: str, transport: str) -> None:
+    async with HTTPProviderClient(
+        provider="acme", base_url=base_url, transport=transport, timeout=0.2
+    ) as http:
+        with pytest.raises(ProviderTimeoutError, match="timed out"):
+            await http.post_json("slow", {})
+
+
+@TRANSPORTS
+async def test_refused_connection_is_typed(transport: str) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nobody listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    expected: type[ProviderError] = ProviderConnectionError
+    if transport == "httpx" and httpx.AsyncClient._init_transport is getattr(
+        HttpxAiohttpClient, "_init_transport", None
+    ):  # --http-transport=aiohttp put httpx-aiohttp under httpx, which calls this a timeout
+        expected = ProviderTimeoutError
+    async with HTTPProviderClient(
+        provider="acme", base_url=f"http://127.0.0.1:{port}", transport=transport
+    ) as http:
+        with pytest.raises(expected, match=r"\((Connect|ClientConnector)\w*"):
+            await http.post_json("json", {})
+        with pytest.raises(expected):
+            await _drain(http.stream_sse("sse", {}))
+
+
+@TRANSPORTS
+@pytest.mark.parametrize(("route", "kind"), [("broken", "broke"), ("hang", "timed out")])
+async def test_stream_cut_mid_body_is_interrupted(
+    base_url: str, transport: str, route: str, kind: str
+) -> None:
+    got: list[str] = []
+
+    async def consume(http: HTTPProviderClient) -> None:
+        async for event in http.stream_sse(route, {}):
+            got.append(event.data)
+
+    async with HTTPProviderClient(
+        provider="acme", base_url=base_url, transport=transport, timeout=0.3
+    ) as http:
+        with pytest.raises(StreamInterruptedError, match=f"{kind} mid-way") as info:
+            await consume(http)
+        assert got == ['{"n":1}']
+        assert info.value.status_code == 200
+        # The broken connection was given up: the next call works on a fresh one.
+        assert await http.post_json("json", {}) == {"ok": True}
+
+
+@TRANSPORTS
+async def test_early_stop_and_cancellation_release_the_connection(
+    base_url: str, transport: str
+) -> None:
+    async with HTTPProviderClient(
+        provider="acme", base_url=base_url, transport=transport, timeout=2.0
+    ) as http:
+        async with aclosing(http.stream_sse("hang", {})) as events:
+            async for _event in events:
+                break
+        started = asyncio.Event()
+
+        async def consume() -> None:
+            async for _event in http.stream_sse("hang", {}):
+                started.set()
+
+        task = asyncio.create_task(consume())
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await http.post_json("json", {}) == {"ok": True}
+        if transport == "aiohttp":
+            assert http._wire is not None
+            connector = http._wire._get_session().connector
+            assert connector is not None
+            # Nothing is still checked out of aiohttp's pool: both streams gave theirs back.
+            assert not connector._acquired
+
+
+async def _drain(events: AsyncIterator[Any]) -> None:
+    async for _event in events:
+        pass

@@ -3,14 +3,15 @@
 :class:`HTTPProviderClient` owns or borrows an ``httpx.AsyncClient``, sends JSON, maps every
 failure to :mod:`aether.errors` exactly once, and streams server-sent events while making
 sure the connection goes back to the pool on every exit path: normal end, error, a consumer
-that stops early (``aclose``), and task cancellation.
+that stops early (``aclose``), and task cancellation. With the aiohttp transport, a client it
+creates itself sends through aiohttp directly (see :mod:`aether.http._aiohttp`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -20,9 +21,18 @@ from aether.http._errors import (
     error_from_response,
     map_transport_errors,
     parse_retry_after,
+    transport_failure,
 )
 from aether.http._sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder
-from aether.http._transport import HTTPTransport, create_http_client, resolve_transport
+from aether.http._transport import (
+    DEFAULT_LIMITS,
+    HTTPTransport,
+    create_http_client,
+    resolve_transport,
+)
+
+if TYPE_CHECKING:
+    from aether.http._aiohttp import AiohttpWire
 
 __all__ = ["DEFAULT_TIMEOUT", "HTTPProviderClient", "RetryAfterFromBody"]
 
@@ -79,6 +89,7 @@ class HTTPProviderClient:
         "_timeout",
         "_transport",
         "_urls",
+        "_wire",
         "provider",
     )
 
@@ -109,6 +120,7 @@ class HTTPProviderClient:
         self._headers = dict(headers or {})
         self._borrowed = http_client
         self._client: httpx.AsyncClient | None = http_client
+        self._wire: AiohttpWire | None = None
         self._timeout: httpx.Timeout | httpx._client.UseClientDefault
         if timeout is not None:
             self._timeout = (
@@ -161,8 +173,26 @@ class HTTPProviderClient:
             client = self._client = create_http_client(transport=self._transport, timeout=timeout)
         return client
 
+    def _get_wire(self) -> AiohttpWire | None:
+        """The direct aiohttp sender when this object owns its client and chose aiohttp."""
+        wire = self._wire
+        if wire is None and self._transport == "aiohttp":
+            from aether.http._aiohttp import AiohttpWire  # only this transport needs aiohttp
+
+            timeout = self._timeout
+            if not isinstance(timeout, httpx.Timeout):  # pragma: no cover - set when owned
+                timeout = DEFAULT_TIMEOUT
+            wire = self._wire = AiohttpWire(
+                provider=self.provider, timeout=timeout, limits=DEFAULT_LIMITS,
+                secrets=self._secrets,
+            )  # fmt: skip
+        return wire
+
     async def aclose(self) -> None:
         """Close the client if this object created it; a borrowed client is left open."""
+        wire, self._wire = self._wire, None
+        if wire is not None:
+            await wire.aclose()
         client = self._client
         if client is not None and self._borrowed is None:
             self._client = None
@@ -174,9 +204,9 @@ class HTTPProviderClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    def error_for(self, response: httpx.Response, body: bytes) -> ProviderError:
-        """The typed error for a non-2xx ``response`` whose ``body`` was read in full."""
-        retry_after = parse_retry_after(response.headers)
+    def error_for(self, status_code: int, headers: Mapping[str, str], body: bytes) -> ProviderError:
+        """The typed error for a non-2xx answer whose ``body`` was read in full."""
+        retry_after = parse_retry_after(headers)
         if retry_after is None and self._retry_after_from_body is not None:
             try:
                 parsed: Any = json.loads(body) if body.strip() else None
@@ -185,8 +215,8 @@ class HTTPProviderClient:
             retry_after = self._retry_after_from_body(parsed)
         return error_from_response(
             provider=self.provider,
-            status_code=response.status_code,
-            headers=response.headers,
+            status_code=status_code,
+            headers=headers,
             body=body,
             retry_after=retry_after,
             secrets=self._secrets,
@@ -200,26 +230,50 @@ class HTTPProviderClient:
                 ProviderConnectionError for transport failures; ProviderError when a 2xx
                 body is not JSON.
         """
-        client = self._get_client()
-        with map_transport_errors(self.provider, secrets=self._secrets):
-            response = await client.post(
-                self._url(path),
-                content=_dumps(payload),
-                headers=self._json_headers,
-                timeout=self._timeout,
+        wire = self._get_wire()
+        status: int
+        headers: Mapping[str, str]
+        if wire is not None:
+            status, headers, body = await wire.post(
+                self.url(path), _dumps(payload), self._json_headers
             )
-        body = response.content
-        if not 200 <= response.status_code < 300:
-            raise self.error_for(response, body)
+        else:
+            client = self._get_client()
+            with map_transport_errors(self.provider, secrets=self._secrets):
+                response = await client.post(
+                    self._url(path),
+                    content=_dumps(payload),
+                    headers=self._json_headers,
+                    timeout=self._timeout,
+                )
+            status, headers, body = response.status_code, response.headers, response.content
+        if not 200 <= status < 300:
+            raise self.error_for(status, headers, body)
         try:
             return json.loads(body)
         except ValueError as exc:
             raise ProviderError(
-                f"The server answered HTTP {response.status_code} with a body that is not "
+                f"The server answered HTTP {status} with a body that is not "
                 f"JSON ({body[:200]!r}); check that the base URL points at the API.",
                 provider=self.provider,
-                status_code=response.status_code,
+                status_code=status,
             ) from exc
+
+    async def _check_event_stream(
+        self, status: int, headers: Mapping[str, str], read: Callable[[], Awaitable[bytes]]
+    ) -> None:
+        """Raise the typed error unless the answer is a 2xx event stream (body read first)."""
+        if not 200 <= status < 300:
+            raise self.error_for(status, headers, await read())
+        if headers.get("content-type", "").startswith("application/json"):
+            error = self.error_for(status, headers, await read())
+            raise ProviderError(
+                f"Expected an event stream (text/event-stream) but the server answered "
+                f"with JSON: {error.message}",
+                provider=self.provider,
+                status_code=status,
+                request_id=error.request_id,
+            )
 
     async def stream_sse(self, path: str, payload: Any) -> AsyncGenerator[ServerSentEvent, None]:
         """POST ``payload`` as JSON and yield the server-sent events of the answer.
@@ -233,6 +287,18 @@ class HTTPProviderClient:
                 the server answered with JSON instead of an event stream.
             StreamInterruptedError: The connection broke after the response started.
         """
+        wire = self._get_wire()
+        if wire is not None:
+            async with wire.stream(self.url(path), _dumps(payload), self._sse_headers) as answer:
+                await self._check_event_stream(answer.status_code, answer.headers, answer.aread)
+                decoder = SSEDecoder(max_event_bytes=self._max_event_bytes, provider=self.provider)
+                feed = decoder.feed
+                async for chunk in answer.chunks():
+                    for event in feed(chunk):
+                        yield event
+                for event in decoder.flush():
+                    yield event
+            return
         client = self._get_client()
         request = client.build_request(
             "POST",
@@ -244,22 +310,12 @@ class HTTPProviderClient:
         with map_transport_errors(self.provider, secrets=self._secrets):
             response = await client.send(request, stream=True)
         try:
-            if not 200 <= response.status_code < 300:
+
+            async def read_body() -> bytes:
                 with map_transport_errors(self.provider, secrets=self._secrets):
-                    body = await response.aread()
-                raise self.error_for(response, body)
-            content_type = response.headers.get("content-type", "")
-            if content_type.startswith("application/json"):
-                with map_transport_errors(self.provider, secrets=self._secrets):
-                    body = await response.aread()
-                error = self.error_for(response, body)
-                raise ProviderError(
-                    f"Expected an event stream (text/event-stream) but the server answered "
-                    f"with JSON: {error.message}",
-                    provider=self.provider,
-                    status_code=response.status_code,
-                    request_id=error.request_id,
-                )
+                    return await response.aread()
+
+            await self._check_event_stream(response.status_code, response.headers, read_body)
             # Decoded inline rather than through aiter_sse: one generator fewer per event.
             # aiter_raw skips httpx's identity decoder and re-chunker when nothing is encoded.
             decoder = SSEDecoder(max_event_bytes=self._max_event_bytes, provider=self.provider)
@@ -274,8 +330,11 @@ class HTTPProviderClient:
                     yield event
             for event in decoder.flush():
                 yield event
-        except httpx.TransportError as exc:
-            kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "broke"
+        except Exception as exc:
+            failure = transport_failure(exc)
+            if failure is None:
+                raise
+            kind = "timed out" if failure == "timeout" else "broke"
             detail = _redact(str(exc) or type(exc).__name__, self._secrets)
             raise StreamInterruptedError(
                 f"The event stream {kind} mid-way ({type(exc).__name__}: {detail}); the answer "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -53,6 +54,7 @@ _REQUEST_ID_HEADERS = (
 _CONTEXT_CODES = frozenset({"context_length_exceeded", "string_above_max_length"})
 _CONTEXT_PATTERN = re.compile(
     r"context[ _]length|context (window|size)|maximum context|prompt is too long"
+    r"|exceeds? (the )?context limit"
     r"|exceeds the maximum number of tokens|input token count .* exceeds"
     r"|reduce the length of the messages",
     re.IGNORECASE,
@@ -285,26 +287,48 @@ def error_from_response(
     )
 
 
+def transport_failure(exc: BaseException) -> str | None:
+    """``"timeout"`` or ``"connection"`` when ``exc`` is a transport failure, else None.
+
+    Knows httpx's transport errors, and aiohttp's too: an httpx client over aiohttp
+    (``httpx-aiohttp``) lets some of them through unmapped, such as a refused connection.
+    aiohttp is only consulted when something already imported it.
+    """
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, httpx.TransportError):
+        return "connection"
+    aiohttp = sys.modules.get("aiohttp")
+    if aiohttp is not None:
+        if isinstance(exc, aiohttp.ServerTimeoutError):
+            return "timeout"
+        if isinstance(exc, aiohttp.ClientError):
+            return "connection"
+    return None
+
+
 @contextmanager
 def map_transport_errors(provider: str, *, secrets: Iterable[str] = ()) -> Iterator[None]:
-    """Translate httpx transport failures inside the block to Aether's typed errors.
+    """Translate transport failures inside the block to Aether's typed errors.
 
-    ``httpx.TimeoutException`` becomes :class:`~aether.errors.ProviderTimeoutError`; any other
-    ``httpx.TransportError`` (refused, DNS, TLS, reset) becomes
-    :class:`~aether.errors.ProviderConnectionError`. The httpx error is the ``__cause__``.
+    A timeout becomes :class:`~aether.errors.ProviderTimeoutError`; any other transport
+    failure (refused, DNS, TLS, reset) becomes :class:`~aether.errors.ProviderConnectionError`
+    (see :func:`transport_failure`). The original error is the ``__cause__``.
     A plain (sync) context manager, so it also wraps ``await`` expressions.
     """
     try:
         yield
-    except httpx.TimeoutException as exc:
+    except Exception as exc:
+        failure = transport_failure(exc)
+        if failure is None:
+            raise
         detail = _redact(str(exc) or type(exc).__name__, secrets)
-        raise ProviderTimeoutError(
-            f"The request timed out ({type(exc).__name__}: {detail}). Retry, or raise the "
-            f"provider's timeout.",
-            provider=provider,
-        ) from exc
-    except httpx.TransportError as exc:
-        detail = _redact(str(exc) or type(exc).__name__, secrets)
+        if failure == "timeout":
+            raise ProviderTimeoutError(
+                f"The request timed out ({type(exc).__name__}: {detail}). Retry, or raise the "
+                f"provider's timeout.",
+                provider=provider,
+            ) from exc
         raise ProviderConnectionError(
             f"Could not talk to the server ({type(exc).__name__}: {detail}). Check the "
             f"network and the base URL; the call can be retried.",

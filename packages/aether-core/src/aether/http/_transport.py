@@ -1,13 +1,14 @@
-"""Which HTTP transport a provider's own ``httpx.AsyncClient`` sends through.
+"""Which HTTP transport a provider sends through when it creates its own client.
 
-httpx's own transport (httpcore) is the default. ``aiohttp`` plugs aiohttp's connection pool
-and HTTP parser under the same httpx API (via the ``httpx-aiohttp`` package), which costs
-far less CPU per request at high concurrency. Nothing else changes: providers, errors and
-tests see an ``httpx.AsyncClient`` either way. Choose it without touching code:
+httpx's own transport (httpcore) is the default. ``aiohttp`` uses aiohttp's connection pool
+and HTTP parser, which cost far less CPU per request at high concurrency. Nothing else
+changes for a provider: the same errors, the same events. Choose it without touching code:
 
     AETHER_HTTP_TRANSPORT=aiohttp      # pip install aether-core[aiohttp]
 
-or in code with ``HTTPProviderClient(..., transport="aiohttp")`` / :func:`create_http_client`.
+or in code with ``HTTPProviderClient(..., transport="aiohttp")``. A provider's own requests
+then go to aiohttp directly (:mod:`aether.http._aiohttp`); :func:`create_http_client` builds
+an ``httpx.AsyncClient`` over aiohttp (via ``httpx-aiohttp``) for code that wants the httpx API.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from aether.errors import ConfigurationError
 
 __all__ = [
     "DEFAULT_LIMITS",
-    "TRANSPORT_ENV",
     "HTTPTransport",
+    "TRANSPORT_ENV",
     "create_http_client",
     "resolve_transport",
 ]
@@ -52,7 +53,7 @@ def resolve_transport(transport: str | None = None) -> HTTPTransport:
 
     Raises:
         ConfigurationError: The name is not a known transport, or ``aiohttp`` is chosen but
-            ``httpx-aiohttp`` is not installed.
+            not installed.
     """
     source = "transport="
     if transport is None:
@@ -64,9 +65,9 @@ def resolve_transport(transport: str | None = None) -> HTTPTransport:
     if name == "httpx":
         return "httpx"
     if name == "aiohttp":
-        if importlib.util.find_spec("httpx_aiohttp") is None:
+        if importlib.util.find_spec("aiohttp") is None:
             raise ConfigurationError(
-                f"{source}{transport!r} selects the aiohttp transport, but the httpx-aiohttp "
+                f"{source}{transport!r} selects the aiohttp transport, but the aiohttp "
                 f"package is not installed. Install it with `{_INSTALL_HINT}`, or choose "
                 f"the default transport (httpx)."
             )
@@ -92,15 +93,16 @@ def create_http_client(
         **kwargs: Any other ``httpx.AsyncClient`` keyword (headers, base_url, verify, ...).
 
     Raises:
-        ConfigurationError: See :func:`resolve_transport`.
+        ConfigurationError: See :func:`resolve_transport`; also when ``httpx-aiohttp``, which
+            puts aiohttp under the httpx API, is missing.
     """
     if resolve_transport(transport) == "aiohttp":
         try:
             from httpx_aiohttp import HttpxAiohttpClient
-        except ImportError as exc:  # pragma: no cover - found by find_spec, broken install
+        except ImportError as exc:
             raise ConfigurationError(
-                f"The aiohttp transport could not be imported ({exc}); reinstall it with "
-                f"`{_INSTALL_HINT}`."
+                f"An httpx client over aiohttp needs the httpx-aiohttp package ({exc}); "
+                f"install it with `{_INSTALL_HINT}`."
             ) from exc
         client: httpx.AsyncClient = HttpxAiohttpClient(timeout=timeout, limits=limits, **kwargs)
         return client

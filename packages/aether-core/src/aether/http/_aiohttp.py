@@ -1,0 +1,164 @@
+"""aiohttp's connection pool and HTTP parser, driven directly for a provider's own requests.
+
+Measured on ``bench/bench_http.py``, httpx's client layer (request and header models, cookie
+extraction, auth and redirect machinery) costs about twice what aiohttp itself does per
+request, even with aiohttp plugged in underneath it (``httpx-aiohttp``). A provider's calls
+need none of that layer: one POST of bytes it already built, to a URL it already knows, with
+headers merged once. So when :class:`~aether.http.HTTPProviderClient` creates its own client
+with ``transport="aiohttp"`` it sends through this module instead; a client the caller brings
+is always used as given.
+
+Every aiohttp failure is translated here to the same :mod:`aether.errors` types the httpx
+path raises, so a provider cannot tell the two apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+import aiohttp
+import httpx
+
+from aether.errors import ProviderConnectionError, ProviderTimeoutError, StreamInterruptedError
+from aether.http._errors import _redact
+
+__all__ = ["AiohttpWire"]
+
+_TIMEOUTS = (asyncio.TimeoutError, aiohttp.ServerTimeoutError)
+# Where a response is already under way, these mean the body broke off.
+_BROKEN = (aiohttp.ClientError, *_TIMEOUTS)
+
+
+def _client_timeout(timeout: httpx.Timeout) -> aiohttp.ClientTimeout:
+    # httpx's pool timeout bounds the wait for a free connection, as aiohttp's connect does;
+    # read is per socket read in both. There is no total: long generations are legitimate.
+    return aiohttp.ClientTimeout(
+        total=None, connect=timeout.pool, sock_connect=timeout.connect, sock_read=timeout.read
+    )
+
+
+class AiohttpWire:
+    """One ``aiohttp.ClientSession`` with errors mapped to :mod:`aether.errors`.
+
+    Created on first use inside the running event loop (aiohttp requires one).
+
+    Args:
+        provider: Put on every error.
+        timeout: Connect, pool and read limits (httpx's write timeout has no aiohttp twin).
+        limits: ``max_connections`` caps the pool; ``keepalive_expiry`` how long an idle
+            connection is kept.
+        secrets: Masked if they ever appear in an exception's text.
+    """
+
+    __slots__ = ("_limits", "_provider", "_secrets", "_session", "_timeout")
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        timeout: httpx.Timeout,
+        limits: httpx.Limits,
+        secrets: Iterable[str] = (),
+    ) -> None:
+        self._provider = provider
+        self._timeout = _client_timeout(timeout)
+        self._limits = limits
+        self._secrets = tuple(secrets)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        session = self._session
+        if session is None or session.closed:
+            limits = self._limits
+            connector = aiohttp.TCPConnector(
+                limit=limits.max_connections or 0,
+                keepalive_timeout=limits.keepalive_expiry or 0,
+            )
+            session = self._session = aiohttp.ClientSession(
+                connector=connector, timeout=self._timeout, cookie_jar=aiohttp.DummyCookieJar()
+            )
+        return session
+
+    async def aclose(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    @contextmanager
+    def _mapped(self) -> Iterator[None]:
+        """Before a response starts: the errors :func:`~aether.http.map_transport_errors` gives."""
+        try:
+            yield
+        except _TIMEOUTS as exc:
+            detail = _redact(str(exc) or type(exc).__name__, self._secrets)
+            raise ProviderTimeoutError(
+                f"The request timed out ({type(exc).__name__}: {detail}). Retry, or raise the "
+                f"provider's timeout.",
+                provider=self._provider,
+            ) from exc
+        except aiohttp.ClientError as exc:
+            detail = _redact(str(exc) or type(exc).__name__, self._secrets)
+            raise ProviderConnectionError(
+                f"Could not talk to the server ({type(exc).__name__}: {detail}). Check the "
+                f"network and the base URL; the call can be retried.",
+                provider=self._provider,
+            ) from exc
+
+    async def post(
+        self, url: str, content: bytes, headers: Mapping[str, str]
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """POST ``content`` and read the whole answer: status, headers, body."""
+        with self._mapped():
+            async with self._get_session().post(url, data=content, headers=headers) as response:
+                return response.status, response.headers, await response.read()
+
+    @asynccontextmanager
+    async def stream(
+        self, url: str, content: bytes, headers: Mapping[str, str]
+    ) -> AsyncIterator[_StreamedResponse]:
+        """POST ``content`` and hold the answer open for reading; always released on exit."""
+        with self._mapped():
+            response = await self._get_session().post(url, data=content, headers=headers)
+        try:
+            yield _StreamedResponse(response, self)
+        finally:
+            response.release()
+
+    def interrupted(self, exc: BaseException, status: int) -> StreamInterruptedError:
+        kind = "timed out" if isinstance(exc, _TIMEOUTS) else "broke"
+        detail = _redact(str(exc) or type(exc).__name__, self._secrets)
+        return StreamInterruptedError(
+            f"The event stream {kind} mid-way ({type(exc).__name__}: {detail}); the answer "
+            f"is incomplete. Retry the call.",
+            provider=self._provider,
+            status_code=status,
+        )
+
+
+class _StreamedResponse:
+    """The part of an open aiohttp response that the SSE reader uses."""
+
+    __slots__ = ("_response", "_wire", "headers", "status_code")
+
+    def __init__(self, response: aiohttp.ClientResponse, wire: AiohttpWire) -> None:
+        self._response = response
+        self._wire = wire
+        self.status_code: int = response.status
+        self.headers: Mapping[str, str] = response.headers
+
+    async def aread(self) -> bytes:
+        try:
+            return await self._response.read()
+        except _BROKEN as exc:
+            raise self._wire.interrupted(exc, self.status_code) from exc
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        content: Any = self._response.content
+        try:
+            async for chunk in content.iter_any():
+                yield chunk
+        except _BROKEN as exc:
+            raise self._wire.interrupted(exc, self.status_code) from exc
