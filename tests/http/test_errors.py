@@ -174,6 +174,18 @@ def test_empty_body() -> None:
         ),
         (
             400,
+            {
+                "type": "error",
+                "error": {
+                    "type": "invalid_request_error",
+                    "message": "input length and `max_tokens` exceed context limit: "
+                    "199759 + 8192 > 200000, decrease input length or `max_tokens` and try "
+                    "again",
+                },
+            },
+        ),
+        (
+            400,
             [
                 {
                     "error": {

@@ -1,0 +1,227 @@
+"""``AnthropicProvider``: the Anthropic Messages API (``POST /v1/messages``) on plain httpx."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from contextlib import aclosing
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from aether.config import env_str
+from aether.errors import (
+    ConfigurationError,
+    MissingAPIKeyError,
+    ProviderError,
+    StreamInterruptedError,
+)
+from aether.http import HTTPProviderClient, json_loads
+from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
+from aether_anthropic._mapping import (
+    PROVIDER,
+    build_payload,
+    error_from_event,
+    response_from_wire,
+)
+from aether_anthropic._streaming import StreamAssembler
+
+__all__ = [
+    "API_VERSION",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_TOKENS",
+    "DEFAULT_MODEL",
+    "AnthropicProvider",
+]
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MAX_TOKENS = 4096
+"""``max_tokens`` sent when a request sets none (the API requires the field)."""
+API_VERSION = "2023-06-01"
+"""The ``anthropic-version`` header: the wire format this adapter was written for."""
+
+_PUBLIC_HOST = "api.anthropic.com"
+_PATH = "v1/messages"
+_MAX_REMEMBERED = 1024
+
+
+class AnthropicProvider:
+    """The Anthropic Messages API as an Aether provider: ``complete`` and ``stream``.
+
+    Each setting is taken from the keyword, else from the environment variable named, else
+    from the default. Use it as an async context manager, or call :meth:`aclose`, to release
+    the connection pool it creates (a client passed in is never closed).
+
+    Args:
+        api_key: Sent in the ``x-api-key`` header (``ANTHROPIC_API_KEY``). Required by the
+            public API; a gateway at another ``base_url`` that adds credentials needs none.
+        default_model: Model used when a request names none (``ANTHROPIC_MODEL``, else
+            ``"claude-sonnet-4-5"``).
+        base_url: API root, without ``/v1`` (``ANTHROPIC_BASE_URL``, else
+            ``https://api.anthropic.com``); requests go to ``{base_url}/v1/messages``.
+        http_client: An ``httpx.AsyncClient`` to send through (its transport, proxies and
+            limits are used); None: one is created on first use.
+        timeout: Seconds or an ``httpx.Timeout``; None: 600 s read, 5 s connect (or the given
+            client's own setting).
+        default_max_tokens: ``max_tokens`` for requests that set none (4096).
+        extra_headers: More headers for every request, applied last (e.g. ``anthropic-beta``,
+            or another ``anthropic-version``).
+
+    Raises:
+        MissingAPIKeyError: The public API is targeted and no key was found.
+        ConfigurationError: ``default_max_tokens`` is below 1.
+    """
+
+    name = PROVIDER
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        default_model: str | None = None,
+        base_url: str | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        default_max_tokens: int = DEFAULT_MAX_TOKENS,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        api_key = api_key or env_str("ANTHROPIC_API_KEY")
+        self.default_model = default_model or env_str("ANTHROPIC_MODEL") or DEFAULT_MODEL
+        self.base_url = (base_url or env_str("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        if not api_key and urlsplit(self.base_url).hostname == _PUBLIC_HOST:
+            raise MissingAPIKeyError(PROVIDER, "ANTHROPIC_API_KEY")
+        if default_max_tokens < 1:
+            raise ConfigurationError(
+                f"default_max_tokens must be at least 1, got {default_max_tokens}."
+            )
+        self.default_max_tokens = default_max_tokens
+        headers = {"anthropic-version": API_VERSION}
+        if api_key:
+            headers["x-api-key"] = api_key
+        headers.update(extra_headers or {})
+        self._secrets: tuple[str, ...] = (api_key,) if api_key else ()
+        self._http = HTTPProviderClient(
+            provider=PROVIDER,
+            base_url=self.base_url,
+            headers=headers,
+            http_client=http_client,
+            timeout=timeout,
+            secrets=self._secrets,
+        )
+        # Signed thinking must go back with the tool calls it led to, and the contract's
+        # Message has no room for it: it is kept here by call id, oldest dropped first.
+        self._thinking: OrderedDict[str, Sequence[dict[str, Any]]] = OrderedDict()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(default_model={self.default_model!r}, "
+            f"base_url={self.base_url!r})"
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool this provider created (a borrowed client stays open)."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AnthropicProvider:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def _payload(self, request: LLMRequest, *, stream: bool) -> dict[str, Any]:
+        return build_payload(
+            request,
+            model=request.model or self.default_model,
+            max_tokens=self.default_max_tokens,
+            stream=stream,
+            thinking=self._thinking,
+        )
+
+    def _remember(self, thinking: Mapping[str, Sequence[dict[str, Any]]]) -> None:
+        for call_id, blocks in thinking.items():
+            self._thinking[call_id] = blocks
+            self._thinking.move_to_end(call_id)
+        while len(self._thinking) > _MAX_REMEMBERED:
+            self._thinking.popitem(last=False)
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        """Send ``request`` and return the whole answer.
+
+        Raises:
+            ProviderError: The typed subclass for an HTTP or transport failure.
+        """
+        model = request.model or self.default_model
+        body = await self._http.post_json(_PATH, self._payload(request, stream=False))
+        if not isinstance(body, dict):
+            raise ProviderError(
+                f"Anthropic answered with JSON that is not an object ({str(body)[:200]}); "
+                f"check that the base URL points at the Messages API.",
+                provider=PROVIDER,
+            )
+        if body.get("type") == "error":
+            raise error_from_event(body, secrets=self._secrets)
+        response, content = response_from_wire(body, model=model)
+        self._remember(content.thinking)
+        return response
+
+    async def stream(self, request: LLMRequest) -> AsyncGenerator[LLMStreamChunk, None]:
+        """Send ``request`` and yield the answer as it is produced.
+
+        Text and thinking deltas come as they arrive, each tool call whole once its block
+        ends, then one chunk with the finish reason and the usage.
+
+        Raises:
+            StreamInterruptedError: The stream broke, or ended before ``message_stop``;
+                ``chunks_received`` says how much the caller already has.
+            ProviderError: The typed subclass for an HTTP or transport failure, or for an
+                ``error`` event in the stream (``overloaded_error`` is a ``RateLimitError``,
+                as HTTP 529 is).
+        """
+        assembler = StreamAssembler(request.model or self.default_model, secrets=self._secrets)
+        payload = self._payload(request, stream=True)
+        try:
+            async with aclosing(self._http.stream_sse(_PATH, payload)) as events:
+                async for event in events:
+                    if assembler.done or event.event == "ping":
+                        continue  # after message_stop: read on so the connection is reused
+                    data = event.data
+                    if not data or data.isspace():
+                        continue
+                    chunk = assembler.feed(_decode(data, assembler.chunks), event.event)
+                    if chunk is not None:
+                        if chunk.tool_calls:
+                            self._remember(assembler.thinking)
+                        yield chunk
+        except StreamInterruptedError as exc:
+            exc.chunks_received = max(exc.chunks_received, assembler.chunks)
+            raise
+        if not assembler.done:
+            raise StreamInterruptedError(
+                "Anthropic's stream ended before message_stop; the answer is incomplete. "
+                "Retry the call.",
+                provider=PROVIDER,
+                chunks_received=assembler.chunks,
+            )
+        last = assembler.finish()
+        self._remember(assembler.thinking)
+        yield last
+
+
+def _decode(data: str, chunks: int) -> Any:
+    try:
+        return json_loads(data)
+    except ValueError as exc:
+        raise StreamInterruptedError(
+            f"Anthropic sent a stream event that is not JSON ({data[:200]!r}); the answer is "
+            f"incomplete. Retry the call.",
+            provider=PROVIDER,
+            chunks_received=chunks,
+        ) from exc

@@ -1,0 +1,142 @@
+"""The provider against a real HTTP server on 127.0.0.1: complete, stream, a tool round trip
+through ``Aether``, a dropped connection, and the pool afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from aether import Aether
+from aether.errors import AuthenticationError, NotFoundError, StreamInterruptedError
+from aether.llm.contracts import LLMRequest, Message
+from aether_anthropic import AnthropicProvider
+from tests.anthropic._server import KEY, MODEL, MessagesServer
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[MessagesServer]:
+    canned = await MessagesServer().start()
+    yield canned
+    await canned.stop()
+
+
+def ask(model: str = "text") -> LLMRequest:
+    return LLMRequest(
+        messages=[Message(role="system", content="Be brief."), Message(role="user", content="hi")],
+        model=model,
+    )
+
+
+async def test_complete_over_a_socket(server: MessagesServer) -> None:
+    async with AnthropicProvider(api_key=KEY, base_url=server.base_url) as provider:
+        response = await provider.complete(ask())
+    assert response.text == "Hello there"
+    assert (response.finish_reason, response.model, response.response_id) == (
+        "stop",
+        MODEL,
+        "msg_e2e",
+    )
+    # 11 fresh + 20 read from the cache + 3 written to it.
+    assert (response.input_tokens, response.cached_input_tokens) == (34, 20)
+    assert (response.cache_write_tokens, response.output_tokens) == (3, 9)
+    (sent,) = server.requests
+    assert (sent["method"], sent["path"]) == ("POST", "/v1/messages")
+    assert sent["headers"]["x-api-key"] == KEY
+    assert sent["headers"]["anthropic-version"] == "2023-06-01"
+    assert sent["body"]["system"] == "Be brief."
+    assert sent["body"]["max_tokens"] == 4096
+    assert "stream" not in sent["body"]
+
+
+async def test_stream_over_a_socket_reuses_one_connection(server: MessagesServer) -> None:
+    async with AnthropicProvider(api_key=KEY, base_url=server.base_url) as provider:
+        for _ in range(3):
+            chunks = [chunk async for chunk in provider.stream(ask())]
+            assert [c.text for c in chunks] == ["Hello", " there", ""]
+            last = chunks[-1]
+            assert last.finish_reason == "stop"
+            assert (last.input_tokens, last.cached_input_tokens, last.output_tokens) == (34, 20, 9)
+    assert server.connections == 1, "a stream read to message_stop returns its connection"
+    assert all(r["body"]["stream"] is True for r in server.requests)
+
+
+async def test_tool_round_trip_through_aether(server: MessagesServer) -> None:
+    ran: list[tuple[int, int]] = []
+
+    def add(a: int, b: int = 3) -> int:
+        """Add two integers."""
+        ran.append((a, b))
+        return a + b
+
+    provider = AnthropicProvider(api_key=KEY, base_url=server.base_url, default_model="tools")
+    async with Aether(provider) as client:
+        answer = await client.ask("What is 2 + 3?", tools=[add])
+    assert answer == "The sum is 5."
+    assert ran == [(2, 3)]
+    first, second = (r["body"] for r in server.requests)
+    (tool,) = first["tools"]
+    assert tool["name"] == "add"
+    assert tool["description"] == "Add two integers."
+    assert tool["input_schema"]["properties"].keys() == {"a", "b"}
+    assert second["messages"] == [
+        {"role": "user", "content": [{"type": "text", "text": "What is 2 + 3?"}]},
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "text", "text": "Adding."},
+                {"type": "tool_use", "id": "toolu_e2e_1", "name": "add", "input": {"a": 2}},
+            ],
+        },
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": "toolu_e2e_1", "content": "5"}],
+        },
+    ]
+
+
+async def test_streamed_tool_round_trip_through_aether(server: MessagesServer) -> None:
+    def add(a: int, b: int = 3) -> int:
+        """Add two integers."""
+        return a + b
+
+    provider = AnthropicProvider(api_key=KEY, base_url=server.base_url, default_model="tools")
+    async with Aether(provider) as client:
+        text = "".join([chunk.text async for chunk in client.stream("2 + 3?", tools=[add])])
+    assert text == "Adding.The sum is 5."
+    assert [r["body"]["stream"] for r in server.requests] == [True, True]
+    assert server.requests[1]["body"]["messages"][2]["content"][0]["content"] == "5"
+
+
+async def test_mid_stream_disconnect(server: MessagesServer) -> None:
+    # One pooled connection and a short pool timeout: a leaked connection makes the next
+    # request fail fast instead of hanging.
+    client = httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=1), timeout=httpx.Timeout(5.0, pool=0.5)
+    )
+    provider = AnthropicProvider(api_key=KEY, base_url=server.base_url, http_client=client)
+    got: list[str] = []
+
+    async def consume() -> None:
+        async for chunk in provider.stream(ask("disconnect")):
+            got.append(chunk.text)
+
+    with pytest.raises(StreamInterruptedError) as info:
+        await consume()
+    assert got == ["Hello"]
+    assert info.value.chunks_received == 1
+    assert info.value.provider == "anthropic"
+    # The broken connection was released: the next call gets a fresh one.
+    assert (await provider.complete(ask())).text == "Hello there"
+    await client.aclose()
+
+
+async def test_http_errors_from_a_real_server(server: MessagesServer) -> None:
+    async with AnthropicProvider(api_key="wrong-key-000", base_url=server.base_url) as provider:
+        with pytest.raises(AuthenticationError, match="invalid x-api-key") as info:
+            await provider.complete(ask())
+    assert (info.value.status_code, info.value.request_id) == (401, "req_e2e_401")
+    async with AnthropicProvider(api_key=KEY, base_url=server.base_url + "/v1") as provider:
+        with pytest.raises(NotFoundError, match="No route /v1/v1/messages"):
+            _ = [chunk async for chunk in provider.stream(ask())]
