@@ -54,8 +54,12 @@ def _throughput_table(title: str, unit: str, cells: dict[str, dict[str, float]])
         )
 
 
-def print_budgets(cold: list[tuple[str, float, float]], results: Results) -> None:
-    """Print every table, then each budget with its measured ratio and a verdict."""
+def print_budgets(cold: list[tuple[str, float, float]], results: Results) -> bool:
+    """Print every table, then each budget with its measured ratio and a verdict.
+
+    Returns:
+        Whether every budget was met.
+    """
     by: dict[str, dict[str, dict[str, float]]] = {}
     for (scenario, fmt, client), runs in results.items():
         by.setdefault(f"{scenario}:{fmt}", {})[client] = _cell(runs)
@@ -158,7 +162,10 @@ def print_budgets(cold: list[tuple[str, float, float]], results: Results) -> Non
     )
 
     print("\nBudgets")
+    all_met = True
     for label, ratio, limit, up in verdicts:
         ok = ratio >= limit if up else ratio <= limit
+        all_met = all_met and ok
         sign = ">=" if up else "<="
         print(f"  {'met ' if ok else 'MISS'}  {label:<58} {ratio:5.2f}x  (budget {sign} {limit}x)")
+    return all_met
