@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from aether import Aether, Message, register, register_provider
+from aether import Aether, Message, ProviderConfig, register, register_provider
 from aether.events import REQUEST_COMPLETE, TOOL_ERROR
+from aether.extensions.llm.builder import find_layer
+from aether.extensions.llm.circuit_breaker import CircuitBreakerProvider
 from aether.extensions.llm.fake import FakeProvider
+from aether.extensions.llm.retrying import RetryingProvider
 from aether.llm.contracts import LLMRequest, LLMResponse, ToolCall
 from aether.registry import default_registry
 
@@ -28,6 +31,23 @@ async def test_quick_start(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out.startswith("You said: What is the meaning of life?\n")
     assert "Spent $0.000000" in out  # the fake model has no price
+
+
+async def test_construction_modes_and_opt_out() -> None:
+    # "Opt out via Aether(with_retry=False, ...). For an explicit config, pass
+    # Aether(config=ProviderConfig(...)). For a pre-built provider, pass it positionally."
+    stacks = {
+        "default": Aether(),
+        "opt out": Aether(with_retry=False, with_circuit_breaker=False),
+        "config": Aether(config=ProviderConfig(provider="fake", model="fake-model")),
+        "positional": Aether(FakeProvider(canned_response="hi")),
+    }
+    for client in stacks.values():
+        assert await client.ask("ping") in {"You said: ping", "hi"}
+    assert find_layer(stacks["default"].provider, RetryingProvider) is not None
+    assert find_layer(stacks["opt out"].provider, RetryingProvider) is None
+    assert find_layer(stacks["opt out"].provider, CircuitBreakerProvider) is None
+    assert stacks["opt out"].usage.total_requests == 1  # cost tracking stayed on
 
 
 async def test_streaming_examples(capsys: pytest.CaptureFixture[str]) -> None:

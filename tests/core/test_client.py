@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
-from aether import Aether, EventBus, Message, ProviderConfig
+from aether import Aether, EventBus, Message, ProviderConfig, RetryConfig
 from aether.errors import MissingAPIKeyError, ServerError, UnknownProviderError
 from aether.events import (
     REQUEST_COMPLETE,
@@ -16,7 +19,11 @@ from aether.events import (
     RequestComplete,
     StreamComplete,
 )
+from aether.extensions.llm.builder import ProviderLayer
+from aether.extensions.llm.circuit_breaker import CircuitBreakerProvider
+from aether.extensions.llm.cost_tracking import CostTrackingProvider
 from aether.extensions.llm.fake import FakeProvider
+from aether.extensions.llm.retrying import RetryingProvider
 from aether.llm.contracts import LLMRequest, LLMResponse
 from aether.registry import default_registry
 
@@ -176,3 +183,94 @@ def test_provider_and_config_together_rejected() -> None:
 async def test_empty_conversation_rejected() -> None:
     with pytest.raises(ValueError, match="empty conversation"):
         await Aether(FakeProvider()).ask([])
+
+
+# --- the layer stack each construction mode builds ------------------------------------------
+
+COST, BREAKER, RETRY = CostTrackingProvider, CircuitBreakerProvider, RetryingProvider
+
+
+def layers(client: Aether) -> list[type]:
+    """The provider stack outermost first, read through each layer's ``inner``."""
+    found: list[type] = []
+    current: object = client.provider
+    while isinstance(current, ProviderLayer):
+        found.append(type(current))
+        current = current.inner
+    found.append(type(current))
+    return found
+
+
+@pytest.fixture
+def fake_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLM_PROVIDER", "fake")
+
+
+def _from_config(**flags: Any) -> Aether:
+    return Aether(config=ProviderConfig(provider="fake"), **flags)
+
+
+@pytest.mark.usefixtures("fake_env")
+@pytest.mark.parametrize("build", [Aether, _from_config], ids=["env", "config"])
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ({}, [COST, BREAKER, RETRY, FakeProvider]),
+        ({"with_retry": False}, [COST, BREAKER, FakeProvider]),
+        ({"with_circuit_breaker": False}, [COST, RETRY, FakeProvider]),
+        ({"with_cost_tracking": False}, [BREAKER, RETRY, FakeProvider]),
+        (
+            {"with_retry": False, "with_circuit_breaker": False, "with_cost_tracking": False},
+            [FakeProvider],
+        ),
+    ],
+)
+def test_built_stack_and_opt_outs(
+    build: Callable[..., Aether], flags: dict[str, Any], expected: list[type]
+) -> None:
+    assert layers(build(**flags)) == expected
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ({}, [COST, FakeProvider]),
+        ({"with_retry": True}, [COST, RETRY, FakeProvider]),
+        ({"with_circuit_breaker": True}, [COST, BREAKER, FakeProvider]),
+        ({"with_retry": True, "with_circuit_breaker": True}, [COST, BREAKER, RETRY, FakeProvider]),
+        ({"with_cost_tracking": False}, [FakeProvider]),
+    ],
+)
+def test_positional_provider_gets_only_cost_tracking_unless_asked(
+    flags: dict[str, Any], expected: list[type]
+) -> None:
+    fake = FakeProvider()
+    client = Aether(fake, **flags)
+    assert layers(client) == expected
+    innermost: object = client.provider
+    while isinstance(innermost, ProviderLayer):
+        innermost = innermost.inner
+    assert innermost is fake  # used as given, not rebuilt
+
+
+def test_opt_out_flag_overrides_the_config() -> None:
+    # A config that asks for retry loses it to with_retry=False; a config without a breaker
+    # gets the default one from with_circuit_breaker=True.
+    config = ProviderConfig(provider="fake", circuit_breaker=None)
+    client = Aether(config=config, with_retry=False, with_circuit_breaker=True)
+    assert layers(client) == [COST, BREAKER, FakeProvider]
+    assert config.retry is not None  # the caller's config is not changed
+
+
+async def test_retry_layer_is_live_and_opt_out_removes_it() -> None:
+    def config() -> ProviderConfig:
+        script = [ServerError("down", status_code=503), LLMResponse(text="ok")]
+        return ProviderConfig(
+            provider="fake",
+            options={"responses": script},
+            retry=RetryConfig(initial_delay=0, max_delay=0, jitter=0),
+        )
+
+    assert await Aether(config=config()).ask("x") == "ok"
+    with pytest.raises(ServerError):
+        await Aether(config=config(), with_retry=False).ask("x")

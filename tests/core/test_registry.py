@@ -24,7 +24,12 @@ def test_register_decorator_with_metadata() -> None:
 def test_lazy_registration_builds_once() -> None:
     registry = Registry()
     calls: list[int] = []
-    registry.register_lazy("db", "x", lambda: calls.append(1) or "made")
+
+    def build() -> str:
+        calls.append(1)
+        return "made"
+
+    registry.register_lazy("db", "x", build)
     assert calls == []
     assert registry.get("db", "x") == "made"
     assert registry.get("db", "x") == "made"

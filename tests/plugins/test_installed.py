@@ -7,12 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.plugins import HOOK_RAISES, IMPORT_FAILS, good_provider_code, write_project
+from tests.support.plugins import (
+    HOOK_RAISES,
+    IMPORT_FAILS,
+    good_provider_code,
+    good_tool_code,
+    write_project,
+)
 from tests.support.venvs import PACKAGES, Venv, build_wheel, make_venv
 
 pytestmark = pytest.mark.slow
 
 PROVIDERS = "aether.providers"
+TOOLS = "aether.tools"
 
 PLUGINS = {
     "aether-echo": ("2.3.4", "echo", good_provider_code("echo")),
@@ -21,18 +28,24 @@ PLUGINS = {
     "aether-dup-a": ("1.0.0", "dup", good_provider_code("dup")),
     "aether-dup-b": ("1.0.0", "dup", good_provider_code("dup")),
 }
+# Two tool packs claiming one tool name.
+TOOL_PLUGINS = {
+    "aether-shout-a": ("1.0.0", "shout", good_tool_code("shout")),
+    "aether-shout-b": ("1.0.0", "shout", good_tool_code("shout")),
+}
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Venv:
     root = tmp_path_factory.mktemp("installed")
     wheels = [build_wheel(PACKAGES / "aether-core", root / "wheels")]
-    for dist, (version, name, code) in PLUGINS.items():
-        module = f"{dist.replace('-', '_')}.plugin"
-        project = write_project(
-            root / "src", dist, version, {PROVIDERS: {name: module}}, {module: code}
-        )
-        wheels.append(build_wheel(project, root / "wheels"))
+    for group, plugins in ((PROVIDERS, PLUGINS), (TOOLS, TOOL_PLUGINS)):
+        for dist, (version, name, code) in plugins.items():
+            module = f"{dist.replace('-', '_')}.plugin"
+            project = write_project(
+                root / "src", dist, version, {group: {name: module}}, {module: code}
+            )
+            wheels.append(build_wheel(project, root / "wheels"))
     made = make_venv(root / "venv")
     made.pip_install(*wheels)
     return made
@@ -47,7 +60,7 @@ def test_plugins_lists_every_distribution_without_importing(env: Venv) -> None:
     code, out, err = aether(env, "plugins", "--json")
     assert code == 0, err
     listed = {item["distribution"]: item for item in json.loads(out)}
-    assert set(listed) == {"aether-core", *PLUGINS}
+    assert set(listed) == {"aether-core", *PLUGINS, *TOOL_PLUGINS}
     assert listed["aether-echo"]["version"] == "2.3.4"
     assert listed["aether-core"]["version"] == "0.1.0"
     # Listing imported nothing, so even the broken plugins are merely "available".
@@ -79,6 +92,28 @@ def test_conflict_names_both_and_can_be_pinned(env: Venv) -> None:
         env, "ask", "hi", LLM_PROVIDER="dup", AETHER_PLUGINS_BLOCK="aether-dup-b"
     )
     assert (code, out) == (0, "echo: hi\n"), err
+
+
+def test_tool_conflict_names_both_and_can_be_pinned(env: Venv) -> None:
+    script = (
+        "import sys\n"
+        "from aether.errors import PluginConflictError\n"
+        "from aether.tools import get_tool\n"
+        "try:\n"
+        "    get_tool('shout')\n"
+        "except PluginConflictError as exc:\n"
+        "    print(exc)\n"
+        "    sys.exit(3)\n"
+        "print(get_tool('shout').function('hi'))\n"
+    )
+    done = env.run([env.python, "-c", script], check=False)
+    assert done.returncode == 3, done.stderr
+    assert "tool 'shout'" in done.stdout
+    assert "aether-shout-a" in done.stdout and "aether-shout-b" in done.stdout
+    done = env.run(
+        [env.python, "-c", script], env={"AETHER_PLUGINS_BLOCK": "aether-shout-a"}, check=False
+    )
+    assert (done.returncode, done.stdout) == (0, "HI\n"), done.stderr
 
 
 def test_load_reports_failures_with_tracebacks(env: Venv) -> None:

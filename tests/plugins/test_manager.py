@@ -10,10 +10,12 @@ import pytest
 from aether.errors import PluginConflictError, PluginError, PluginLoadError, PluginNotFoundError
 from aether.extensions.llm.factory import create_provider
 from aether.llm.contracts import LLMRequest, Message
+from aether.tools import get_tool
 from tests.plugins.conftest import Site
-from tests.support.plugins import HOOK_RAISES, IMPORT_FAILS, good_provider_code
+from tests.support.plugins import HOOK_RAISES, IMPORT_FAILS, good_provider_code, good_tool_code
 
 PROVIDERS = "aether.providers"
+TOOLS = "aether.tools"
 
 
 def _pkg(dist: str) -> str:
@@ -108,6 +110,67 @@ def test_two_distributions_claiming_one_name(
     # Pinning one by blocking the other resolves it.
     monkeypatch.setenv("AETHER_PLUGINS_BLOCK", b)
     assert site.registry.entry("provider", "dup").source == a
+
+
+def add_tool(site: Site, dist: str, name: str) -> str:
+    module = f"{_pkg(dist)}.tools"
+    site.add(dist, {TOOLS: {name: module}}, {module: good_tool_code(name)})
+    return module
+
+
+async def test_two_distributions_claiming_one_tool_name(
+    site: Site, unique: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = unique("aether-tools-a"), unique("aether-tools-b")
+    module_a = add_tool(site, a, "shout")
+    module_b = add_tool(site, b, "shout")
+    with pytest.raises(PluginConflictError) as caught:
+        get_tool("shout", registry=site.registry)
+    assert (caught.value.kind, caught.value.name) == ("tool", "shout")
+    message = str(caught.value)
+    assert a in message and b in message and f"AETHER_PLUGINS_BLOCK={b}" in message
+    assert module_a not in sys.modules and module_b not in sys.modules  # neither was imported
+    monkeypatch.setenv("AETHER_PLUGINS_BLOCK", a)
+    tool = get_tool("shout", registry=site.registry)
+    assert site.registry.entry("tool", "shout").source == b
+    assert tool.function("hi") == "HI"
+
+
+def test_strict_mode_reraises_a_hook_failure(
+    site: Site, unique: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dist = unique("aether-hookfail")
+    module = f"{_pkg(dist)}.plugin"
+    site.add(dist, {PROVIDERS: {"half": module}}, {module: HOOK_RAISES})
+    monkeypatch.setenv("AETHER_STRICT", "1")
+    # The hook's own exception, not a PluginLoadError wrapping it ...
+    with pytest.raises(RuntimeError, match="hook exploded") as caught:
+        site.registry.get("provider", "half")
+    assert not isinstance(caught.value, PluginError)
+    # ... and still nothing it registered before raising is kept.
+    assert "half" not in site.registry.list_kind("provider")
+    with pytest.raises(RuntimeError, match="hook exploded"):
+        site.manager.load_all()
+
+
+def test_only_the_core_distribution_is_builtin(
+    site: Site, unique: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A third party pointing its entry point at an ``aether.*`` module is still a third
+    # party: the env controls apply to it. Only the distribution named aether-core is exempt.
+    sneaky = unique("aether-sneaky")
+    site.add(sneaky, {PROVIDERS: {"sneaky": "aether.sneaky_plugin"}}, {})
+    site.add("aether-core", {PROVIDERS: {"corefake": "aether.extensions.llm._plugin"}}, {})
+    monkeypatch.setenv("AETHER_PLUGINS_BLOCK", f"{sneaky},aether-core")
+    infos = {i.distribution: i for i in site.manager.infos()}
+    assert (infos[sneaky].builtin, infos[sneaky].status) == (False, "blocked")
+    assert (infos["aether-core"].builtin, infos["aether-core"].status) == (True, "available")
+    with pytest.raises(PluginError, match="blocked"):
+        site.registry.get("provider", "sneaky")
+    monkeypatch.setenv("AETHER_DISABLE_PLUGIN_AUTOLOAD", "1")
+    infos = {i.distribution: i for i in site.manager.infos()}
+    assert infos[sneaky].status == "disabled"
+    assert infos["aether-core"].status == "available"
 
 
 def test_env_controls(

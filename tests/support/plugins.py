@@ -34,6 +34,21 @@ def register_providers(register):
     register("{name}", EchoProvider, api_key_env="{key_env}", model_env="{model_env}")
 """
 
+GOOD_TOOL = """
+from aether.plugins import hookimpl
+from aether.tools import make_tool
+
+
+def shout(text: str) -> str:
+    \"\"\"Repeat the text in capitals.\"\"\"
+    return text.upper()
+
+
+@hookimpl
+def register_tools(register):
+    register("{name}", make_tool(shout, name="{name}"))
+"""
+
 IMPORT_FAILS = """
 raise ImportError("this plugin needs a library that is not installed: missinglib")
 """
@@ -57,6 +72,10 @@ def good_provider_code(
         .replace("{key_env}", key_env)
         .replace("{model_env}", model_env)
     )
+
+
+def good_tool_code(name: str) -> str:
+    return GOOD_TOOL.replace("{name}", name)
 
 
 def _entry_points_text(entry_points: EntryPoints) -> str:

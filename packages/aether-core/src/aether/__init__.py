@@ -13,7 +13,7 @@ Names from the tools, sessions and resilience rooms are imported on first use, s
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+import typing  # as a module, so ``Any``/``TYPE_CHECKING`` are not public names of ``aether``
 
 from aether.client import Aether
 from aether.errors import AetherError
@@ -32,7 +32,7 @@ from aether.llm.contracts import (
 )
 from aether.registry import register
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from aether.extensions.llm.circuit_breaker import CircuitBreakerConfig
     from aether.extensions.llm.cost_tracking import CostTrackingConfig
     from aether.extensions.llm.pricing import ModelPricing
@@ -87,7 +87,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> typing.Any:
     if name == "__version__":
         from importlib.metadata import version
 

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import warnings
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from aether.errors import ConfigurationError
 
@@ -40,8 +41,10 @@ __all__ = [
     "env_int",
     "env_list",
     "env_str",
+    "is_secret_name",
     "max_tool_iterations",
     "provider_name",
+    "redacted",
     "strict_mode",
 ]
 
@@ -184,3 +187,52 @@ def max_tool_iterations(explicit: int | None = None) -> int:
             raise ConfigurationError(f"max_tool_iterations must be >= 1, got {explicit}.")
         return explicit
     return env_int("AETHER_MAX_TOOL_ITERATIONS", 10, minimum=1)
+
+
+# Words that mark a setting as a credential. Matched against whole words of the name (split on
+# ``_``, ``-``, ``.`` and camelCase), so ``api_key``/``apiKey``/``X-Api-Key`` are secret but
+# ``max_tokens`` or ``keyword`` are not: over-redaction would hide settings people debug.
+_SECRET_WORDS = frozenset(
+    {
+        "apikey",
+        "auth",
+        "authorization",
+        "bearer",
+        "cookie",
+        "credential",
+        "credentials",
+        "key",
+        "passwd",
+        "password",
+        "passphrase",
+        "secret",
+        "token",
+    }
+)
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_MASK = "**********"
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a setting called ``name`` looks like a credential (case-insensitive)."""
+    return any(word.lower() in _SECRET_WORDS for word in _WORD.findall(name))
+
+
+def redacted(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``settings`` for display, secret-looking entries masked, nested ones too.
+
+    Used by the ``repr`` of objects that carry free-form options, so a key passed as
+    ``options={"api_key": ...}`` never reaches a log or a traceback.
+    """
+    return {
+        name: _MASK if is_secret_name(str(name)) else _redact_value(value)
+        for name, value in settings.items()
+    }
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return redacted(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_redact_value(item) for item in value)
+    return value

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
+from aether.config import redacted
 from aether.errors import PluginConflictError, PluginNotFoundError
 
 __all__ = [
@@ -77,6 +78,14 @@ class RegistryEntry:
             assert self._loader is not None
             object.__setattr__(self, "_value", self._loader())
         return self._value
+
+    def __repr__(self) -> str:
+        # Metadata is free-form (``register("vector_store", "x", api_key=...)`` is possible),
+        # so secret-looking entries are masked.
+        return (
+            f"RegistryEntry(kind={self.kind!r}, name={self.name!r}, "
+            f"metadata={redacted(self.metadata)!r}, source={self.source!r})"
+        )
 
 
 class Registry:

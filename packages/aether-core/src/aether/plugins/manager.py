@@ -7,7 +7,8 @@
   raises :class:`~aether.errors.PluginLoadError` only when its names are asked for; the host and
   other plugins keep working. ``AETHER_STRICT=1`` re-raises the original exception instead.
 * ``AETHER_DISABLE_PLUGIN_AUTOLOAD``, ``AETHER_PLUGINS_ALLOW`` and ``AETHER_PLUGINS_BLOCK``
-  (distribution names, comma-separated) are read at call time. Core's own built-ins are exempt.
+  (distribution names, comma-separated) are read at call time. Core's own built-ins (the
+  ``aether-core`` distribution) are exempt.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ __all__ = [
 ]
 
 GROUP_PREFIX = "aether."
-CORE_PACKAGE = "aether"
+# Only core's own distribution is exempt from the env controls. Keyed on the distribution,
+# not on module names: a third party could name its module ``aether.something``.
+CORE_DISTRIBUTION = "aether-core"
 
 PluginStatus = Literal["available", "loaded", "failed", "blocked", "not allowed", "disabled"]
 
@@ -159,8 +162,7 @@ class PluginManager:
             eps = [ep for ep in dist.entry_points if kind_for(ep.group) is not None]
             if not eps:
                 continue
-            builtin = all(ep.value.split(":")[0].split(".")[0] == CORE_PACKAGE for ep in eps)
-            found[key] = _Distribution(name, key, dist.version, eps, builtin)
+            found[key] = _Distribution(name, key, dist.version, eps, key == CORE_DISTRIBUTION)
         self._dists = found
         return found
 
@@ -274,6 +276,8 @@ class PluginManager:
         if module_ref in dist.loaded:
             error = dist.loaded[module_ref]
             if error is not None:
+                if config.strict_mode() and not isinstance(error, PluginError):
+                    raise error  # strict mode shows the original, the second time too
                 raise _load_error(dist, ep, error) from error
             missing = [
                 item

@@ -7,10 +7,13 @@ is counted. Each layer wraps the :class:`~aether.llm.LLMProvider` contract and s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from aether.config import redacted
+from aether.errors import ConfigurationError
 from aether.extensions.llm._layer import ProviderLayer, find_layer
 from aether.extensions.llm.circuit_breaker import CircuitBreakerConfig, CircuitBreakerProvider
 from aether.extensions.llm.cost_tracking import CostTrackingConfig, CostTrackingProvider
@@ -20,6 +23,13 @@ from aether.llm.contracts import LLMProvider
 from aether.registry import Registry
 
 __all__ = ["ProviderConfig", "ProviderLayer", "build_provider", "find_layer"]
+
+# Options that would collide with the factory's own parameters, and where they belong.
+_RESERVED_OPTIONS = {
+    "model": "ProviderConfig(model=...)",
+    "name": "ProviderConfig(provider=...)",
+    "registry": "build_provider(registry=...)",
+}
 
 
 class ProviderConfig(BaseModel):
@@ -45,6 +55,12 @@ class ProviderConfig(BaseModel):
         description="Price overrides for cost tracking; None: no cost tracking.",
     )
 
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # ``api_key`` is a SecretStr already; free-form ``options`` may carry a key or token
+        # too (``options={"api_key": ...}``), so mask those entries wherever the config shows.
+        for name, value in super().__repr_args__():
+            yield name, redacted(value) if name == "options" else value
+
 
 def build_provider(
     config: ProviderConfig | None = None,
@@ -64,12 +80,22 @@ def build_provider(
     """
     config = config or ProviderConfig()
     if provider is None:
+        options = dict(config.options)
+        api_key = config.api_key.get_secret_value() if config.api_key else None
+        if "api_key" in options:  # accepted there too, as the factory passes it through
+            if api_key is not None:
+                raise ConfigurationError(
+                    "The API key is given twice, as ProviderConfig(api_key=...) and in "
+                    "options; keep only api_key=..."
+                )
+            api_key = options.pop("api_key")
+        for field_name, target in _RESERVED_OPTIONS.items():
+            if field_name in options:
+                raise ConfigurationError(
+                    f"ProviderConfig options may not contain {field_name!r}; use {target}."
+                )
         provider = create_provider(
-            config.provider,
-            api_key=config.api_key.get_secret_value() if config.api_key else None,
-            model=config.model,
-            registry=registry,
-            **config.options,
+            config.provider, api_key=api_key, model=config.model, registry=registry, **options
         )
     name = config.provider or getattr(provider, "name", None)
     stack: LLMProvider = provider
