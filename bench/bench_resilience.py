@@ -5,8 +5,18 @@
 The stack is what ``Aether()`` builds (cost tracking → circuit breaker → retry → provider),
 here around a ``FakeProvider`` that answers as ``gpt-4o-mini`` so pricing is exercised. Nothing
 fails and nothing sleeps, so this measures the layers' own cost on the happy path. Each figure
-is the median of several timed runs of a few thousand calls, against the bare provider
-measured in the same run. Budget: ratio < 1.10.
+is the median of several timed runs of a few thousand calls, against a baseline measured in
+the same run, alternating so drift hits both.
+
+The issue's budget: the stack costs under 10% of "a bare FakeProvider round trip". Two
+baselines are reported for it: the bare ``FakeProvider.complete()``/``stream()`` (the
+provider alone), and ``Aether(FakeProvider()).ask()``/``stream_text()`` with no layers (the
+round trip a user makes). Each budgeted row prints met or MISS; the exit status is 1 on a MISS.
+
+The ``floor`` rows wrap the provider in three pass-through layers that do nothing but
+``return await inner.complete(r)`` / ``async for c in inner.stream(r): yield c``: the least
+three composable wrappers can cost in CPython, measured in the same run. A stack that misses
+the budget by about its floor is bound by the frame per layer, not by the layers' work.
 """
 
 from __future__ import annotations
@@ -14,12 +24,13 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from aether import Aether
 from aether.extensions.llm.builder import build_provider
 from aether.extensions.llm.fake import FakeProvider
-from aether.llm.contracts import LLMProvider, LLMRequest, Message
+from aether.llm.contracts import LLMProvider, LLMRequest, LLMResponse, LLMStreamChunk, Message
 
 CALLS = 4000
 STREAMS = 400
@@ -30,12 +41,39 @@ BUDGET = 1.10
 REQUEST = LLMRequest(messages=[Message(role="user", content="How are you today?")])
 
 
-def providers(answer: str) -> tuple[LLMProvider, LLMProvider]:
-    bare = FakeProvider(canned_response=answer, default_model="gpt-4o-mini")
-    stacked = build_provider(
-        provider=FakeProvider(canned_response=answer, default_model="gpt-4o-mini")
-    )
-    return bare, stacked
+class PassThrough:
+    """A layer that does nothing: the cost of one wrapper frame, for the floor rows."""
+
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: LLMProvider) -> None:
+        self.inner = inner
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        return await self.inner.complete(request)
+
+    async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
+        async for chunk in self.inner.stream(request):
+            yield chunk
+
+
+def fake(answer: str) -> FakeProvider:
+    return FakeProvider(canned_response=answer, default_model="gpt-4o-mini")
+
+
+def providers(answer: str) -> tuple[LLMProvider, LLMProvider, LLMProvider]:
+    """The bare provider, the default stack around one, and three pass-through layers."""
+    floor = PassThrough(PassThrough(PassThrough(fake(answer))))
+    return fake(answer), build_provider(provider=fake(answer)), floor
+
+
+def forget_calls(provider: object) -> None:
+    """Empty the fake's record of requests, so a growing heap does not skew later runs."""
+    current: object | None = getattr(provider, "provider", provider)
+    while current is not None and not isinstance(current, FakeProvider):
+        current = getattr(current, "inner", None)
+    if current is not None:
+        current.calls.clear()
 
 
 async def time_calls(provider: LLMProvider, n: int) -> float:
@@ -55,10 +93,15 @@ async def time_streams(provider: LLMProvider, n: int) -> float:
     return time.perf_counter() - start
 
 
+async def timed(timer: Callable[[Any, int], Awaitable[float]], provider: Any, n: int) -> float:
+    forget_calls(provider)
+    return await timer(provider, n) / n
+
+
 async def compare(
-    timer: Callable[[LLMProvider, int], Awaitable[float]],
-    bare: LLMProvider,
-    stacked: LLMProvider,
+    timer: Callable[[Any, int], Awaitable[float]],
+    bare: Any,
+    stacked: Any,
     n: int,
 ) -> tuple[float, float]:
     """Median seconds per call of each; runs are paired and alternate so drift hits both."""
@@ -67,21 +110,21 @@ async def compare(
     bare_runs, stacked_runs = [], []
     for run in range(RUNS):
         pair = (bare, stacked) if run % 2 == 0 else (stacked, bare)
-        first, second = [await timer(provider, n) / n for provider in pair]
+        first, second = [await timed(timer, provider, n) for provider in pair]
         bare_runs.append(first if run % 2 == 0 else second)
         stacked_runs.append(second if run % 2 == 0 else first)
     return statistics.median(bare_runs), statistics.median(stacked_runs)
 
 
-def report(label: str, unit: str, bare: float, stacked: float) -> bool:
+def report(label: str, unit: str, bare: float, stacked: float, *, budgeted: bool = True) -> bool:
     ratio = stacked / bare
     ok = ratio < BUDGET
+    verdict = ("met" if ok else "MISS") if budgeted else "(floor, not budgeted)"
     print(
-        f"{label:<28} bare {bare * 1e6:8.2f} µs/{unit}   stack {stacked * 1e6:8.2f} µs/{unit}   "
-        f"overhead {(stacked - bare) * 1e6:6.2f} µs   ratio {ratio:.3f}  "
-        f"{'ok' if ok else 'OVER BUDGET'}"
+        f"  {label:<38} baseline {bare * 1e6:7.2f} µs/{unit}  measured {stacked * 1e6:7.2f} "
+        f"µs/{unit}  +{(stacked - bare) * 1e6:5.2f} µs  ratio {ratio:.3f}  {verdict}"
     )
-    return ok
+    return ok or not budgeted
 
 
 def clients(answer: str) -> tuple[Aether, Aether]:
@@ -115,41 +158,39 @@ async def time_stream_texts(client: Aether, n: int) -> float:
 
 
 async def main() -> int:
-    short_bare, short_stack = providers("Fine, thanks.")
-    long_answer = " ".join(f"word{i}" for i in range(WORDS))
-    long_bare, long_stack = providers(long_answer)
+    short, long_answer = "Fine, thanks.", " ".join(f"word{i}" for i in range(WORDS))
     chunks = WORDS + 1  # one per word, then the final chunk with usage
+    verdicts = []
 
-    print(f"Default stack vs bare FakeProvider (median of {RUNS} runs; budget ratio < {BUDGET})")
-    results = []
-    bare, stacked = await compare(time_calls, short_bare, short_stack, CALLS)
-    results.append(report("complete(), per call", "call", bare, stacked))
-    bare, stacked = await compare(time_streams, short_bare, short_stack, CALLS)
-    results.append(report("stream(), short, per call", "call", bare, stacked))
-    bare, stacked = await compare(time_streams, long_bare, long_stack, STREAMS)
-    results.append(
-        report(f"stream(), per chunk ({chunks})", "chunk", bare / chunks, stacked / chunks)
+    print(f"Baseline: bare FakeProvider (median of {RUNS} runs; budget ratio < {BUDGET})")
+    bare, stack, floor = providers(short)
+    b, m = await compare(time_calls, bare, stack, CALLS)
+    verdicts.append(report("complete(), stack, per call", "call", b, m))
+    b, m = await compare(time_calls, bare, floor, CALLS)
+    report("complete(), 3 no-op layers, per call", "call", b, m, budgeted=False)
+    b, m = await compare(time_streams, bare, stack, CALLS)
+    verdicts.append(report("stream() 3 chunks, stack, per call", "call", b, m))
+    b, m = await compare(time_streams, bare, floor, CALLS)
+    report("stream() 3 chunks, 3 no-op layers", "call", b, m, budgeted=False)
+    bare, stack, floor = providers(long_answer)
+    b, m = await compare(time_streams, bare, stack, STREAMS)
+    verdicts.append(
+        report(f"stream(), stack, per chunk ({chunks})", "chunk", b / chunks, m / chunks)
     )
+    b, m = await compare(time_streams, bare, floor, STREAMS)
+    report("stream(), 3 no-op layers, per chunk", "chunk", b / chunks, m / chunks, budgeted=False)
 
-    # The round trip a user makes: Aether.ask / stream_text over a FakeProvider, with no layers
-    # versus the default stack. This is the budgeted figure; the raw-layer rows above show the
-    # layers' cost against a provider call that does almost nothing.
-    print(f"\nAether round trip, default stack vs no layers (budget ratio < {BUDGET})")
-    round_trip = []
-    ask_bare, ask_stack = clients("Fine, thanks.")
-    bare, stacked = await compare(time_asks, ask_bare, ask_stack, CALLS)  # type: ignore[arg-type]
-    round_trip.append(report("ask(), per call", "call", bare, stacked))
-    long_ask_bare, long_ask_stack = clients(long_answer)
-    bare, stacked = await compare(
-        time_stream_texts,  # type: ignore[arg-type]
-        long_ask_bare,  # type: ignore[arg-type]
-        long_ask_stack,  # type: ignore[arg-type]
-        STREAMS,
+    print(f"\nBaseline: Aether(FakeProvider()) with no layers (budget ratio < {BUDGET})")
+    ask_bare, ask_stack = clients(short)
+    b, m = await compare(time_asks, ask_bare, ask_stack, CALLS)
+    verdicts.append(report("ask(), stack, per call", "call", b, m))
+    text_bare, text_stack = clients(long_answer)
+    b, m = await compare(time_stream_texts, text_bare, text_stack, STREAMS)
+    verdicts.append(
+        report(f"stream_text(), stack, per chunk ({chunks})", "chunk", b / chunks, m / chunks)
     )
-    round_trip.append(
-        report(f"stream_text(), per chunk ({chunks})", "chunk", bare / chunks, stacked / chunks)
-    )
-    return 0 if all(round_trip) else 1
+    print(f"\n{sum(verdicts)}/{len(verdicts)} budgets met")
+    return 0 if all(verdicts) else 1
 
 
 if __name__ == "__main__":

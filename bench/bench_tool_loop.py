@@ -16,11 +16,13 @@ Four figures, each the best of ``--repeat`` runs, in microseconds per provider c
 * ``loop (sync tool)``: the same with a sync tool, which adds the hop to a worker thread
   (``asyncio.to_thread``) that keeps the event loop responsive.
 
-The framework's overhead is ``(loop - hand-written) / hand-written``: what validation,
-events, error handling and concurrency cost on top of the unavoidable work. Against the bare
-``complete`` of a fake that returns a prebuilt object (a fraction of a microsecond) any
-loop is many times slower; against a real provider round trip (100 ms and more) the
-absolute figures printed here are what matter.
+The budget (the issue's wording): per-iteration overhead under 10% of a bare FakeProvider
+round trip, i.e. ``loop - bare < 0.10 * bare``; each loop row prints met or MISS and the exit
+status is 1 on a MISS. The hand-written loop is printed the same way as the realistic floor:
+the fake returns a prebuilt object in a fraction of a microsecond, so even the hand-written
+loop (two pydantic messages and a request copy per iteration) is many times that; what the
+framework itself adds is then ``loop - hand-written``. Against a real provider round trip
+(100 ms and more) the absolute figures printed here are what matter.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from aether.events import EventBus
 from aether.extensions.llm.fake import FakeProvider
 from aether.llm.contracts import LLMRequest, LLMResponse, Message, ToolCall
 from aether.tools import make_tool, run_tool_loop
+
+BUDGET = 0.10  # the issue's: per-iteration overhead under 10% of a bare round trip
 
 
 def add_sync(a: int, b: int) -> int:
@@ -115,7 +119,7 @@ async def loop(n: int, function: Callable[..., object]) -> float:
     return await _time(go)
 
 
-async def main(iterations: int, repeat: int) -> None:
+async def main(iterations: int, repeat: int) -> int:
     chunk = 50  # iterations per loop run: the transcript stays realistic in length
     runs = max(1, iterations // chunk)
 
@@ -132,18 +136,33 @@ async def main(iterations: int, repeat: int) -> None:
     h = await best(lambda: by_hand(chunk))
     la = await best(lambda: loop(chunk, add_async))
     ls = await best(lambda: loop(chunk, add_sync))
-    rows = [
-        ("bare FakeProvider.complete", b, None),
-        ("hand-written loop iteration", h, b),
-        ("tool loop iteration, async tool", la, b),
-        ("tool loop iteration, sync tool", ls, b),
-    ]
     print(f"per provider call (best of {repeat}, {runs * chunk} iterations each)")
-    for label, value, base in rows:
-        extra = "" if base is None else f"  +{(value - base) * 1e6:6.2f} us over bare"
-        print(f"  {label:<32} {value * 1e6:7.2f} us{extra}")
-    print(f"framework overhead vs the hand-written loop (async tool): {(la - h) / h:6.1%}")
-    print(f"framework overhead vs the hand-written loop (sync tool):  {(ls - h) / h:6.1%}")
+    print(f"  {'bare FakeProvider.complete (baseline)':<40} {b * 1e6:7.2f} us")
+    print(
+        f"budget: per-iteration overhead < {BUDGET:.0%} of the baseline "
+        f"(< {BUDGET * b * 1e6:.3f} us)"
+    )
+    verdicts = [
+        verdict("hand-written loop (floor, not budgeted)", h, b, budgeted=False),
+        verdict("tool loop, async tool", la, b),
+        verdict("tool loop, sync tool", ls, b),
+    ]
+    print("framework overhead over the hand-written floor (what the loop itself adds):")
+    print(f"  async tool: +{(la - h) * 1e6:6.2f} us ({(la - h) / h:6.1%})")
+    print(f"  sync tool:  +{(ls - h) * 1e6:6.2f} us ({(ls - h) / h:6.1%}; the thread hop)")
+    return 0 if all(verdicts) else 1
+
+
+def verdict(label: str, measured: float, baseline: float, *, budgeted: bool = True) -> bool:
+    """Print one row against the bare round trip; True when within budget (or not budgeted)."""
+    overhead = measured - baseline
+    ok = overhead < BUDGET * baseline
+    shown = ("met" if ok else "MISS") if budgeted else ("within" if ok else "over")
+    print(
+        f"  {label:<40} {measured * 1e6:7.2f} us  overhead +{overhead * 1e6:6.2f} us "
+        f"= {overhead / baseline:7.1%} of the baseline  {shown}"
+    )
+    return ok or not budgeted
 
 
 if __name__ == "__main__":
@@ -151,4 +170,4 @@ if __name__ == "__main__":
     parser.add_argument("--iterations", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    asyncio.run(main(args.iterations, args.repeat))
+    raise SystemExit(asyncio.run(main(args.iterations, args.repeat)))

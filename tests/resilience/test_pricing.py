@@ -169,3 +169,40 @@ def test_import_aether_does_not_import_genai_prices() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_import_and_pricing_make_no_network_calls() -> None:
+    # A fresh interpreter with every way to open a connection blocked: importing aether,
+    # loading genai-prices' bundled data and pricing models must not need the network.
+    code = """
+import socket
+
+def refuse(*args, **kwargs):
+    raise AssertionError(f"network access attempted: {args!r}")
+
+socket.socket.connect = refuse
+socket.socket.connect_ex = refuse
+socket.create_connection = refuse
+socket.getaddrinfo = refuse
+try:  # the block itself works
+    socket.create_connection(("example.com", 80))
+except AssertionError:
+    pass
+else:
+    raise SystemExit("the socket block is not in effect")
+
+import aether
+from aether.extensions.llm.pricing import PriceBook
+
+book = PriceBook({})
+cost = book.cost("gpt-4o-mini-2024-07-18", 1000, 500, 200)
+assert cost is not None and cost > 0, cost
+assert book.cost("claude-3-5-sonnet-20241022", 1000, 500) is not None
+assert book.cost("surely-not-a-model", 1000, 500) is None
+print("ok")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

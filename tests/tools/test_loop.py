@@ -431,3 +431,66 @@ async def test_max_iterations_below_one_is_rejected() -> None:
         await run(FakeProvider(responses=[]), [make_tool(add)], max_iterations=0)
     with pytest.raises(ValueError, match="max_iterations"):
         await stream(FakeProvider(responses=[]), [make_tool(add)], max_iterations=0)
+
+
+async def test_streaming_raising_and_unknown_tools_become_content_and_the_stream_goes_on() -> None:
+    def explode() -> str:
+        raise RuntimeError("kaboom")
+
+    bus = EventBus()
+    errors: list[str] = []
+    bus.on(TOOL_ERROR, lambda event: errors.append(event.call.id))
+    fake = FakeProvider(
+        responses=[calls(("c1", "explode", {}), ("c2", "nope", {})), answer("sorry about that")]
+    )
+    chunks = await stream(fake, [make_tool(explode)], events=bus)
+    assert "".join(c.text for c in chunks) == "sorry about that"
+    assert chunks[-1].finish_reason == "stop"
+    results = dict(tool_messages(fake.calls[1]))
+    assert results["c1"] == "Error: Tool 'explode' raised RuntimeError: kaboom"
+    assert "no tool named 'nope'" in results["c2"]
+    assert sorted(errors) == ["c1", "c2"]
+
+
+async def test_streaming_a_slow_sync_tool_sleeping_does_not_stop_other_tasks() -> None:
+    import time
+
+    progress: list[int] = []
+    seen_by_tool: list[int] = []
+
+    def nap() -> str:
+        time.sleep(0.2)
+        seen_by_tool.append(len(progress))  # 0 if the nap had blocked the event loop
+        return "rested"
+
+    async def other() -> None:
+        while not seen_by_tool:
+            progress.append(len(progress))
+            await asyncio.sleep(0.01)
+
+    fake = FakeProvider(responses=[calls(("c1", "nap", {})), answer("done")])
+    chunks, _ = await asyncio.gather(stream(fake, [make_tool(nap)]), other())
+    assert "".join(c.text for c in chunks) == "done"
+    assert seen_by_tool[0] > 0
+    assert tool_messages(fake.calls[1]) == [("c1", "rested")]
+
+
+async def test_streaming_a_blocked_sync_tool_leaves_the_loop_responsive() -> None:
+    ticks: list[int] = []
+    release = threading.Event()
+
+    def slow_lookup() -> str:
+        release.wait(timeout=5)  # only the ticker, running on the event loop, releases it
+        return "found"
+
+    async def ticker() -> None:
+        for i in range(3):
+            ticks.append(i)
+            await asyncio.sleep(0)
+        release.set()
+
+    fake = FakeProvider(responses=[calls(("c1", "slow_lookup", {})), answer("ok")])
+    chunks, _ = await asyncio.gather(stream(fake, [make_tool(slow_lookup)]), ticker())
+    assert "".join(c.text for c in chunks) == "ok"
+    assert ticks == [0, 1, 2]
+    assert tool_messages(fake.calls[1]) == [("c1", "found")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -215,3 +216,42 @@ def test_raw_arguments_key_matches_the_http_helpers() -> None:
 
     assert RAW_ARGUMENTS_KEY == tools_module.RAW_ARGUMENTS_KEY
     assert parse_tool_arguments('{"a": 1') == {tools_module.RAW_ARGUMENTS_KEY: '{"a": 1'}
+
+
+def test_an_undecorated_function_gets_its_schema_built_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import aether.tools.tool as tool_module
+
+    built: list[str] = []
+    real = tool_module.build_arguments_schema
+
+    def counting(function: Any, *, name: str, descriptions: dict[str, str]) -> Any:
+        built.append(name)
+        return real(function, name=name, descriptions=descriptions)
+
+    monkeypatch.setattr(tool_module, "build_arguments_schema", counting)
+
+    def mul(a: int, b: int) -> int:
+        return a * b
+
+    first = resolve_tools([mul])[0]
+    assert resolve_tools([mul])[0] is first
+    assert built == ["mul"]
+
+
+def test_a_wrapper_copying_the_attributes_of_a_tool_function_gets_its_own_tool() -> None:
+    import functools
+
+    def mul(a: int, b: int) -> int:
+        return a * b
+
+    original = resolve_tools([mul])[0]
+
+    @functools.wraps(mul)  # copies mul.__dict__, the cached tool included
+    def doubled(a: int, b: int) -> int:
+        return 2 * mul(a, b)
+
+    [wrapped] = resolve_tools([doubled])
+    assert wrapped is not original
+    assert wrapped.function is doubled

@@ -25,6 +25,10 @@ __all__ = ["TOOL_KIND", "get_tool", "list_tools", "register_tool", "resolve_tool
 
 TOOL_KIND: Final = "tool"
 _TOOL_ATTRIBUTE: Final = "__aether_tool__"
+# Where tools=[fn] keeps the Tool it built for an undecorated function, so its schema is
+# generated once. An attribute rather than a weak-keyed cache: the Tool holds the function,
+# so a weak key would be kept alive by its own value and never expire.
+_AUTO_TOOL_ATTRIBUTE: Final = "__aether_auto_tool__"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -158,8 +162,7 @@ def resolve_tools(
         elif isinstance(item, Tool):
             tool = item
         elif callable(item):
-            attached = getattr(item, _TOOL_ATTRIBUTE, None)
-            tool = attached if isinstance(attached, Tool) else Tool(item)
+            tool = _tool_of_function(item)
         else:
             raise TypeError(
                 f"tools=[...] takes tool names, Tool objects or functions, got {item!r}."
@@ -175,3 +178,20 @@ def resolve_tools(
         seen[tool.name] = tool
         resolved.append(tool)
     return resolved
+
+
+def _tool_of_function(function: Callable[..., Any]) -> Tool:
+    """The Tool of a function in ``tools=[...]``, built once per function.
+
+    A function decorated with ``@register_tool`` reuses its registered tool. Any other is
+    built on first use and kept on the function; a callable that takes no attributes (a bound
+    method, which is a new object on every access anyway) is built each time.
+    """
+    for attribute in (_TOOL_ATTRIBUTE, _AUTO_TOOL_ATTRIBUTE):
+        attached = getattr(function, attribute, None)
+        if isinstance(attached, Tool) and attached.function is function:
+            return attached
+    tool = Tool(function)
+    with contextlib.suppress(AttributeError, TypeError):
+        setattr(function, _AUTO_TOOL_ATTRIBUTE, tool)
+    return tool

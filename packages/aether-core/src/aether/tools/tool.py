@@ -48,7 +48,16 @@ class Tool:
             be described as JSON Schema.
     """
 
-    __slots__ = ("_arguments", "_is_async", "_spec", "description", "function", "name", "timeout")
+    __slots__ = (
+        "_arguments",
+        "_is_async",
+        "_spec",
+        "_validate",
+        "description",
+        "function",
+        "name",
+        "timeout",
+    )
 
     def __init__(
         self,
@@ -74,6 +83,7 @@ class Tool:
         self.function: Callable[..., Any] = function
         self.timeout: float | None = timeout
         self._arguments = build_arguments_schema(function, name=name, descriptions=param_docs)
+        self._validate = self._arguments.model.__pydantic_validator__.validate_python
         self._is_async = _is_async_callable(function)
         self._spec = ToolSpec(
             name=name, description=self.description, parameters=self._arguments.parameters
@@ -114,7 +124,9 @@ class Tool:
                 f"parameters."
             )
         try:
-            validated = self._arguments.model.model_validate(arguments)
+            # The core validator itself: model_validate is a Python wrapper around it, and
+            # this runs on every tool call.
+            validated = self._validate(arguments)
         except ValidationError as exc:
             raise ToolArgumentsError(
                 f"Invalid arguments for tool {self.name!r}: {_describe(exc)}. Call "
@@ -124,7 +136,10 @@ class Tool:
         given = {
             param: values[field] for field, param in self._arguments.names if field in given_fields
         }
-        args = [given.pop(param) for param in self._arguments.positional_only if param in given]
+        positional_only = self._arguments.positional_only
+        if not positional_only:
+            return [], given
+        args = [given.pop(param) for param in positional_only if param in given]
         return args, given
 
     async def run(self, arguments: Mapping[str, Any], *, timeout: float | None = None) -> Any:

@@ -178,12 +178,13 @@ class CircuitBreakerProvider(ProviderLayer):
     async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
         """Yield the wrapped provider's stream unless the circuit is open."""
         ticket = _NOT_A_TRIAL if self._state is _CLOSED else self._admit()
-        received = False
+        received = finished = False
         chunks = self.inner.stream(request)
         try:
             async for chunk in chunks:
                 received = True
                 yield chunk
+            finished = True
         except BaseException as exc:
             if counts_as_failure(exc):
                 self._on_failure(ticket)
@@ -194,11 +195,17 @@ class CircuitBreakerProvider(ProviderLayer):
                 self._on_no_verdict(ticket)
             raise
         else:
-            self._on_success(ticket)
+            if ticket == _NOT_A_TRIAL:
+                if self._failures:
+                    self._failures.clear()
+            else:
+                self._on_trial_success(ticket)
         finally:
-            close = getattr(chunks, "aclose", None)
-            if close is not None:
-                await close()
+            # A stream that ran to its end is closed already; otherwise close it at once.
+            if not finished:
+                close = getattr(chunks, "aclose", None)
+                if close is not None:
+                    await close()
 
     # --- state machine (the slow path: only off the closed-and-healthy road) ----------
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from operator import itemgetter
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,10 +52,25 @@ class CostTrackingConfig(BaseModel):
 
 _FOLD_EVERY = 256
 
-# One billed call: model, input, output, cached input, cache write, reasoning, estimated,
+# input, output, cached input, cache write and reasoning tokens of a response or chunk.
+_Usage = tuple[int, int, int, int, int]
+_usage_of: Callable[[dict[str, Any]], _Usage] = itemgetter(
+    "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_tokens", "reasoning_tokens"
+)
+
+# One billed call of a model: input, output, cached input, cache write, reasoning, estimated,
 # cost when priced per call (None when priced from the totals, or unpriced).
-_Entry = tuple[str, int, int, int, int, int, bool, "float | None"]
-_UNSEEN: Any = object()
+_Entry = tuple[int, int, int, int, int, bool, "float | None"]
+
+
+class _Meter:
+    """One model's price function (None when priced from the totals) and its queued calls."""
+
+    __slots__ = ("pending", "per_call")
+
+    def __init__(self, per_call: Pricer | None) -> None:
+        self.per_call = per_call
+        self.pending: deque[_Entry] = deque()
 
 
 class _Tally:
@@ -102,7 +118,7 @@ class CostTrackingProvider(ProviderLayer):
         config: Price overrides and lookup options; defaults to :class:`CostTrackingConfig`.
     """
 
-    __slots__ = ("_fold_lock", "_pending", "_per_call", "_tallies", "config", "prices")
+    __slots__ = ("_fold_lock", "_meters", "_tallies", "config", "prices")
 
     def __init__(self, inner: LLMProvider, config: CostTrackingConfig | None = None) -> None:
         super().__init__(inner)
@@ -113,9 +129,8 @@ class CostTrackingProvider(ProviderLayer):
             use_library=self.config.use_price_library,
         )
         self._fold_lock = threading.Lock()
-        self._pending: deque[_Entry] = deque()
-        # model -> its price function when it must be priced per call, else None.
-        self._per_call: dict[str, Pricer | None] = {}
+        # model -> its meter; one queue per model, so a fold sums whole columns at once.
+        self._meters: dict[str, _Meter] = {}
         self._tallies: dict[str, _Tally] = {}
 
     @property
@@ -171,75 +186,76 @@ class CostTrackingProvider(ProviderLayer):
 
         The layer calls this itself; it is public for calls made around the stack.
         """
-        per_call = self._per_call.get(model, _UNSEEN)
-        if per_call is _UNSEEN:
-            per_call = self._per_call_pricer(model)
-        cost = (
-            None
-            if per_call is None
-            else per_call(input_tokens, output_tokens, cached_input_tokens, cache_write_tokens)
-        )
-        pending = self._pending
-        pending.append(
+        self._record(
+            model,
             (
-                model,
                 input_tokens,
                 output_tokens,
                 cached_input_tokens,
                 cache_write_tokens,
                 reasoning_tokens,
-                estimated,
-                cost,
-            )
+            ),
+            estimated,
         )
+
+    def _record(self, model: str, usage: _Usage, estimated: bool) -> None:
+        # The request path: one dict lookup and one append; summing waits for the fold.
+        meter = self._meters.get(model)
+        if meter is None:
+            meter = self._new_meter(model)
+        per_call = meter.per_call
+        cost = None if per_call is None else per_call(usage[0], usage[1], usage[2], usage[3])
+        pending = meter.pending
+        pending.append((*usage, estimated, cost))
         if len(pending) >= _FOLD_EVERY:
             with self._fold_lock:
                 self._fold_locked()
 
-    def _per_call_pricer(self, model: str) -> Pricer | None:
+    def _new_meter(self, model: str) -> _Meter:
         found = self.prices.resolve(model)
         per_call = None if found is None or isinstance(found, ModelPricing) else found
-        self._per_call[model] = per_call
-        return per_call
+        with self._fold_lock:  # two threads meeting a new model at once share one meter
+            return self._meters.setdefault(model, _Meter(per_call))
 
     def _fold_locked(self) -> None:
         """Move queued calls into the per-model totals (caller holds the fold lock)."""
-        pending = self._pending
         tallies = self._tallies
-        for _ in range(len(pending)):
-            model, inp, out, cached, written, reasoning, estimated, cost = pending.popleft()
+        for model, meter in list(self._meters.items()):  # a thread may add a model meanwhile
+            pending = meter.pending
+            # Only what is queued now: appends racing with this fold wait for the next one.
+            rows = [pending.popleft() for _ in range(len(pending))]
+            if not rows:
+                continue
             tally = tallies.get(model)
             if tally is None:
                 tally = tallies[model] = _Tally(self.prices.resolve(model))
-            tally.requests += 1
-            tally.input += inp
-            tally.output += out
-            tally.cached += cached
-            tally.written += written
-            tally.reasoning += reasoning
-            if estimated:
-                tally.estimated += 1
-            if cost is not None:
-                tally.per_call_cost += cost
-            elif tally.flat is None:
-                tally.priced = False  # priced per call, but this call's price was unknown
+            inp, out, cached, written, reasoning, estimated, costs = zip(*rows, strict=True)
+            tally.requests += len(rows)
+            tally.input += sum(inp)
+            tally.output += sum(out)
+            tally.cached += sum(cached)
+            tally.written += sum(written)
+            tally.reasoning += sum(reasoning)
+            tally.estimated += sum(estimated)
+            if meter.per_call is not None:
+                known = [cost for cost in costs if cost is not None]
+                tally.per_call_cost += sum(known)
+                if len(known) < len(rows):
+                    tally.priced = False  # priced per call, but some call's price was unknown
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         """Return the wrapped provider's answer and count what it billed."""
         response = await self.inner.complete(request)
-        self.record(
-            response.model or self._model_of(request),
-            input_tokens=response.input_tokens,
-            output_tokens=response.output_tokens,
-            cached_input_tokens=response.cached_input_tokens,
-            cache_write_tokens=response.cache_write_tokens,
-            reasoning_tokens=response.reasoning_tokens,
-        )
+        # Read from the instance dict in one C call: five pydantic attribute lookups cost
+        # more than the rest of this layer on a fast provider.
+        fields = response.__dict__
+        self._record(fields["model"] or self._model_of(request), _usage_of(fields), False)
         return response
 
     async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
         """Yield the wrapped provider's stream; count it when it ends, however it ends."""
         received = 0
+        finished = False
         last: LLMStreamChunk | None = None
         chunks = self.inner.stream(request)
         try:
@@ -247,23 +263,20 @@ class CostTrackingProvider(ProviderLayer):
                 received += 1
                 last = chunk
                 yield chunk
+            finished = True
         finally:
             # The contract puts usage on the last chunk; without it (the stream broke or was
             # abandoned), what was received is counted as an estimate.
             if last is not None and (last.input_tokens or last.output_tokens):
-                self.record(
-                    last.model or self._model_of(request),
-                    input_tokens=last.input_tokens,
-                    output_tokens=last.output_tokens,
-                    cached_input_tokens=last.cached_input_tokens,
-                    cache_write_tokens=last.cache_write_tokens,
-                    reasoning_tokens=last.reasoning_tokens,
-                )
+                fields = last.__dict__
+                self._record(fields["model"] or self._model_of(request), _usage_of(fields), False)
             elif received:
                 self._record_estimate(request, received)
-            close = getattr(chunks, "aclose", None)
-            if close is not None:
-                await close()
+            # A stream that ran to its end is closed already; otherwise close it at once.
+            if not finished:
+                close = getattr(chunks, "aclose", None)
+                if close is not None:
+                    await close()
 
     def _record_estimate(self, request: LLMRequest, received: int) -> None:
         prompt_chars = sum(len(m.content) for m in request.messages)

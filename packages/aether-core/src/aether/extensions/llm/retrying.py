@@ -180,11 +180,13 @@ class RetryingProvider(ProviderLayer):
         started = self._clock() if self.config.deadline is not None else 0.0
         while True:
             sent = 0
+            finished = False
             chunks = self.inner.stream(request)
             try:
                 async for chunk in chunks:
                     sent += 1
                     yield chunk
+                finished = True
                 return
             except ProviderError as exc:
                 if sent:
@@ -204,10 +206,12 @@ class RetryingProvider(ProviderLayer):
                     raise
             finally:
                 # Close the provider's stream at once (early break, error, cancellation), as
-                # contextlib.aclosing would, without its per-stream context-manager cost.
-                close = getattr(chunks, "aclose", None)
-                if close is not None:
-                    await close()
+                # contextlib.aclosing would, without its per-stream context-manager cost. A
+                # stream that ran to its end is closed already: skip the no-op await.
+                if not finished:
+                    close = getattr(chunks, "aclose", None)
+                    if close is not None:
+                        await close()
             retries += 1
             await self._wait(delay)
 
