@@ -22,6 +22,7 @@ from aether.errors import (
     StreamInterruptedError,
 )
 from aether.extensions.llm.factory import create_provider
+from aether.extensions.llm.retrying import is_retryable
 from aether.llm.contracts import LLMRequest, LLMStreamChunk, Message, ToolCall
 from aether_gemini import GeminiProvider
 from aether_gemini._plugin import register_providers
@@ -265,6 +266,67 @@ async def test_in_band_error_event_is_typed() -> None:
     with pytest.raises(ServerError, match="overloaded") as info:
         _ = [c async for c in provider(streaming(sse(error))).stream(ask())]
     assert info.value.status_code == 503
+
+
+async def test_in_band_429_mid_stream_keeps_its_type_and_retry_delay() -> None:
+    error = {
+        "error": {
+            "code": 429,
+            "message": "Quota exceeded.",
+            "status": "RESOURCE_EXHAUSTED",
+            "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "7s"}],
+        }
+    }
+    body = sse(answer([{"text": "a"}], finish=None), error)
+    with pytest.raises(RateLimitError, match="Quota exceeded") as info:
+        _ = [c async for c in provider(streaming(body)).stream(ask())]
+    assert info.value.retry_after == 7.0
+
+
+@pytest.mark.parametrize("data", ['{"message": "backend gone"}', "backend gone"])
+async def test_error_event_without_an_error_key_is_raised(data: str) -> None:
+    body = (
+        sse(answer([{"text": "a"}], finish=None)) + f"event: error\r\ndata: {data}\r\n\r\n".encode()
+    )
+    with pytest.raises(ServerError, match="backend gone"):
+        _ = [c async for c in provider(streaming(body)).stream(ask())]
+
+
+@pytest.mark.parametrize("wrap", [False, True])
+async def test_error_in_a_200_body_is_typed_by_its_code(wrap: bool) -> None:
+    error: Any = {"error": {"code": 503, "message": "Overloaded.", "status": "UNAVAILABLE"}}
+    body = [error] if wrap else error
+    gemini = provider(lambda request: httpx.Response(200, json=body))
+    with pytest.raises(ServerError, match="Overloaded") as info:
+        await gemini.complete(ask())
+    assert info.value.status_code == 503
+    assert is_retryable(info.value)
+
+
+async def test_a_json_body_where_events_were_asked_for_is_refused_clearly() -> None:
+    body = [answer([{"text": "hi"}])]
+    gemini = provider(lambda request: httpx.Response(200, json=body))
+    with pytest.raises(ProviderError, match=r"instead of server-sent events.*alt=sse") as info:
+        _ = [c async for c in gemini.stream(ask())]
+    assert type(info.value) is ProviderError and info.value.status_code == 200
+    assert "unexpected status" not in str(info.value)
+
+
+async def test_thought_only_answer_says_reasoning_came_back() -> None:
+    body = answer([{"text": "let me think", "thought": True}], finish="STOP")
+    with pytest.raises(ResponseBlockedError, match="12 characters of reasoning") as info:
+        await provider(lambda request: httpx.Response(200, json=body)).complete(ask())
+    assert info.value.reason == "STOP"
+    assert "let me think" not in str(info.value)  # may quote the prompt; never logged
+    chunks: list[LLMStreamChunk] = []
+
+    async def consume() -> None:
+        async for chunk in provider(streaming(sse(body))).stream(ask()):
+            chunks.append(chunk)
+
+    with pytest.raises(ResponseBlockedError, match="12 characters of reasoning"):
+        await consume()
+    assert [c.reasoning_text for c in chunks] == ["let me think"]  # delivered as it came
 
 
 async def test_stream_splits_thoughts_text_and_calls_and_counts_usage_once() -> None:

@@ -29,6 +29,7 @@ from aether.http import (
     parse_should_retry,
     request_id_from,
 )
+from aether.http._errors import error_from_payload
 
 
 @pytest.mark.parametrize(
@@ -271,3 +272,67 @@ def test_map_transport_errors() -> None:
     assert "k3y-value" not in str(conn.value)
     with pytest.raises(ValueError), map_transport_errors("acme"):  # others pass through
         raise ValueError("x")
+
+
+# --- in-band errors (a stream event or a 2xx body holding an error object) -------------
+
+
+@pytest.mark.parametrize(
+    ("payload", "cls", "status"),
+    [
+        ({"error": {"code": 503, "message": "m", "status": "UNAVAILABLE"}}, ServerError, 503),
+        ({"error": {"code": "429", "message": "m"}}, RateLimitError, 429),
+        ({"error": {"code": 400, "message": "m", "status": "INVALID_ARGUMENT"}},
+         BadRequestError, 400),
+        ({"error": {"message": "m", "status": "RESOURCE_EXHAUSTED"}}, RateLimitError, None),
+        ({"error": {"message": "m", "type": "server_error"}}, ServerError, None),
+        ({"error": {"message": "m", "type": "overloaded_error"}}, RateLimitError, None),
+        ({"error": {"message": "m", "type": "invalid_request_error",
+                    "code": "context_length_exceeded"}}, ContextLengthError, None),
+        ({"error": {"message": "m", "type": "not_found_error"}}, NotFoundError, None),
+        ({"error": {"message": "m"}}, ServerError, None),
+        ([{"error": {"code": 500, "message": "m", "status": "INTERNAL"}}], ServerError, 500),
+    ],
+)  # fmt: skip
+def test_in_band_error_is_typed_by_its_own_code(
+    payload: object, cls: type[ProviderError], status: int | None
+) -> None:
+    error = error_from_payload(provider="acme", payload=payload)
+    assert type(error) is cls
+    # The exchange itself was a 200: only a code the server put in the error is reported.
+    assert error.status_code == status
+    assert error.provider == "acme"
+    assert error.message.startswith("m")
+
+
+def test_in_band_error_from_raw_text_and_odd_shapes() -> None:
+    assert "upstream died" in str(error_from_payload(provider="a", payload="upstream died"))
+    assert "detail!" in str(error_from_payload(provider="a", payload='{"detail": "detail!"}'))
+    odd = error_from_payload(provider="a", payload={"weird": 1})
+    assert type(odd) is ServerError and '"weird": 1' in str(odd)
+    assert "empty error event" in str(error_from_payload(provider="a", payload=""))
+
+
+def test_in_band_error_without_a_kind_and_no_default_is_plain() -> None:
+    error = error_from_payload(
+        provider="a", payload={"error": "model 'x' not found"}, default_status=None
+    )
+    assert type(error) is ProviderError
+    assert error.status_code is None
+    assert "unexpected status" not in str(error)
+    assert "without naming its kind" in str(error)
+
+
+def test_in_band_error_keeps_retry_hints_and_masks_secrets() -> None:
+    error = error_from_payload(
+        provider="a",
+        payload={"error": {"message": "key sk-abcdef rejected", "code": "insufficient_quota",
+                           "type": "insufficient_quota"}, "request_id": "req_9"},
+        retry_after=3.0,
+        secrets=["sk-abcdef"],
+    )  # fmt: skip
+    assert type(error) is RateLimitError
+    assert error.should_retry is False  # quota: waiting does not help
+    assert error.retry_after == 3.0
+    assert error.request_id == "req_9"
+    assert "sk-abcdef" not in str(error) and "sk-abcdef" not in repr(error)

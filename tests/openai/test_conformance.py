@@ -23,6 +23,7 @@ from aether.errors import (
     ProviderTimeoutError,
     RateLimitError,
     ServerError,
+    StreamInterruptedError,
 )
 from aether.http import RAW_ARGUMENTS_KEY
 from aether.llm.contracts import LLMStreamChunk, ToolCall
@@ -121,7 +122,9 @@ async def test_record(path: Path) -> None:
             await _check_stream(provider, request, expect)
         else:
             response = await provider.complete(request)
-            assert response.text == (expect["text"] or "")
+            # expect.text is message.content (null: no content); a refusal is carried apart.
+            assert response.text == _expected_text(expect)
+            assert response.refusal == _expected_refusal(expect)
             assert response.tool_calls == _expected_calls(expect)
             assert response.finish_reason == finish_reason_from_wire(
                 expect["finish_reason"], has_tool_calls=bool(expect["tool_calls"])
@@ -135,13 +138,37 @@ async def test_record(path: Path) -> None:
     assert seen[0].headers["authorization"] == "Bearer sk-test-conformance"
 
 
+def _expected_text(expect: dict[str, Any]) -> str:
+    text = expect.get("text")
+    return text if isinstance(text, str) else ""  # null content: no text
+
+
+def _expected_refusal(expect: dict[str, Any]) -> str | None:
+    return expect.get("refusal") or None  # the corpus has the key only when there is one
+
+
+def _joined_refusal(chunks: list[LLMStreamChunk]) -> str | None:
+    return "".join(c.refusal or "" for c in chunks) or None
+
+
 async def _check_stream(provider: OpenAIProvider, request: Any, expect: dict[str, Any]) -> None:
-    chunks: list[LLMStreamChunk] = [c async for c in provider.stream(request)]
+    chunks: list[LLMStreamChunk] = []
+    failure: ProviderError | None = None
+    try:
+        async for chunk in provider.stream(request):
+            chunks.append(chunk)
+    except ProviderError as exc:
+        failure = exc
+    if "stream_error" in expect or expect.get("saw_done") is False:
+        await _check_broken_stream(chunks, failure, expect)
+        return
+    assert failure is None, failure
     assert chunks, "a stream yields at least one chunk"
     last = chunks[-1]
     assert all(c.finish_reason is None for c in chunks[:-1])
     assert all(not c.tool_calls for c in chunks[:-1]), "tool calls only arrive whole, at the end"
-    assert "".join(c.text for c in chunks) == (expect["text"] or "")
+    assert "".join(c.text for c in chunks) == _expected_text(expect)
+    assert _joined_refusal(chunks) == _expected_refusal(expect)
     assert last.tool_calls == _expected_calls(expect)
     assert last.finish_reason == finish_reason_from_wire(
         expect["finish_reason"], has_tool_calls=bool(expect["tool_calls"])
@@ -149,6 +176,25 @@ async def _check_stream(provider: OpenAIProvider, request: Any, expect: dict[str
     assert last.model == expect["model"]
     assert last.response_id == expect["response_id"]
     _check_usage(last, expect["usage"])
+
+
+async def _check_broken_stream(
+    chunks: list[LLMStreamChunk], failure: ProviderError | None, expect: dict[str, Any]
+) -> None:
+    """An in-band error or a missing ``[DONE]`` is raised as a typed error, never a quiet end."""
+    assert failure is not None, "a broken stream must raise, not end as if complete"
+    assert failure.provider == "openai"
+    assert "sk-test-conformance" not in str(failure)
+    # What was delivered before the failure is the text the server had sent.
+    assert "".join(c.text for c in chunks) == _expected_text(expect)
+    assert all(c.finish_reason is None for c in chunks), "no chunk may pose as the last one"
+    error = expect.get("stream_error")
+    if isinstance(error, dict) and "error" in error and isinstance(error["error"], dict):
+        error = error["error"]
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        assert error["message"] in str(failure)
+    if "stream_error" not in expect:
+        assert isinstance(failure, StreamInterruptedError)
 
 
 async def _check_error(

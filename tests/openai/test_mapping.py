@@ -258,8 +258,30 @@ def test_response_refusal_and_reasoning() -> None:
             }
         )
     )
-    assert response.text == "I can't help with that."
+    # The refusal is carried apart: text is message.content only (null here).
+    assert response.text == ""
+    assert response.refusal == "I can't help with that."
     assert response.reasoning_text == "thinking..."
+
+
+def test_response_text_beside_a_null_refusal() -> None:
+    response = response_from_wire(
+        completion({"role": "assistant", "content": "Hello", "refusal": None})
+    )
+    assert response.text == "Hello"
+    assert response.refusal is None
+
+
+def test_only_choice_index_0_is_read() -> None:
+    data = completion({"role": "assistant", "content": "zero"})
+    zero = data["choices"][0]
+    one = {**zero, "index": 1, "message": {"role": "assistant", "content": "one"}}
+    data["choices"] = [one, zero]
+    assert response_from_wire(data).text == "zero"
+    data["choices"] = [one]
+    with pytest.raises(ResponseBlockedError) as info:
+        response_from_wire(data)
+    assert info.value.reason == "no_choices"
 
 
 def test_response_without_choices() -> None:

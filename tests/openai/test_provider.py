@@ -22,6 +22,7 @@ from aether.errors import (
     ServerError,
 )
 from aether.extensions.llm.factory import create_provider
+from aether.extensions.llm.retrying import is_retryable
 from aether.llm.contracts import LLMProvider, LLMRequest, Message
 from aether_openai import OpenAIProvider
 
@@ -222,8 +223,36 @@ async def test_error_in_a_200_body() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"error": "model 'llama9' not found"})
 
-    with pytest.raises(ProviderError, match="llama9"):
+    with pytest.raises(ProviderError, match="llama9") as info:
         await mock(handler).complete(REQUEST)
+    # Nothing names the kind of failure: a plain ProviderError, not a guessed subclass.
+    assert type(info.value) is ProviderError
+    assert "unexpected status" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("error", "cls", "status"),
+    [
+        ({"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"},
+         ServerError, 503),
+        ({"code": "429", "message": "Too many requests"}, RateLimitError, 429),
+        ({"message": "Rate limit reached", "type": "rate_limit_error"}, RateLimitError, None),
+        ({"message": "Quota exceeded", "type": "insufficient_quota",
+          "code": "insufficient_quota"}, RateLimitError, None),
+    ],
+)  # fmt: skip
+async def test_error_in_a_200_body_is_typed_by_its_code(
+    error: dict[str, Any], cls: type[ProviderError], status: int | None
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"error": error})
+
+    with pytest.raises(ProviderError) as info:
+        await mock(handler).complete(REQUEST)
+    assert type(info.value) is cls
+    assert info.value.status_code == status
+    assert error["message"] in str(info.value)
+    assert is_retryable(info.value) is (error.get("type") != "insufficient_quota")
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,14 @@ from typing import Any
 import httpx
 import pytest
 
-from aether.errors import StreamInterruptedError
+from aether.errors import (
+    BadRequestError,
+    ProviderError,
+    RateLimitError,
+    ServerError,
+    StreamInterruptedError,
+)
+from aether.extensions.llm.retrying import RetryingProvider
 from aether.http import RAW_ARGUMENTS_KEY
 from aether.llm.contracts import LLMRequest, LLMStreamChunk, Message, ToolCall
 from aether_openai import OpenAIProvider
@@ -191,7 +198,42 @@ async def test_reasoning_and_refusal_deltas() -> None:
     )
     chunks = await collect(body)
     assert chunks[0].reasoning_text == "hmm" and chunks[0].text == ""
-    assert chunks[1].text == "No."
+    assert chunks[0].refusal is None
+    # A refusal is not content: it travels in its own field, never folded into text.
+    assert (chunks[1].text, chunks[1].refusal) == ("", "No.")
+
+
+async def test_azure_prompt_filter_chunk_does_not_blank_id_and_model() -> None:
+    azure_first = {
+        "id": "",
+        "model": "",
+        "object": "",
+        "choices": [],
+        "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}],
+    }
+    chunks = await collect(sse(azure_first, chunk({"content": "a"}), chunk({}, finish="stop")))
+    assert [(c.response_id, c.model) for c in chunks] == [("chatcmpl-9", "gpt-4o-x")] * 2
+
+
+async def test_only_choice_index_0_is_assembled() -> None:
+    def two(zero: dict[str, Any], one: dict[str, Any], finish: str | None = None) -> Any:
+        body = chunk()
+        body["choices"] = [
+            {"index": 1, "delta": one, "finish_reason": finish},
+            {"index": 0, "delta": zero, "finish_reason": finish},
+        ]
+        return body
+
+    call = {"index": 0, "id": "c1", "type": "function", "function": {"name": "f"}}
+    other = {"index": 0, "id": "c9", "type": "function", "function": {"name": "g"}}
+    body = sse(
+        two({"content": "zero"}, {"content": "one"}),
+        two({"tool_calls": [call]}, {"tool_calls": [other]}),
+        two({}, {}, finish="tool_calls"),
+    )
+    chunks = await collect(body)
+    assert "".join(c.text for c in chunks) == "zero"
+    assert chunks[-1].tool_calls == [ToolCall(id="c1", name="f", arguments={})]
 
 
 async def test_crlf_framing_comments_and_keepalives() -> None:
@@ -224,14 +266,78 @@ async def test_stream_cut_mid_event_is_interrupted() -> None:
         await collect(body)
 
 
-async def test_in_band_error_event() -> None:
-    body = sse(
-        chunk({"content": "a"}),
-        {"error": {"message": "The server had an error", "type": "server_error"}},
-    )
-    with pytest.raises(StreamInterruptedError, match="The server had an error") as info:
+@pytest.mark.parametrize(
+    ("error", "cls", "status"),
+    [
+        ({"message": "The server had an error", "type": "server_error"}, ServerError, None),
+        ({"message": "Slow down", "type": "requests", "code": "rate_limit_exceeded"},
+         RateLimitError, None),
+        ({"message": "Backend unavailable", "code": 503}, ServerError, 503),
+        ({"message": "Bad schema", "type": "invalid_request_error"}, BadRequestError, None),
+        ({"message": "Something odd"}, ServerError, None),
+    ],
+)  # fmt: skip
+async def test_in_band_error_event_keeps_its_type(
+    error: dict[str, Any], cls: type[ProviderError], status: int | None
+) -> None:
+    got: list[LLMStreamChunk] = []
+    body = sse(chunk({"content": "a"}), {"error": error})
+
+    async def consume() -> None:
+        async for c in provider_for(body).stream(REQUEST):
+            got.append(c)
+
+    with pytest.raises(ProviderError) as info:
+        await consume()
+    assert type(info.value) is cls
+    assert error["message"] in str(info.value)
+    assert info.value.status_code == status
+    assert [c.text for c in got] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        ('{"message": "Overloaded, try later", "type": "overloaded_error"}', "Overloaded"),
+        ('{"detail": "upstream crashed"}', "upstream crashed"),
+        ("Internal server error", "Internal server error"),
+    ],
+)
+async def test_error_event_without_an_error_key_is_raised(data: str, text: str) -> None:
+    body = sse(chunk({"content": "a"}), f"event: error\ndata: {data}\n\n")
+    with pytest.raises(ProviderError, match=text) as info:
         await collect(body)
+    assert isinstance(info.value, (ServerError, RateLimitError))
+
+
+async def test_in_band_server_error_is_retried_only_before_the_first_chunk() -> None:
+    bodies = [
+        sse({"error": {"message": "busy", "type": "server_error"}}, done=False),
+        sse(chunk({"content": "ok"}), chunk({}, finish="stop")),
+    ]
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(
+            200, headers={"content-type": "text/event-stream"}, content=bodies.pop(0)
+        )
+
+    async def no_wait(_: float) -> None:
+        return None
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    provider = OpenAIProvider(base_url="http://local.test/v1", http_client=client)
+    retrying = RetryingProvider(provider, sleep=no_wait)
+    assert [c.text async for c in retrying.stream(REQUEST)] == ["ok", ""]
+    assert calls == 2
+
+    late = sse(chunk({"content": "a"}), {"error": {"message": "busy", "type": "server_error"}})
+    with pytest.raises(StreamInterruptedError, match="busy") as info:
+        _ = [c async for c in RetryingProvider(provider_for(late), sleep=no_wait).stream(REQUEST)]
     assert info.value.chunks_received == 1
+    assert isinstance(info.value.__cause__, ServerError)
 
 
 async def test_non_json_event() -> None:

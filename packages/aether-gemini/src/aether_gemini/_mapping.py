@@ -21,8 +21,8 @@ from aether.llm.contracts import FinishReason, LLMRequest, Message, ToolCall
 from aether_gemini._schema import DeclarationCache
 
 __all__ = [
-    "PROVIDER",
     "Candidate",
+    "PROVIDER",
     "Usage",
     "build_contents",
     "build_payload",
@@ -343,8 +343,17 @@ def raise_if_prompt_blocked(body: Mapping[str, Any]) -> None:
     )
 
 
-def empty_answer_error(candidate: Candidate, *, had_candidate: bool) -> ResponseBlockedError:
-    """The error for a turn that produced neither text nor tool calls."""
+def empty_answer_error(
+    candidate: Candidate, *, had_candidate: bool, reasoning_chars: int | None = None
+) -> ResponseBlockedError:
+    """The error for a turn that produced neither text nor tool calls.
+
+    Args:
+        candidate: What the turn carried.
+        had_candidate: Whether the response held a candidate at all.
+        reasoning_chars: Length of the reasoning the turn produced; None: that of
+            ``candidate.reasoning_text`` (a stream passes its running total).
+    """
     if not had_candidate:
         return ResponseBlockedError(
             "Gemini returned no candidate and no block reason. Retry, or rephrase the request.",
@@ -357,6 +366,12 @@ def empty_answer_error(candidate: Candidate, *, had_candidate: bool) -> Response
         details.append(f"blocked categories: {', '.join(candidate.safety)}")
     if candidate.finish_message:
         details.append(candidate.finish_message)
+    if reasoning_chars is None:
+        reasoning_chars = len(candidate.reasoning_text)
+    if reasoning_chars:
+        # The error type has no field for the text; say it exists, not what it says (it may
+        # quote the prompt, and messages end up in logs).
+        details.append(f"the model produced {reasoning_chars} characters of reasoning only")
     return ResponseBlockedError(
         f"Gemini returned an empty answer ({'; '.join(details)}). Rephrase the request, or "
         f"raise max_tokens if the model spent them all on thinking.",

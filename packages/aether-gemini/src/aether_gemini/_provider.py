@@ -20,6 +20,7 @@ from aether.errors import (
     StreamInterruptedError,
 )
 from aether.http import HTTPProviderClient
+from aether.http._errors import error_from_payload
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_gemini._mapping import (
     PROVIDER,
@@ -77,13 +78,14 @@ class GeminiProvider:
             raise MissingAPIKeyError(PROVIDER, "GEMINI_API_KEY")
         self.default_model = default_model or config.env_str("GEMINI_MODEL") or DEFAULT_MODEL
         self.base_url = root
+        self._secrets: tuple[str, ...] = (key,) if key else ()
         self._http = HTTPProviderClient(
             provider=PROVIDER,
             base_url=root,
             headers={"x-goog-api-key": key} if key else {},
             http_client=http_client,
             timeout=timeout,
-            secrets=[key] if key else [],
+            secrets=self._secrets,
             retry_after_from_body=retry_delay,
         )
         self._declarations = DeclarationCache()
@@ -134,6 +136,17 @@ class GeminiProvider:
             if rejected is None:
                 raise
             raise rejected from exc
+        if isinstance(body, list) and len(body) == 1:
+            body = body[0]  # some Gemini front ends wrap the body in a one-element list
+        if isinstance(body, dict) and body.get("error") and "candidates" not in body:
+            # An error in a 200 body: typed by its own code, so a 503 stays retryable.
+            raise error_from_payload(
+                provider=PROVIDER,
+                payload=body,
+                default_status=None,
+                retry_after=retry_delay(body),
+                secrets=self._secrets,
+            )
         if not isinstance(body, dict):
             raise ProviderError(
                 f"Gemini answered with JSON that is not an object: {str(body)[:200]}.",
@@ -168,7 +181,7 @@ class GeminiProvider:
             ProviderError: The typed subclass for an HTTP or transport failure.
         """
         model = request.model or self.default_model
-        state = StreamState(model)
+        state = StreamState(model, secrets=self._secrets)
         sent = 0
         events = self._http.stream_sse(
             self._path(model, "streamGenerateContent") + "?alt=sse", self._payload(request)
@@ -176,6 +189,11 @@ class GeminiProvider:
         try:
             async with aclosing(events):
                 async for event in events:
+                    if event.event == "error":
+                        # Whatever its shape, an error event must not pass as content.
+                        raise error_from_payload(
+                            provider=PROVIDER, payload=event.data, secrets=self._secrets
+                        )
                     if not event.data.strip():
                         continue
                     chunk = state.feed(_json(event.data))
@@ -198,7 +216,31 @@ class GeminiProvider:
                 status_code=exc.status_code,
                 request_id=exc.request_id,
             ) from exc
+        except ProviderError as exc:
+            refused = _json_instead_of_events(exc, sent)
+            if refused is None:
+                raise
+            raise refused from exc
         yield state.finish(chunks_received=sent)
+
+
+def _json_instead_of_events(exc: ProviderError, sent: int) -> ProviderError | None:
+    """The clear error for a 2xx JSON body where server-sent events were asked for.
+
+    The shared HTTP client refuses such a body with a plain ``ProviderError`` carrying the
+    2xx status (no other error it raises has both), worded for a failed status.
+    """
+    status = exc.status_code
+    if type(exc) is not ProviderError or sent or status is None or not 200 <= status < 300:
+        return None
+    return ProviderError(
+        "Gemini answered streamGenerateContent with one JSON body instead of server-sent "
+        "events: the ?alt=sse query was lost on the way (a proxy or gateway at base_url may "
+        "drop it). Check the base URL, or use complete() instead of stream().",
+        provider=PROVIDER,
+        status_code=status,
+        request_id=exc.request_id,
+    )
 
 
 def _key_rejected(exc: BadRequestError) -> AuthenticationError | None:

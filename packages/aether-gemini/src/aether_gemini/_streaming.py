@@ -8,12 +8,11 @@ final usage, so the usage is counted once however many events repeat it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from aether.errors import StreamInterruptedError
-from aether.http import error_from_response
+from aether.http._errors import error_from_payload
 from aether.llm.contracts import LLMStreamChunk
 from aether_gemini._mapping import (
     PROVIDER,
@@ -23,6 +22,7 @@ from aether_gemini._mapping import (
     new_call_id,
     raise_if_prompt_blocked,
     read_candidate,
+    retry_delay,
     usage,
 )
 
@@ -35,10 +35,18 @@ class StreamState:
     Args:
         model: The model asked for, used until the stream names its ``modelVersion``.
         new_id: Makes ids for function calls Gemini sent without one.
+        secrets: Strings to mask if an in-band error echoes them (the API key).
     """
 
-    def __init__(self, model: str, new_id: Callable[[], str] = new_call_id) -> None:
+    def __init__(
+        self,
+        model: str,
+        new_id: Callable[[], str] = new_call_id,
+        *,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
         self.model = model
+        self._secrets = secrets
         self.response_id: str | None = None
         self.signatures: dict[str, str] = {}
         self._new_id = new_id
@@ -49,6 +57,7 @@ class StreamState:
         self._has_calls = False
         self._safety: list[str] = []
         self._finish_message: str | None = None
+        self._reasoning_chars = 0
 
     def feed(self, body: Any) -> LLMStreamChunk | None:
         """The chunk for one event's JSON body, or None when it carried no content.
@@ -63,13 +72,13 @@ class StreamState:
                 f"the answer is incomplete. Retry the call.",
                 provider=PROVIDER,
             )
-        if isinstance(body.get("error"), dict):
-            code = body["error"].get("code")
-            raise error_from_response(
+        if body.get("error"):
+            # Typed by its own code/status, so a 503 or 429 stays retryable.
+            raise error_from_payload(
                 provider=PROVIDER,
-                status_code=code if isinstance(code, int) else 500,
-                headers={},
-                body=json.dumps(body),
+                payload=body,
+                retry_after=retry_delay(body),
+                secrets=self._secrets,
             )
         raise_if_prompt_blocked(body)
         if isinstance(body.get("modelVersion"), str):
@@ -99,6 +108,7 @@ class StreamState:
             self._finish_message = candidate.finish_message
         self._safety.extend(candidate.safety)
         self.signatures.update(candidate.signatures)
+        self._reasoning_chars += len(candidate.reasoning_text)
         if candidate.text or candidate.tool_calls:
             self._answered = True
         if candidate.tool_calls:
@@ -128,7 +138,9 @@ class StreamState:
                 safety=self._safety,
                 finish_message=self._finish_message,
             )
-            raise empty_answer_error(summary, had_candidate=self._saw_candidate)
+            raise empty_answer_error(
+                summary, had_candidate=self._saw_candidate, reasoning_chars=self._reasoning_chars
+            )
         return LLMStreamChunk(
             finish_reason=reason,
             model=self.model,

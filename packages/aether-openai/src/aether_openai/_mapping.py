@@ -21,13 +21,15 @@ from aether.llm.contracts import (
 )
 
 __all__ = [
-    "PROVIDER",
     "MaxTokensField",
+    "PROVIDER",
     "Usage",
     "build_payload",
     "finish_reason_from_wire",
+    "first_choice",
     "message_to_wire",
     "reasoning_from_wire",
+    "refusal_from_wire",
     "response_from_wire",
     "text_from_wire",
     "tool_call_from_wire",
@@ -197,6 +199,29 @@ def reasoning_from_wire(message: dict[str, Any]) -> str:
     return value if isinstance(value, str) else ""
 
 
+def refusal_from_wire(message: dict[str, Any]) -> str | None:
+    """The model's refusal (structured outputs, safety), or None when it did not refuse."""
+    value = message.get("refusal")
+    return value if isinstance(value, str) and value else None
+
+
+def first_choice(choices: Any) -> dict[str, Any] | None:
+    """Choice ``index`` 0 of ``choices``, or None when there is none.
+
+    Aether never asks for ``n > 1``, but a compatible server may send several choices, and
+    in a stream their deltas interleave: only choice 0 is the answer.
+    """
+    if not isinstance(choices, list) or not choices:
+        return None
+    first = choices[0]
+    if isinstance(first, dict) and first.get("index", 0) == 0:
+        return first  # the usual case, without a scan
+    for position, choice in enumerate(choices):
+        if isinstance(choice, dict) and choice.get("index", position) == 0:
+            return choice
+    return None
+
+
 def tool_call_from_wire(call: dict[str, Any], index: int = 0) -> ToolCall:
     """One ``tool_calls[]`` entry of a whole (non-streamed) message.
 
@@ -212,22 +237,19 @@ def tool_call_from_wire(call: dict[str, Any], index: int = 0) -> ToolCall:
 
 def response_from_wire(data: Any) -> LLMResponse:
     """A whole ``chat.completion`` object as an :class:`LLMResponse`."""
-    choices = data.get("choices") if isinstance(data, dict) else None
-    if not choices:
+    choice = first_choice(data.get("choices") if isinstance(data, dict) else None)
+    if choice is None:
         raise ResponseBlockedError(
-            "The response held no choices, so there is no answer to return. Check the "
-            "request (a content filter may have removed the prompt) and try again.",
+            "The response held no choice (with index 0), so there is no answer to return. "
+            "Check the request (a content filter may have removed the prompt) and try again.",
             provider=PROVIDER,
             reason="no_choices",
         )
-    choice = choices[0]
     message = choice.get("message") or {}
-    text = text_from_wire(message.get("content"))
-    if not text and isinstance(message.get("refusal"), str):
-        text = message["refusal"]  # a refusal is the model's answer; keep it visible
     tool_calls = [tool_call_from_wire(c, i) for i, c in enumerate(message.get("tool_calls") or ())]
     return LLMResponse(
-        text=text,
+        text=text_from_wire(message.get("content")),
+        refusal=refusal_from_wire(message),
         reasoning_text=reasoning_from_wire(message),
         tool_calls=tool_calls,
         finish_reason=finish_reason_from_wire(

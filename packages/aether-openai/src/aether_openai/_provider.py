@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 from types import TracebackType
@@ -12,7 +11,8 @@ import httpx
 
 from aether.config import env_str
 from aether.errors import MissingAPIKeyError, StreamInterruptedError
-from aether.http import HTTPProviderClient, error_from_response, json_loads
+from aether.http import HTTPProviderClient, json_loads
+from aether.http._errors import error_from_payload
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_openai._mapping import PROVIDER, MaxTokensField, build_payload, response_from_wire
 from aether_openai._streaming import StreamAssembler
@@ -87,13 +87,14 @@ class OpenAIProvider:
         self._max_tokens_field: MaxTokensField = max_tokens_field or (
             "max_completion_tokens" if public else "max_tokens"
         )
+        self._secrets: tuple[str, ...] = (api_key,) if api_key else ()
         self._http = HTTPProviderClient(
             provider=PROVIDER,
             base_url=self.base_url,
             headers=headers,
             http_client=http_client,
             timeout=timeout,
-            secrets=(api_key,) if api_key else (),
+            secrets=self._secrets,
         )
 
     def __repr__(self) -> str:
@@ -127,9 +128,9 @@ class OpenAIProvider:
         )
         data = await self._http.post_json(_PATH, payload)
         if isinstance(data, dict) and data.get("error") and "choices" not in data:
-            # Some compatible servers report failures in a 200 body.
-            raise error_from_response(
-                provider=PROVIDER, status_code=200, headers={}, body=json.dumps(data)
+            # Some compatible servers report failures in a 200 body; type it by its own code.
+            raise error_from_payload(
+                provider=PROVIDER, payload=data, default_status=None, secrets=self._secrets
             )
         return response_from_wire(data)
 
@@ -138,6 +139,8 @@ class OpenAIProvider:
 
         Raises:
             StreamInterruptedError: The stream broke, or ended without ``[DONE]``.
+            ProviderError: The server reported an error in the stream; the typed subclass
+                its code or type names (ServerError, RateLimitError, ...).
         """
         payload = build_payload(
             request,
@@ -145,7 +148,7 @@ class OpenAIProvider:
             stream=True,
             max_tokens_field=self._max_tokens_field,
         )
-        assembler = StreamAssembler()
+        assembler = StreamAssembler(secrets=self._secrets)
         done = False
         try:
             async with aclosing(self._http.stream_sse(_PATH, payload)) as events:
@@ -156,6 +159,11 @@ class OpenAIProvider:
                     if data == "[DONE]":
                         done = True
                         continue
+                    if event.event == "error":
+                        # Whatever its shape, an error event must not pass as content.
+                        raise error_from_payload(
+                            provider=PROVIDER, payload=data, secrets=self._secrets
+                        )
                     try:
                         decoded = json_loads(data)
                     except ValueError as exc:

@@ -1,6 +1,7 @@
 """Folding ``chat.completion.chunk`` objects into :class:`LLMStreamChunk` deltas.
 
-Text and reasoning deltas are passed on as they arrive. Tool-call fragments are assembled per
+Only choice ``index`` 0 is assembled. Text, refusal and reasoning deltas are passed on as they
+arrive. Tool-call fragments are assembled per
 ``index`` (first id, concatenated name and argument text) and only whole calls are handed out,
 on the final chunk, together with the finish reason and the usage that OpenAI sends in a last
 chunk with no choices (``stream_options.include_usage``).
@@ -12,12 +13,15 @@ from typing import Any
 
 from aether.errors import StreamInterruptedError
 from aether.http import parse_tool_arguments
+from aether.http._errors import error_from_payload
 from aether.llm.contracts import LLMStreamChunk, ToolCall
 from aether_openai._mapping import (
     PROVIDER,
     Usage,
     finish_reason_from_wire,
+    first_choice,
     reasoning_from_wire,
+    refusal_from_wire,
     usage_from_wire,
 )
 
@@ -38,11 +42,15 @@ class StreamAssembler:
 
     Call :meth:`feed` per event (it returns a chunk to yield, or None) and :meth:`finish` after
     ``[DONE]`` for the final chunk.
+
+    Args:
+        secrets: Strings to mask if the server echoes them in an in-band error (the API key).
     """
 
-    __slots__ = ("_calls", "_finish", "_usage", "chunks", "model", "response_id")
+    __slots__ = ("_calls", "_finish", "_secrets", "_usage", "chunks", "model", "response_id")
 
-    def __init__(self) -> None:
+    def __init__(self, *, secrets: tuple[str, ...] = ()) -> None:
+        self._secrets = secrets  # masked if an in-band error echoes them
         self._calls: dict[int, _PartialCall] = {}
         self._finish: str | None = None
         self._usage: Usage = {}
@@ -52,7 +60,13 @@ class StreamAssembler:
         """How many chunks :meth:`feed` returned (for ``StreamInterruptedError``)."""
 
     def feed(self, data: Any) -> LLMStreamChunk | None:
-        """Take one decoded chunk; return the delta to yield, if it carried text."""
+        """Take one decoded chunk; return the delta to yield, if it carried text.
+
+        Raises:
+            ProviderError: The chunk is an in-band ``{"error": ...}`` object; the typed
+                subclass its code or type names (e.g. ServerError, RateLimitError).
+            StreamInterruptedError: The chunk is not a JSON object.
+        """
         if not isinstance(data, dict):
             raise StreamInterruptedError(
                 f"The stream sent an event that is not a JSON object ({str(data)[:200]!r}); "
@@ -60,25 +74,25 @@ class StreamAssembler:
                 provider=PROVIDER,
                 chunks_received=self.chunks,
             )
-        error = data.get("error")
-        if error:
-            message = error.get("message") if isinstance(error, dict) else str(error)
-            raise StreamInterruptedError(
-                f"The server reported an error mid-stream: {message}. The answer is "
-                f"incomplete; retry the call.",
-                provider=PROVIDER,
-                chunks_received=self.chunks,
-            )
-        if self.response_id is None:
-            self.response_id = data.get("id")
-            self.model = data.get("model")
+        if data.get("error"):
+            # In-band failure: typed by its own code/type, so a rate limit or a server error
+            # stays retryable (the retry layer only retries before the first chunk).
+            raise error_from_payload(provider=PROVIDER, payload=data, secrets=self._secrets)
+        if not self.response_id:
+            # Azure OpenAI opens with a prompt_filter_results chunk whose id and model are "".
+            response_id = data.get("id")
+            if isinstance(response_id, str) and response_id:
+                self.response_id = response_id
+        if not self.model:
+            model = data.get("model")
+            if isinstance(model, str) and model:
+                self.model = model
         usage = data.get("usage")
         if usage:
             self._usage = usage_from_wire(usage)
-        choices = data.get("choices")
-        if not choices:
+        choice = first_choice(data.get("choices"))
+        if choice is None:
             return None
-        choice = choices[0]
         reason = choice.get("finish_reason")
         if reason:
             self._finish = reason
@@ -87,18 +101,19 @@ class StreamAssembler:
             return None
         text = delta.get("content")
         reasoning = ""
+        refusal = None
         if len(delta) > 1 or not text:  # a plain text delta skips the rarer fields
             tool_deltas = delta.get("tool_calls")
             if tool_deltas:
                 self._add_tool_deltas(tool_deltas)
-            if not text:
-                text = delta.get("refusal")
+            refusal = refusal_from_wire(delta)
             reasoning = reasoning_from_wire(delta)
-            if not text and not reasoning:
+            if not text and not reasoning and refusal is None:
                 return None
         self.chunks += 1
         return LLMStreamChunk(
             text=text if isinstance(text, str) else "",
+            refusal=refusal,
             reasoning_text=reasoning,
             model=self.model,
             response_id=self.response_id,

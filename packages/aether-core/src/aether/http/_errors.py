@@ -3,7 +3,9 @@
 ``error_from_response`` picks the error class from the status (and, for context-window
 overflows, from the provider's message), pulls the provider's own message out of the common
 JSON error shapes, and attaches ``retry_after``, ``should_retry`` and the request id from the
-response headers. ``map_transport_errors`` does the same for httpx's transport exceptions.
+response headers. ``error_from_payload`` classifies an error a server reported in-band (a
+``{"error": ...}`` stream event, or a 2xx body) by the error's own code, status or type.
+``map_transport_errors`` does the same for httpx's transport exceptions.
 Neither ever looks at request headers, so an API key cannot leak into a message.
 """
 
@@ -35,6 +37,7 @@ from aether.errors import (
 )
 
 __all__ = [
+    "error_from_payload",
     "error_from_response",
     "map_transport_errors",
     "parse_retry_after",
@@ -284,6 +287,134 @@ def error_from_response(
         retry_after=retry_after,
         should_retry=should_retry,
         request_id=request_id,
+    )
+
+
+# An in-band error names its kind instead of an HTTP status: gRPC status names (Gemini) and
+# the ``type``/``code`` strings of OpenAI, Anthropic and the servers that copy them.
+_IN_BAND_STATUS: dict[str, int] = {
+    "INVALID_ARGUMENT": 400,
+    "FAILED_PRECONDITION": 400,
+    "OUT_OF_RANGE": 400,
+    "UNAUTHENTICATED": 401,
+    "PERMISSION_DENIED": 403,
+    "NOT_FOUND": 404,
+    "ABORTED": 409,
+    "ALREADY_EXISTS": 409,
+    "RESOURCE_EXHAUSTED": 429,
+    "INTERNAL": 500,
+    "UNKNOWN": 500,
+    "DATA_LOSS": 500,
+    "UNIMPLEMENTED": 501,
+    "UNAVAILABLE": 503,
+    "DEADLINE_EXCEEDED": 504,
+    "invalid_request_error": 400,
+    "context_length_exceeded": 400,
+    "authentication_error": 401,
+    "invalid_api_key": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "model_not_found": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "rate_limit_exceeded": 429,
+    "insufficient_quota": 429,
+    "tokens": 429,
+    "requests": 429,
+    "server_error": 500,
+    "api_error": 500,
+    "internal_error": 500,
+    "service_unavailable": 503,
+    "overloaded_error": 529,
+    "timeout": 408,
+}
+
+
+_IN_BAND_HINT = (
+    "The server reported this error inside a successful response without naming its kind; "
+    "check the request and the server's logs."
+)
+
+
+def _in_band_status(detail: Mapping[str, Any]) -> int | None:
+    """The HTTP status an in-band error object stands for, if it names one."""
+    code = detail.get("code")
+    if isinstance(code, str) and code.isdigit():
+        code = int(code)
+    if isinstance(code, int) and not isinstance(code, bool) and 400 <= code <= 599:
+        return code
+    for key in ("status", "code", "type"):
+        value = detail.get(key)
+        if isinstance(value, str) and value in _IN_BAND_STATUS:
+            return _IN_BAND_STATUS[value]
+    return None
+
+
+def error_from_payload(
+    *,
+    provider: str,
+    payload: Any,
+    default_status: int | None = 500,
+    retry_after: float | None = None,
+    secrets: Iterable[str] = (),
+) -> ProviderError:
+    """Build (not raise) the typed error for an error the server reported in-band.
+
+    A stream's ``{"error": {...}}`` event, an ``event: error`` event, or a 2xx body holding
+    an error object arrives under HTTP 200, so the status says nothing. The class comes from
+    the error object instead: a numeric ``code`` (``{"code": 503}``), then a gRPC ``status``
+    (``"UNAVAILABLE"``) or a ``type``/``code`` name (``"server_error"``, ``"rate_limit_error"``).
+    A rate limit thus stays retryable as :class:`~aether.errors.RateLimitError` and a server
+    failure as :class:`~aether.errors.ServerError`.
+
+    Args:
+        provider: The provider's registered name.
+        payload: The decoded event or body, or its raw text when it was not JSON.
+        default_status: The status to classify by when the object names none (500: the
+            server failed to produce an answer); None: a plain
+            :class:`~aether.errors.ProviderError`.
+        retry_after: A delay the provider read from the payload (Gemini's ``retryDelay``).
+        secrets: Strings to mask in the message.
+
+    Returns:
+        The typed error. ``status_code`` is the numeric code the server put in the error, or
+        None when it gave none (the HTTP status of the exchange was a success).
+    """
+    if isinstance(payload, (str, bytes)):
+        text = _decode(payload).strip()
+        try:
+            parsed: Any = json.loads(text)
+        except ValueError:
+            parsed = {"message": text or "The server sent an empty error event."}
+    else:
+        parsed = payload
+    detail = _error_object(parsed)
+    if detail is None:
+        summary = _summary(json.dumps(parsed, ensure_ascii=False, default=str))
+        detail = {"message": f"Unexpected error payload: {summary}"}
+    status = _in_band_status(detail)
+    built = error_from_response(
+        provider=provider,
+        # 200 classifies as the plain ProviderError.
+        status_code=status or default_status or 200,
+        headers={},
+        body=json.dumps({"error": detail}, ensure_ascii=False, default=str),
+        retry_after=retry_after,
+        secrets=secrets,
+    )
+    reported = detail.get("code")
+    if isinstance(reported, str) and reported.isdigit():
+        reported = int(reported)
+    message = built.message
+    if type(built) is ProviderError:
+        message = message.removesuffix(_HINTS[ProviderError]) + _IN_BAND_HINT
+    return type(built)(
+        message,
+        provider=provider,
+        status_code=reported if isinstance(reported, int) and status == reported else None,
+        retry_after=built.retry_after,
+        should_retry=built.should_retry,
+        request_id=built.request_id or _body_request_id(detail, parsed),
     )
 
 

@@ -13,13 +13,13 @@ from typing import Any, Final, Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "RAW_ARGUMENTS_KEY",
     "FinishReason",
     "LLMProvider",
     "LLMRequest",
     "LLMResponse",
     "LLMStreamChunk",
     "Message",
+    "RAW_ARGUMENTS_KEY",
     "Role",
     "ToolCall",
     "ToolChoice",
@@ -129,7 +129,13 @@ class _Usage(_Contract):
 class LLMResponse(_Usage):
     """A whole answer from ``complete``."""
 
-    text: str = Field(default="", description="The answer text (reasoning excluded).")
+    text: str = Field(default="", description="The answer text (reasoning and refusal excluded).")
+    refusal: str | None = Field(
+        default=None,
+        description="The model's stated refusal when it declined to answer (OpenAI's "
+        "``message.refusal``), kept apart from ``text`` so an empty ``text`` can be told from "
+        "a refused answer; None when it did not refuse.",
+    )
     model: str = Field(default="", description="The model that answered, as the API named it.")
     response_id: str | None = Field(default=None, description="The provider's id of the answer.")
     reasoning_text: str = Field(
@@ -149,6 +155,10 @@ class LLMStreamChunk(_Usage):
     """
 
     text: str = Field(default="", description="Text delta.")
+    refusal: str | None = Field(
+        default=None,
+        description="Refusal text delta, kept apart from ``text``; None when there is none.",
+    )
     model: str | None = Field(default=None, description="The answering model, when known.")
     response_id: str | None = Field(default=None, description="The provider's id of the answer.")
     reasoning_text: str = Field(default="", description="Reasoning (thinking) delta, kept apart.")

@@ -34,6 +34,7 @@ class StreamFromComplete:
         response = await self.complete(request)
         yield LLMStreamChunk(
             text=response.text,
+            refusal=response.refusal,
             model=response.model,
             response_id=response.response_id,
             reasoning_text=response.reasoning_text,
