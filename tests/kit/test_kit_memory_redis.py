@@ -1,6 +1,7 @@
 """aether-memory-redis runs the packaging checks of the kit.
 
-Its store suite needs a Redis server and runs in ``tests/memory_redis``.
+Its store suite and the session guarantees need a Redis server, so they run in
+``tests/memory_redis`` (whose fixture starts one).
 """
 
 from __future__ import annotations

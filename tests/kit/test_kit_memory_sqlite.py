@@ -1,4 +1,4 @@
-"""aether-memory-sqlite runs the plugin author's kit: the store suite and the packaging checks."""
+"""aether-memory-sqlite runs the plugin author's kit: store suite, session guarantees, packaging."""
 
 from __future__ import annotations
 
@@ -7,11 +7,23 @@ from pathlib import Path
 
 import pytest
 
-from aether.testing import AppendableSessionStoreConformance, PackagingConformance
+from aether.testing import (
+    AppendableSessionStoreConformance,
+    PackagingConformance,
+    SessionGuaranteesConformance,
+)
 from aether_memory_sqlite import SQLiteSessionStore
 
 
 class TestSQLiteStoreKit(AppendableSessionStoreConformance):
+    @pytest.fixture
+    async def store(self, tmp_path: Path) -> AsyncIterator[SQLiteSessionStore]:
+        made = SQLiteSessionStore(tmp_path / "kit.db")
+        yield made
+        await made.aclose()
+
+
+class TestSQLiteSessionGuaranteesKit(SessionGuaranteesConformance):
     @pytest.fixture
     async def store(self, tmp_path: Path) -> AsyncIterator[SQLiteSessionStore]:
         made = SQLiteSessionStore(tmp_path / "kit.db")

@@ -8,7 +8,13 @@ import pytest
 
 from tests.support.exports import public_names
 
-PACKAGES = ["aether.memory", "aether.extensions.memory", "aether.testing", "aether_memory_sqlite"]
+PACKAGES = [
+    "aether.memory",
+    "aether.extensions.memory",
+    "aether.testing",
+    "aether_memory_sqlite",
+    "aether_memory_redis.testing",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

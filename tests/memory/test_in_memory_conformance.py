@@ -1,14 +1,20 @@
-"""The in-memory store passes the store conformance suite."""
+"""The in-memory store passes the store conformance suite and the session guarantees."""
 
 from __future__ import annotations
 
 import pytest
 
 from aether.extensions.memory import InMemorySessionStore
-from aether.testing.stores import AppendableSessionStoreConformance
+from aether.testing.stores import AppendableSessionStoreConformance, SessionGuaranteesConformance
 
 
 class TestInMemorySessionStore(AppendableSessionStoreConformance):
+    @pytest.fixture
+    def store(self) -> InMemorySessionStore:
+        return InMemorySessionStore()
+
+
+class TestInMemorySessionGuarantees(SessionGuaranteesConformance):
     @pytest.fixture
     def store(self) -> InMemorySessionStore:
         return InMemorySessionStore()

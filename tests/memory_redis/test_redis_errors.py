@@ -13,8 +13,8 @@ import redis.asyncio
 from aether.errors import SessionStoreError
 from aether.llm.contracts import Message
 from aether_memory_redis import RedisSessionStore, session_keys
+from aether_memory_redis.testing import RedisServer, free_port
 from tests.memory_redis._child import turn_messages
-from tests.memory_redis._server import RedisServer, free_port
 
 SECRET = "s3cr3t-p@ss/word"
 ENCODED = "s3cr3t-p%40ss%2Fword"

@@ -10,8 +10,8 @@ import pytest
 
 from aether.errors import SessionStoreError
 from aether_memory_redis import RedisSessionStore
+from aether_memory_redis.testing import RedisServer
 from tests.memory_redis._child import split_tagged, turn_messages
-from tests.memory_redis._server import RedisServer
 
 WRITERS = 8
 

@@ -9,9 +9,8 @@ from pathlib import Path
 from aether import Aether
 from aether.extensions.llm.fake import FakeProvider
 from aether_memory_redis import RedisSessionStore
-from tests.memory._concurrency import check_concurrent_asks
+from aether_memory_redis.testing import RedisServer
 from tests.memory_redis._child import split_tagged, turn_messages
-from tests.memory_redis._server import RedisServer
 
 CHILD = Path(__file__).with_name("_child.py")
 
@@ -81,11 +80,6 @@ async def test_fifty_tasks_times_twenty_appends_on_one_session(
         for task in range(50):
             mine = [turn_id for turn_id, _ in turns if turn_id.split("-")[0] == str(task)]
             assert mine == [f"{task}-{n}" for n in range(20)]
-
-
-async def test_fifty_tasks_times_twenty_asks(redis_server: RedisServer, prefix: str) -> None:
-    async with RedisSessionStore(redis_server.url, prefix=prefix) as store:
-        await check_concurrent_asks(store)
 
 
 async def test_two_clients_on_one_server_share_sessions(

@@ -16,8 +16,8 @@ from aether.errors import ConfigurationError
 from aether.extensions.llm.fake import FakeProvider
 from aether.memory import create_session_store
 from aether_memory_redis import RedisSessionStore, session_keys
+from aether_memory_redis.testing import RedisServer
 from tests.memory_redis._child import turn_messages
-from tests.memory_redis._server import RedisServer
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The SQLite store passes the store conformance suite, on a file and in memory."""
+"""The SQLite store passes the store conformance suite and the session guarantees."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aether.testing.stores import AppendableSessionStoreConformance
+from aether.testing.stores import AppendableSessionStoreConformance, SessionGuaranteesConformance
 from aether_memory_sqlite import SQLiteSessionStore
 
 
@@ -23,5 +23,15 @@ class TestSQLiteSessionStoreInMemory(AppendableSessionStoreConformance):
     @pytest.fixture
     async def store(self) -> AsyncIterator[SQLiteSessionStore]:
         store = SQLiteSessionStore(":memory:")
+        yield store
+        await store.aclose()
+
+
+class TestSQLiteSessionGuarantees(SessionGuaranteesConformance):
+    """On a real file with the default ``synchronous=FULL``: every turn is one fsynced commit."""
+
+    @pytest.fixture
+    async def store(self, tmp_path: Path) -> AsyncIterator[SQLiteSessionStore]:
+        store = SQLiteSessionStore(tmp_path / "sessions.db")
         yield store
         await store.aclose()

@@ -1,4 +1,7 @@
-"""Sessions on the SQLite store: the concurrency guarantee, sharing, selection by spec."""
+"""Sessions on the SQLite store: sharing a file, surviving a reopen, selection by spec.
+
+The session guarantees (concurrency included) run from the kit in test_sqlite_conformance.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +13,6 @@ from aether import Aether
 from aether.extensions.llm.fake import FakeProvider
 from aether.memory import create_session_store
 from aether_memory_sqlite import SQLiteSessionStore
-from tests.memory._concurrency import check_concurrent_asks
-
-
-async def test_fifty_tasks_times_twenty_asks(tmp_path: Path) -> None:
-    async with SQLiteSessionStore(tmp_path / "s.db", synchronous="NORMAL") as store:
-        await check_concurrent_asks(store)
 
 
 async def test_two_stores_on_one_file_share_sessions(tmp_path: Path) -> None:

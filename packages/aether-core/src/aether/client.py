@@ -13,6 +13,7 @@ it yourself) except for cost tracking, which only counts and so stays on unless
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -104,7 +105,10 @@ class Aether:
         self._registry = registry
         self._cost = find_layer(self.provider, CostTrackingProvider)
         self._memory_store = memory_store
-        self._sessions: dict[str, Session] = {}
+        # Weak: a long-running server would otherwise keep every Session it ever opened. A
+        # session stays (the same object, so the same lock) while anyone holds it, and a call
+        # in progress holds it; its history is in the store, not in the object.
+        self._sessions: weakref.WeakValueDictionary[str, Session] = weakref.WeakValueDictionary()
 
     def __repr__(self) -> str:
         return f"Aether(provider={self.provider!r})"
@@ -330,7 +334,11 @@ class Aether:
         return self._memory_store
 
     def session(self, session_id: str, *, system: str | None = None) -> Session:
-        """The conversation ``session_id``; the same id gives the same object on this client."""
+        """The conversation ``session_id``; the same id gives the same object on this client.
+
+        The same object while anyone (or a call in progress) holds it; the client does not keep
+        sessions alive by itself, and one opened again later reads its history from the store.
+        """
         existing = self._sessions.get(session_id)
         if existing is not None:
             if system is not None and existing.system != system:

@@ -31,7 +31,8 @@ class SessionStore(Protocol):
     * ``save`` replaces the whole history of the session; ``load`` then returns messages equal
       to the saved ones, in order (tool calls, their ids, unicode and long content included).
     * Returned lists and messages are the caller's: mutating them never changes the store, and
-      mutating a list after passing it to ``save`` does not either.
+      mutating a list after passing it to ``save`` does not either. Copying is the store's job
+      (only it knows whether what it hands out is shared); a session copies only the new turn.
     * ``exists`` is True while the session holds at least one message; saving ``[]`` or
       ``delete`` makes it False. ``delete`` of an unknown session does nothing.
     * Failures raise :class:`~aether.errors.SessionStoreError` naming what failed and what to

@@ -283,7 +283,11 @@ def _new_messages(prompt: str | Sequence[Message]) -> list[Message]:
         return [Message(role="user", content=prompt)]
     new = list(prompt)
     validate_turn(new)
-    return new
+    # A snapshot, so the turn stored is the one sent even if the caller changes its messages
+    # while the call is in flight, and a store that keeps references cannot share them with
+    # the caller. Only the new turn is copied: loaded history is the store's to copy (the
+    # SessionStore contract), which durable stores do for free by decoding.
+    return [message.model_copy(deep=True) for message in new]
 
 
 async def _aclose(iterator: AsyncIterator[LLMStreamChunk]) -> None:

@@ -2,7 +2,9 @@
 
 * :class:`ProviderConformance` (with :class:`WireFormat`): an LLM provider over HTTP.
 * :class:`ToolPackConformance`: a distribution of tools.
-* :class:`SessionStoreConformance` / :class:`AppendableSessionStoreConformance`: a store.
+* :class:`SessionStoreConformance` / :class:`AppendableSessionStoreConformance`: a store;
+  :class:`SessionGuaranteesConformance` (with :func:`check_concurrent_asks`): the session
+  guarantees on that store.
 * :class:`PackagingConformance` and :func:`check_plugin_packaging`: the distribution itself.
 
 Install with ``pip install aether-core[testing]``. Core's pytest plugin
@@ -15,7 +17,12 @@ from __future__ import annotations
 import typing
 
 from aether.testing.packaging import PackagingConformance, PackagingReport, check_plugin_packaging
-from aether.testing.stores import AppendableSessionStoreConformance, SessionStoreConformance
+from aether.testing.stores import (
+    AppendableSessionStoreConformance,
+    SessionGuaranteesConformance,
+    SessionStoreConformance,
+    check_concurrent_asks,
+)
 from aether.testing.tools import ToolPackConformance
 
 _NEEDS_HTTP = frozenset(
@@ -52,9 +59,11 @@ __all__ = [
     "PackagingConformance",
     "PackagingReport",
     "ProviderConformance",
+    "SessionGuaranteesConformance",
     "SessionStoreConformance",
     "ToolPackConformance",
     "WireFormat",
+    "check_concurrent_asks",
     "check_plugin_packaging",
     "sse_event",
 ]

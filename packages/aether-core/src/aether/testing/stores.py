@@ -1,9 +1,12 @@
 """The session-store conformance suite: subclass it to prove a store keeps the contract.
 
     import pytest
-    from aether.testing.stores import AppendableSessionStoreConformance
+    from aether.testing.stores import (
+        AppendableSessionStoreConformance,
+        SessionGuaranteesConformance,
+    )
 
-    class TestRedisStore(AppendableSessionStoreConformance):
+    class TestRedisStore(AppendableSessionStoreConformance, SessionGuaranteesConformance):
         @pytest.fixture
         async def store(self):
             store = RedisSessionStore(url)
@@ -13,8 +16,11 @@
 :class:`SessionStoreConformance` checks the four methods of
 :class:`~aether.memory.SessionStore`; :class:`AppendableSessionStoreConformance` adds the
 atomic, idempotent ``append_turn`` and bounded ``load`` of
-:class:`~aether.memory.AppendableSessionStore`. The tests are async (pytest-asyncio); the
-``store`` fixture must give an empty store for each test.
+:class:`~aether.memory.AppendableSessionStore`. :class:`SessionGuaranteesConformance` runs
+the spec's session guarantees (tool turns stay out, failed or broken calls roll back,
+concurrent asks serialised) through a real :class:`~aether.memory.Session` on the store, and
+:func:`check_concurrent_asks` is its concurrency check on its own. The tests are async
+(pytest-asyncio); the ``store`` fixture must give an empty store for each test.
 """
 
 from __future__ import annotations
@@ -26,8 +32,15 @@ import pytest
 
 from aether.llm.contracts import Message, ToolCall
 from aether.memory.contracts import AppendableSessionStore, SessionStore
+from aether.testing._guarantees import SessionGuaranteesConformance, check_concurrent_asks
 
-__all__ = ["AppendableSessionStoreConformance", "SessionStoreConformance", "tricky_messages"]
+__all__ = [
+    "AppendableSessionStoreConformance",
+    "SessionGuaranteesConformance",
+    "SessionStoreConformance",
+    "check_concurrent_asks",
+    "tricky_messages",
+]
 
 
 def tricky_messages() -> list[Message]:
