@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 
 from aether import Aether, EventBus, Message, ProviderConfig, RetryConfig
-from aether.errors import MissingAPIKeyError, ServerError, UnknownProviderError
+from aether.errors import (
+    MissingAPIKeyError,
+    ResponseBlockedError,
+    ServerError,
+    UnknownProviderError,
+)
 from aether.events import (
     REQUEST_COMPLETE,
     REQUEST_ERROR,
@@ -274,3 +279,15 @@ async def test_retry_layer_is_live_and_opt_out_removes_it() -> None:
     assert await Aether(config=config()).ask("x") == "ok"
     with pytest.raises(ServerError):
         await Aether(config=config(), with_retry=False).ask("x")
+
+
+async def test_ask_raises_on_a_refusal_rather_than_returning_nothing() -> None:
+    refused = LLMResponse(text="", refusal="I can't help with that.", response_id="resp_1")
+    client = Aether(FakeProvider(responses=[refused, refused]))
+    with pytest.raises(ResponseBlockedError, match=r"refused to answer.*can.t help") as info:
+        await client.ask("something it refuses")
+    assert info.value.reason == "refusal"
+    assert info.value.request_id == "resp_1"
+    # complete() hands the refusal over as data instead.
+    response = await client.complete("something it refuses")
+    assert response.text == "" and response.refusal == "I can't help with that."

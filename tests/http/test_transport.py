@@ -23,6 +23,7 @@ from aether.errors import (
     ProviderError,
     ProviderTimeoutError,
     RateLimitError,
+    ServerError,
     StreamInterruptedError,
 )
 from aether.http import (
@@ -268,8 +269,11 @@ async def test_gzip_body_is_decoded(base_url: str, transport: str) -> None:
 @TRANSPORTS
 async def test_json_where_events_were_asked_for(base_url: str, transport: str) -> None:
     async with HTTPProviderClient(provider="acme", base_url=base_url, transport=transport) as http:
-        with pytest.raises(ProviderError, match=r"Expected an event stream.*streaming is off"):
+        # The body is an error object: raised as the error it reports, typed by its content.
+        with pytest.raises(ServerError, match="streaming is off"):
             await _drain(http.stream_sse("jsonstream", {}))
+        with pytest.raises(ProviderError, match=r"Expected an event stream.*JSON body.*ok"):
+            await _drain(http.stream_sse("json", {}))
 
 
 @TRANSPORTS

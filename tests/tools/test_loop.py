@@ -494,3 +494,11 @@ async def test_streaming_a_blocked_sync_tool_leaves_the_loop_responsive() -> Non
     assert "".join(c.text for c in chunks) == "ok"
     assert ticks == [0, 1, 2]
     assert tool_messages(fake.calls[1]) == [("c1", "found")]
+
+
+def test_a_control_chunks_refusal_reaches_the_user() -> None:
+    from aether.tools.loop import _shown
+
+    shown = _shown(LLMStreamChunk(refusal="I won't do that.", response_id="r1"))
+    assert shown is not None and shown.refusal == "I won't do that." and shown.response_id == "r1"
+    assert _shown(LLMStreamChunk(response_id="r1")) is None

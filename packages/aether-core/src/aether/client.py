@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from aether import config
+from aether.errors import ResponseBlockedError
 from aether.events import EventBus, Subscriber
 from aether.extensions.llm._layer import aclosing_stream
 from aether.extensions.llm.builder import ProviderConfig, build_provider, find_layer
@@ -237,7 +238,13 @@ class Aether:
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
     ) -> str:
-        """The final answer text (see :meth:`complete`)."""
+        """The final answer text (see :meth:`complete`).
+
+        Raises:
+            ResponseBlockedError: The model refused (``reason="refusal"``) and wrote no answer,
+                so an empty string is never mistaken for one; :meth:`complete` returns the
+                refusal in ``LLMResponse.refusal`` instead of raising.
+        """
         response = await self.complete(
             prompt,
             tools=tools,
@@ -249,6 +256,13 @@ class Aether:
             max_tool_iterations=max_tool_iterations,
             tool_timeout=tool_timeout,
         )
+        if response.refusal is not None and not response.text:
+            raise ResponseBlockedError(
+                f"The model refused to answer: {response.refusal!r}. Rephrase the request, or "
+                f"call complete() to handle LLMResponse.refusal yourself.",
+                reason="refusal",
+                request_id=response.response_id,
+            )
         return response.text
 
     async def stream(

@@ -19,8 +19,7 @@ from aether.errors import (
     ProviderError,
     StreamInterruptedError,
 )
-from aether.http import HTTPProviderClient
-from aether.http._errors import error_from_payload
+from aether.http import HTTPProviderClient, error_from_payload
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_gemini._mapping import (
     PROVIDER,

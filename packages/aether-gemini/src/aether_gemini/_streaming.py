@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aether.errors import StreamInterruptedError
-from aether.http._errors import error_from_payload
+from aether.http import error_from_payload
 from aether.llm.contracts import LLMStreamChunk
 from aether_gemini._mapping import (
     PROVIDER,

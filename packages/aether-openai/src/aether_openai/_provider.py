@@ -11,8 +11,7 @@ import httpx
 
 from aether.config import env_str
 from aether.errors import MissingAPIKeyError, StreamInterruptedError
-from aether.http import HTTPProviderClient, json_loads
-from aether.http._errors import error_from_payload
+from aether.http import HTTPProviderClient, error_from_payload, json_loads
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_openai._mapping import PROVIDER, MaxTokensField, build_payload, response_from_wire
 from aether_openai._streaming import StreamAssembler

@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from aether.errors import StreamInterruptedError
-from aether.http import parse_tool_arguments
-from aether.http._errors import error_from_payload
+from aether.http import error_from_payload, parse_tool_arguments
 from aether.llm.contracts import LLMStreamChunk, ToolCall
 from aether_openai._mapping import (
     PROVIDER,

@@ -17,6 +17,7 @@ Third-party providers are welcome to use it:
 from aether.http._arguments import RAW_ARGUMENTS_KEY, dump_tool_arguments, parse_tool_arguments
 from aether.http._client import DEFAULT_TIMEOUT, HTTPProviderClient, RetryAfterFromBody
 from aether.http._errors import (
+    error_from_payload,
     error_from_response,
     map_transport_errors,
     parse_retry_after,
@@ -47,6 +48,7 @@ __all__ = [
     "aiter_sse",
     "create_http_client",
     "dump_tool_arguments",
+    "error_from_payload",
     "error_from_response",
     "json_loads",
     "map_transport_errors",

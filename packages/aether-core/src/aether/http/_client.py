@@ -18,9 +18,11 @@ import httpx
 from aether.errors import ConfigurationError, ProviderError, StreamInterruptedError
 from aether.http._errors import (
     _redact,
+    error_from_payload,
     error_from_response,
     map_transport_errors,
     parse_retry_after,
+    request_id_from,
     transport_failure,
 )
 from aether.http._sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder
@@ -266,13 +268,26 @@ class HTTPProviderClient:
         if not 200 <= status < 300:
             raise self.error_for(status, headers, await read())
         if headers.get("content-type", "").startswith("application/json"):
-            error = self.error_for(status, headers, await read())
+            body = await read()
+            try:
+                parsed: Any = json.loads(body)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict) and "error" in parsed:
+                # An error reported in-band under a 2xx: typed by what the error says.
+                error = error_from_payload(
+                    provider=self.provider, payload=parsed, secrets=self._secrets
+                )
+                error.request_id = error.request_id or request_id_from(headers)
+                raise error
+            start = _redact(body[:200].decode("utf-8", "replace"), self._secrets)
             raise ProviderError(
                 f"Expected an event stream (text/event-stream) but the server answered "
-                f"with JSON: {error.message}",
+                f"HTTP {status} with a JSON body ({start!r}); check that the base URL points "
+                f"at the API and that it streams.",
                 provider=self.provider,
                 status_code=status,
-                request_id=error.request_id,
+                request_id=request_id_from(headers),
             )
 
     async def stream_sse(self, path: str, payload: Any) -> AsyncGenerator[ServerSentEvent, None]:

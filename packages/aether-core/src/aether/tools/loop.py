@@ -217,12 +217,13 @@ def _is_control(chunk: LLMStreamChunk) -> bool:
 
 
 def _shown(chunk: LLMStreamChunk) -> LLMStreamChunk | None:
-    """The user-visible part of a control chunk (its text deltas), or None if it has none."""
-    if not (chunk.text or chunk.reasoning_text):
+    """The user-visible part of a control chunk (its deltas), or None if it has none."""
+    if not (chunk.text or chunk.reasoning_text or chunk.refusal):
         return None
     return LLMStreamChunk(
         text=chunk.text,
         reasoning_text=chunk.reasoning_text,
+        refusal=chunk.refusal,
         model=chunk.model,
         response_id=chunk.response_id,
     )
