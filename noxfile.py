@@ -78,12 +78,32 @@ def packaging(session: nox.Session) -> None:
 EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "pyproject.toml").exists())
 
 
+# Kit suites that need a server: (the program, the tests that run the suite against it).
+_NEEDS_SERVER = {
+    "aether-memory-redis": ("redis-server", ROOT / "tests/memory_redis/test_redis_conformance.py"),
+}
+
+
 def _kit_tests(project: Path) -> Path:
     """Where a plugin's kit tests live: its own tests/ (examples), else tests/kit/."""
     if project.parent.name == "examples":
         return project / "tests"
     suffix = project.name.removeprefix("aether-").replace("-", "_")
     return ROOT / "tests" / "kit" / f"test_kit_{suffix}.py"
+
+
+def _server_suites(session: nox.Session, project: Path) -> list[str]:
+    """The plugin's suites that need a server, when that server is installed here."""
+    if project.name not in _NEEDS_SERVER:
+        return []
+    program, tests = _NEEDS_SERVER[project.name]
+    if shutil.which(program) is None:
+        session.warn(
+            f"{program} is not installed: {project.name} ran only its packaging checks, not "
+            f"its store suite ({tests.relative_to(ROOT)}). Install {program} to run it."
+        )
+        return []
+    return [str(tests)]
 
 
 @nox.session(python="3.11")
@@ -114,10 +134,10 @@ def kit(session: nox.Session) -> None:
             python, "-m", "pip", "install", "-q", f"{core}[testing]", str(wheel), *extra,
             external=True,
         )  # fmt: skip
-        tests = _kit_tests(project)
+        tests = [str(_kit_tests(project)), *_server_suites(session, project)]
         rootdir = project if own_project else ROOT
         session.run(
             python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(rootdir),
-            str(tests), external=True,
+            *tests, external=True,
         )  # fmt: skip
         session.log(f"{project.name}: passed the kit from its wheel")

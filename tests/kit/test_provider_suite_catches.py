@@ -6,6 +6,7 @@ are called directly, the way pytest would call them.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from typing import Any
@@ -13,7 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-from aether.errors import ProviderError, StreamInterruptedError
+from aether.errors import (
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+    StreamInterruptedError,
+)
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether.testing import ProviderConformance
 from aether_openai import OpenAIProvider
@@ -104,6 +110,77 @@ class FakesStreaming(Wrapper):
         yield chunks[-1].model_copy(update={"text": text})
 
 
+class KeepsWorkingWhenCancelled(Wrapper):
+    """Shields the real call, so a cancelled caller leaves it running on its connection."""
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        return await asyncio.shield(self.inner.complete(request))
+
+    async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
+        chunks = self.inner.stream(request)
+        while True:
+            try:
+                yield await asyncio.shield(chunks.__anext__())
+            except StopAsyncIteration:
+                return
+
+
+class DropsToolCalls(Wrapper):
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        response = await self.inner.complete(request)
+        return response.model_copy(update={"tool_calls": []})
+
+    async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
+        async with aclosing(self.inner.stream(request)) as chunks:
+            async for chunk in chunks:
+                yield chunk.model_copy(update={"tool_calls": []})
+
+
+class RenamesToolCalls(Wrapper):
+    """Makes up its own call ids, so the tool results could not be matched to the calls."""
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        response = await self.inner.complete(request)
+        renamed = [
+            call.model_copy(update={"id": f"mine_{index}"})
+            for index, call in enumerate(response.tool_calls)
+        ]
+        return response.model_copy(update={"tool_calls": renamed})
+
+
+def _untranslated(exc: ProviderError) -> BaseException:
+    """The httpx exception the real provider translated (its ``__cause__``)."""
+    if exc.__cause__ is None:
+        raise AssertionError("the real provider must chain the transport error") from exc
+    return exc.__cause__
+
+
+class LeaksTransportErrors(Wrapper):
+    """Lets the httpx exception out instead of Aether's typed error."""
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        try:
+            return await self.inner.complete(request)
+        except (ProviderConnectionError, ProviderTimeoutError) as exc:
+            raise _untranslated(exc) from None
+
+    async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
+        try:
+            async with aclosing(self.inner.stream(request)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+        except (ProviderConnectionError, ProviderTimeoutError) as exc:
+            raise _untranslated(exc) from None
+
+
+class CallsTimeoutsConnectionErrors(Wrapper):
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        try:
+            return await self.inner.complete(request)
+        except ProviderTimeoutError as exc:
+            raise ProviderConnectionError(str(exc), provider="openai") from exc
+
+
 def suite_for(wrapper: Callable[[OpenAIProvider], Any]) -> ProviderConformance:
     class Suite(ProviderConformance):
         wire = ChatCompletionsWire()
@@ -124,6 +201,12 @@ def test_the_unbroken_wrapper_passes() -> None:
     suite.test_http_status_raises_its_typed_error(500, "complete")
     suite.test_broken_stream_raises_stream_interrupted()
     suite.test_stream_yields_deltas_then_a_final_chunk()
+    suite.test_complete_returns_tool_calls()
+    suite.test_stream_returns_whole_tool_calls()
+    for mode in ("complete", "stream"):
+        suite.test_cancellation_returns_the_connection(mode)
+        suite.test_transport_failure_raises_its_typed_error("read-timeout", mode)
+        suite.test_transport_failure_raises_its_typed_error("connect", mode)
 
 
 def test_missing_usage_fails() -> None:
@@ -167,3 +250,45 @@ def test_a_stream_that_hides_interruptions_fails() -> None:
 def test_a_stream_that_is_not_streamed_fails() -> None:
     with pytest.raises(AssertionError, match="not streamed"):
         suite_for(FakesStreaming).test_stream_yields_deltas_then_a_final_chunk()
+
+
+@pytest.mark.parametrize("mode", ["complete", "stream"])
+def test_a_cancelled_call_that_keeps_its_connection_fails(mode: str) -> None:
+    suite = suite_for(KeepsWorkingWhenCancelled)
+    with pytest.raises(AssertionError, match="a cancelled call kept its connection"):
+        suite.test_cancellation_returns_the_connection(mode)
+
+
+def test_dropped_tool_calls_fail() -> None:
+    suite = suite_for(DropsToolCalls)
+    # The message names the call that went missing.
+    with pytest.raises(AssertionError, match="call_kit_1"):
+        suite.test_complete_returns_tool_calls()
+    with pytest.raises(AssertionError, match="call_kit_1"):
+        suite.test_stream_returns_whole_tool_calls()
+
+
+def test_made_up_tool_call_ids_fail() -> None:
+    with pytest.raises(AssertionError, match="mine_0"):
+        suite_for(RenamesToolCalls).test_complete_returns_tool_calls()
+
+
+@pytest.mark.parametrize("mode", ["complete", "stream"])
+@pytest.mark.parametrize(
+    ("failure", "leaked"),
+    [("connect", httpx.ConnectError), ("connect-timeout", httpx.ConnectTimeout),
+     ("read-timeout", httpx.ReadTimeout)],
+)  # fmt: skip
+def test_untranslated_transport_errors_fail(
+    failure: str, leaked: type[Exception], mode: str
+) -> None:
+    # pytest.raises lets the wrong exception through: the test errors with the httpx one.
+    with pytest.raises(leaked):
+        suite_for(LeaksTransportErrors).test_transport_failure_raises_its_typed_error(failure, mode)
+
+
+def test_a_timeout_typed_as_a_connection_error_fails() -> None:
+    with pytest.raises(ProviderConnectionError):
+        suite_for(CallsTimeoutsConnectionErrors).test_transport_failure_raises_its_typed_error(
+            "read-timeout", "complete"
+        )

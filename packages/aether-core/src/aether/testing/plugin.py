@@ -1,24 +1,46 @@
 """The pytest plugin of the plugin author's kit, loaded through core's ``pytest11`` entry point.
 
-It registers the ``aether_kit_override`` marker and, for every test class built on a kit suite
-(:class:`~aether.testing.ProviderConformance`, :class:`~aether.testing.ToolPackConformance`,
-:class:`~aether.testing.PackagingConformance`, the session-store suites), adds one more test,
-``aether_kit_suite_intact[<Class>]``, which fails when the class drops or overrides a kit test
-without ``@pytest.mark.xfail`` or ``@pytest.mark.aether_kit_override(reason=...)``. So a
-plugin cannot pass the kit by deleting the tests it fails.
+It registers the ``aether_kit_override`` and ``aether_kit_abstract`` markers and guards every
+test class built on a kit suite (:class:`~aether.testing.ProviderConformance`,
+:class:`~aether.testing.ToolPackConformance`, :class:`~aether.testing.PackagingConformance`,
+the session-store suites), so a plugin cannot pass the kit by not running the tests it fails:
 
-Every pytest run in an environment with aether-core loads this module, so it imports nothing
-but pytest and :mod:`aether.testing._suite`.
+* a class that drops or overrides a kit test without ``@pytest.mark.xfail`` or
+  ``@pytest.mark.aether_kit_override(reason=...)``, that sets ``__test__ = False``, or whose
+  module skips itself at import gets one more, failing test, ``aether_kit_suite_intact[<Class>]``;
+* a kit test that ends skipped (a skip or skipif mark on it, its class or module,
+  ``pytest.skip()`` in it or a fixture, ``xfail(run=False)``, ``pytest.xfail()``) fails instead;
+* an xfail kit test that passes fails, strict or not.
+
+It also runs the async tests and function-scoped async fixtures of kit suites on an event loop
+of its own when pytest-asyncio is not loaded, so the store suites need no async plugin. Every
+pytest run in an environment with aether-core loads this module, so it imports nothing but
+pytest and :mod:`aether.testing._suite` (asyncio only once a kit test needs a loop).
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import Any
+import inspect
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from aether.testing._suite import OVERRIDE_MARK, is_kit_suite, suite_violations
+from aether.testing._suite import (
+    ABSTRACT_MARK,
+    OVERRIDE_MARK,
+    is_abstract,
+    is_kit_suite,
+    kit_tests,
+    skipped_problem,
+    suite_violations,
+    suites_in_source,
+    uncollected_problem,
+)
+
+if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Coroutine
 
 __all__ = ["REPORTS", "SuiteTamperedError", "SuiteViolationItem"]
 
@@ -26,9 +48,12 @@ INTACT_TEST = "aether_kit_suite_intact"
 REPORTS = pytest.StashKey[list[str]]()
 """Packaging report summaries of this run, shown in the terminal summary."""
 
+_GUARDED = "aether_kit_guard"  # set on a report the guard turned into a failure
+_LOOP = pytest.StashKey["_KitLoop"]()
+
 
 class SuiteTamperedError(AssertionError):
-    """A test class removed or overrode kit tests without an expected-failure marker."""
+    """A test class removed, overrode or disabled kit tests without an expected-failure marker."""
 
 
 class SuiteViolationItem(pytest.Item):
@@ -55,7 +80,13 @@ class SuiteViolationItem(pytest.Item):
         return str(super().repr_failure(excinfo, style=style))
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
-        return self.path, None, f"{INTACT_TEST}[{self.suite}]"
+        return self.path, 0, f"{INTACT_TEST}[{self.suite}]"
+
+
+def _violation(collector: pytest.Collector, suite: str, problems: list[str]) -> pytest.Item:
+    return SuiteViolationItem.from_parent(
+        collector, name=f"{INTACT_TEST}[{suite}]", suite=suite, problems=problems
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -64,6 +95,17 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{OVERRIDE_MARK}(reason): this test replaces an Aether kit test on purpose, for the "
         f"reason given (the kit otherwise fails a class that overrides its tests).",
     )
+    config.addinivalue_line(
+        "markers",
+        f"{ABSTRACT_MARK}: this class (with __test__ = False) is a base for other Aether kit "
+        f"suites, not a suite itself; its subclasses are not abstract.",
+    )
+    if not config.pluginmanager.has_plugin("asyncio"):
+        # The store suites carry pytest-asyncio's mark; without that plugin the kit runs them.
+        config.addinivalue_line("markers", "asyncio: run by the Aether kit's own event loop.")
+
+
+# --- collection: classes that drop, override or hide kit tests ------------------------------
 
 
 @pytest.hookimpl(wrapper=True)
@@ -71,19 +113,213 @@ def pytest_pycollect_makeitem(
     collector: pytest.Module | pytest.Class, name: str, obj: object
 ) -> Generator[None, Any, Any]:
     result = yield
-    # Only classes pytest collects as test classes (``result`` is None for the others).
+    # Only classes pytest collects as test classes (``result`` is None for the others: a base
+    # named without the Test prefix is never a suite).
     if result is None or not (isinstance(obj, type) and is_kit_suite(obj)):
         return result
-    problems = suite_violations(obj)
+    if is_abstract(obj) and not getattr(obj, "__test__", True):
+        return result  # its subclasses are judged, with what they inherit from it
+    hidden = uncollected_problem(obj)  # pytest makes a Class of it, then collects nothing
+    problems = [*suite_violations(obj), *([hidden] if hidden else [])]
     if not problems:
         return result
     items = list(result) if isinstance(result, list) else [result]
-    items.append(
-        SuiteViolationItem.from_parent(
-            collector, name=f"{INTACT_TEST}[{name}]", suite=name, problems=problems
-        )
+    return [*items, _violation(collector, name, problems)]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, Any, Any]:
+    report: pytest.CollectReport = yield
+    if not (isinstance(collector, pytest.Module) and report.skipped):
+        return report
+    # A module that skipped itself at import (importorskip at module or class level) leaves
+    # no class behind: find its suites in the source and fail each one.
+    suites = suites_in_source(collector.path.read_text(encoding="utf-8"), collector.classnamefilter)
+    if not suites:
+        return report
+    reason = _skip_reason(report)
+    items: list[pytest.Item | pytest.Collector] = [
+        _violation(collector, suite, [skipped_problem(f"{suite} (its whole module)", reason)])
+        for suite in suites
+    ]
+    return pytest.CollectReport(collector.nodeid, "passed", None, items)
+
+
+# --- outcomes: a kit test may fail or xfail strictly, never be skipped -----------------------
+
+
+def _guarded_name(item: pytest.Item) -> str | None:
+    """``Class.test`` for a kit test of an author's suite (or its integrity test), else None."""
+    if isinstance(item, SuiteViolationItem):
+        return f"{INTACT_TEST}[{item.suite}]"
+    cls = getattr(item, "cls", None)
+    if not (isinstance(item, pytest.Function) and isinstance(cls, type) and is_kit_suite(cls)):
+        return None
+    if item.originalname not in kit_tests(cls):
+        return None  # the author's own test: theirs to skip
+    return f"{cls.__qualname__}.{item.originalname}"
+
+
+def _skip_reason(report: pytest.CollectReport | pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    text = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return text.removeprefix("Skipped: ")
+
+
+def _outcome_problem(
+    item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport
+) -> str | None:
+    where = _guarded_name(item)
+    if where is None:
+        return None
+    imperative_xfail = call.excinfo is not None and call.excinfo.errisinstance(
+        pytest.xfail.Exception
     )
-    return items
+    if report.skipped and imperative_xfail:  # the test stopped: as good as a skip
+        return skipped_problem(where, f"pytest.xfail({report.wasxfail!r})")
+    if report.skipped and not hasattr(report, "wasxfail"):
+        return skipped_problem(where, _skip_reason(report))
+    if report.when == "call" and report.passed and hasattr(report, "wasxfail"):
+        return (
+            f"{where} passed although it is marked xfail ({report.wasxfail or 'no reason'}); "
+            f"the kit keeps expected failures strict: remove the xfail mark, your plugin "
+            f"passes this test now."
+        )
+    return None
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    problem = _outcome_problem(item, call, report)
+    if problem is not None:
+        report.outcome = "failed"
+        report.longrepr = problem
+        if hasattr(report, "wasxfail"):
+            del report.wasxfail
+        setattr(report, _GUARDED, True)
+    return report
+
+
+def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, str] | None:
+    # A skip the guard refused may come from setup; count it as a failure, not an error.
+    return ("failed", "F", "FAILED") if getattr(report, _GUARDED, False) else None
+
+
+# --- the kit's own event loop, for async kit suites without pytest-asyncio -----------------
+
+
+class _KitLoop:
+    """One event loop for one test: its async fixtures, the test, then their teardown."""
+
+    def __init__(self) -> None:
+        import asyncio  # only once a kit test needs it: this module loads in every pytest run
+
+        self._asyncio = asyncio
+        self._loop: asyncio.AbstractEventLoop = asyncio.new_event_loop()
+
+    def run(self, awaitable: Coroutine[Any, Any, Any]) -> Any:
+        return self._loop.run_until_complete(awaitable)
+
+    def close(self) -> None:
+        loop, asyncio = self._loop, self._asyncio
+        try:
+            pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+            for task in pending:
+                task.cancel()
+            if pending:  # gather() of nothing would make a future on another loop
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            loop.close()
+
+
+def _kit_runs_async(node: pytest.Item | pytest.Collector) -> bool:
+    cls = getattr(node, "cls", None)
+    return (
+        isinstance(node, pytest.Function)
+        and isinstance(cls, type)
+        and is_kit_suite(cls)
+        and not node.config.pluginmanager.has_plugin("asyncio")
+    )
+
+
+def _loop_for(item: pytest.Item) -> _KitLoop:
+    if _LOOP not in item.stash:
+        item.stash[_LOOP] = _KitLoop()
+    return item.stash[_LOOP]
+
+
+def _is_async(function: object) -> bool:
+    return inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function)
+
+
+def _bind(function: Any, instance: object) -> Callable[..., Any]:
+    """A fixture method bound to this test's instance, the way pytest binds it."""
+    owner = getattr(function, "__self__", None)
+    if instance is not None and owner is not None and isinstance(instance, type(owner)):
+        return function.__func__.__get__(instance)  # type: ignore[no-any-return]
+    return function  # type: ignore[no-any-return]
+
+
+async def _finish(generator: Any, name: str) -> None:
+    try:
+        await generator.__anext__()
+    except StopAsyncIteration:
+        return
+    await generator.aclose()
+    raise RuntimeError(f"the async fixture {name!r} yielded more than once")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> Generator[None, Any, Any]:
+    original = fixturedef.func
+    if not (_is_async(original) and _kit_runs_async(request.node)):
+        return (yield)
+    loop = _loop_for(request.node)
+    function = _bind(original, request.instance)
+
+    def run_on_the_kit_loop(**kwargs: Any) -> Any:
+        if inspect.isasyncgenfunction(function):
+            generator = function(**kwargs)
+            value = loop.run(generator.__anext__())
+            request.addfinalizer(lambda: loop.run(_finish(generator, fixturedef.argname)))
+            return value
+        return loop.run(function(**kwargs))
+
+    # pytest calls fixturedef.func; for this one call it is a plain function that drives the
+    # async one on the test's loop (pytest-asyncio swaps it the same way).
+    fixturedef.func = run_on_the_kit_loop  # type: ignore[misc]
+    try:
+        return (yield)
+    finally:
+        fixturedef.func = original  # type: ignore[misc]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    if not (inspect.iscoroutinefunction(pyfuncitem.obj) and _kit_runs_async(pyfuncitem)):
+        return None
+    names = inspect.signature(pyfuncitem.obj).parameters
+    arguments = {name: pyfuncitem.funcargs[name] for name in names if name in pyfuncitem.funcargs}
+    _loop_for(pyfuncitem).run(pyfuncitem.obj(**arguments))
+    return True
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    try:
+        yield  # fixture finalizers first: they may still need the loop
+    finally:
+        loop = item.stash.get(_LOOP, None)
+        if loop is not None:
+            del item.stash[_LOOP]
+            loop.close()
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

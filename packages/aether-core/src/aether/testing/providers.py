@@ -58,7 +58,7 @@ from aether.llm.contracts import (
 from aether.testing._harness import Harness, collect, first_chunk_then_close
 from aether.testing._transport import CannedReply
 
-__all__ = ["STATUS_ERRORS", "CannedUsage", "ProviderConformance", "WireFormat", "sse_event"]
+__all__ = ["CannedUsage", "ProviderConformance", "STATUS_ERRORS", "WireFormat", "sse_event"]
 
 STATUS_ERRORS: dict[int, type[ProviderError]] = {
     400: BadRequestError,
