@@ -19,8 +19,10 @@ atomic, idempotent ``append_turn`` and bounded ``load`` of
 :class:`~aether.memory.AppendableSessionStore`. :class:`SessionGuaranteesConformance` runs
 the spec's session guarantees (tool turns stay out, failed or broken calls roll back,
 concurrent asks serialised) through a real :class:`~aether.memory.Session` on the store, and
-:func:`check_concurrent_asks` is its concurrency check on its own. The tests are async
-(pytest-asyncio); the ``store`` fixture must give an empty store for each test.
+:func:`check_concurrent_asks` is its concurrency check on its own. The tests are async:
+pytest-asyncio runs them when it is installed, else the kit's pytest plugin runs them on a
+loop of its own (in pytest-asyncio's strict mode an async ``store`` fixture needs
+``@pytest_asyncio.fixture``). The ``store`` fixture must give an empty store for each test.
 """
 
 from __future__ import annotations
