@@ -30,6 +30,7 @@ from aether.errors import (
 from aether.http import RAW_ARGUMENTS_KEY
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk, Message, ToolCall
 from aether_anthropic import DEFAULT_MAX_TOKENS, AnthropicProvider
+from aether_anthropic._mapping import THINKING_KEY
 
 from ._records import API_KEY, load, record_files, recorded_path, replay_transport
 
@@ -143,6 +144,13 @@ def _expected_calls(expect: dict[str, Any]) -> list[ToolCall]:
     return calls
 
 
+def _assert_calls(calls: list[ToolCall], expect: dict[str, Any]) -> None:
+    """The calls as recorded; signed thinking written before them rides on the first one."""
+    assert [c.model_copy(update={"provider_data": {}}) for c in calls] == _expected_calls(expect)
+    if calls and expect.get("reasoning_text"):
+        assert calls[0].provider_data.get(THINKING_KEY), "the call lost the thinking before it"
+
+
 def _check_wire(record: dict[str, Any], seen: list[httpx.Request], *, stream: bool) -> None:
     assert len(seen) == 1, "one call, one request: the provider must not retry"
     sent = seen[0]
@@ -181,7 +189,7 @@ async def _replay_complete(record: dict[str, Any]) -> None:
     _check_wire(record, seen, stream=False)
     assert response.text == (expect.get("text") or "")
     assert response.reasoning_text == expect.get("reasoning_text", "")
-    assert response.tool_calls == _expected_calls(expect)
+    _assert_calls(response.tool_calls, expect)
     assert response.finish_reason == _expected_finish(expect)
     assert _usage_of(response) == _expected_usage(expect)
     assert response.model == expect["model"]
@@ -211,7 +219,7 @@ def _assert_stream(chunks: list[LLMStreamChunk], expect: dict[str, Any]) -> None
     *content, last = chunks
     assert "".join(c.text for c in chunks) == (expect.get("text") or "")
     assert "".join(c.reasoning_text for c in chunks) == expect.get("reasoning_text", "")
-    assert [call for c in chunks for call in c.tool_calls] == _expected_calls(expect)
+    _assert_calls([call for c in chunks for call in c.tool_calls], expect)
     assert [c.finish_reason for c in content] == [None] * len(content)
     assert last.finish_reason == _expected_finish(expect)
     assert _usage_of(last) == _expected_usage(expect)

@@ -18,6 +18,7 @@ from aether.errors import (
 from aether.http import RAW_ARGUMENTS_KEY
 from aether.llm.contracts import LLMRequest, Message, ToolCall, ToolSpec
 from aether_anthropic._mapping import (
+    THINKING_KEY,
     build_messages,
     build_payload,
     error_from_event,
@@ -169,10 +170,12 @@ def test_a_prefill_loses_its_trailing_whitespace() -> None:
 def test_kept_thinking_goes_back_in_front_of_its_calls() -> None:
     first = {"type": "thinking", "thinking": "need two calls", "signature": "sig-1"}
     second = {"type": "redacted_thinking", "data": "opaque"}
-    calls = [ToolCall(id="toolu_1", name="f"), ToolCall(id="toolu_2", name="g")]
+    calls = [
+        ToolCall(id="toolu_1", name="f", provider_data={THINKING_KEY: [first]}),
+        ToolCall(id="toolu_2", name="g", provider_data={THINKING_KEY: [second, "not a block"]}),
+    ]
     _, messages = build_messages(
-        [user("x"), Message(role="assistant", content="On it.", tool_calls=calls)],
-        {"toolu_1": [first], "toolu_2": [second], "elsewhere": [first]},
+        [user("x"), Message(role="assistant", content="On it.", tool_calls=calls)]
     )
     assert messages[1]["content"] == [
         first,
@@ -311,14 +314,23 @@ def test_content_blocks_split_into_text_reasoning_and_calls() -> None:
     )
     assert content.text == "Looking it up."
     assert content.reasoning_text == "Two lookups. Then g."
+    # Each call carries the signed thinking written just before it, to be sent back with it.
     assert content.tool_calls == [
-        ToolCall(id="toolu_1", name="f", arguments={"x": 1}),
-        ToolCall(id="toolu_2", name="g", arguments={}),
+        ToolCall(
+            id="toolu_1",
+            name="f",
+            arguments={"x": 1},
+            provider_data={THINKING_KEY: [signed, {"type": "redacted_thinking", "data": "opaque"}]},
+        ),
+        ToolCall(
+            id="toolu_2",
+            name="g",
+            arguments={},
+            provider_data={
+                THINKING_KEY: [{"type": "thinking", "thinking": " Then g.", "signature": "sig-2"}]
+            },
+        ),
     ]
-    assert content.thinking == {
-        "toolu_1": [signed, {"type": "redacted_thinking", "data": "opaque"}],
-        "toolu_2": [{"type": "thinking", "thinking": " Then g.", "signature": "sig-2"}],
-    }
 
 
 def test_unsigned_thinking_is_not_kept_for_replay() -> None:
@@ -356,7 +368,7 @@ def test_whole_response() -> None:
         "stop_reason": "tool_use",
         "usage": {"input_tokens": 3, "cache_read_input_tokens": 2, "output_tokens": 4},
     }
-    response, content = response_from_wire(body, model="claude-asked")
+    response = response_from_wire(body, model="claude-asked")
     assert (response.text, response.finish_reason) == ("Hi", "tool_calls")
     assert (response.model, response.response_id) == ("claude-answered", "msg_1")
     assert (response.input_tokens, response.cached_input_tokens, response.output_tokens) == (
@@ -364,8 +376,8 @@ def test_whole_response() -> None:
         2,
         4,
     )
-    assert content.tool_calls == response.tool_calls
-    bare, _ = response_from_wire({"content": [], "stop_reason": None}, model="claude-asked")
+    assert response.tool_calls == [ToolCall(id="toolu_1", name="f", arguments={})]
+    bare = response_from_wire({"content": [], "stop_reason": None}, model="claude-asked")
     assert (bare.text, bare.model, bare.response_id, bare.finish_reason) == (
         "",
         "claude-asked",

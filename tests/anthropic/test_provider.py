@@ -25,7 +25,7 @@ from aether.errors import (
     ServerError,
 )
 from aether.extensions.llm.factory import create_provider
-from aether.llm.contracts import LLMRequest, Message
+from aether.llm.contracts import LLMRequest, Message, ToolCall
 from aether_anthropic import AnthropicProvider
 from aether_anthropic._plugin import register_providers
 from tests.support.exports import public_names
@@ -399,11 +399,32 @@ async def test_signed_thinking_goes_back_in_front_of_its_tool_call(streaming: bo
     }
 
 
-async def test_the_thinking_memory_is_bounded() -> None:
-    claude = provider(ok)
-    claude._remember({f"toolu_{i}": [THINKING] for i in range(1100)})
-    assert len(claude._thinking) == 1024
-    assert "toolu_0" not in claude._thinking and "toolu_1099" in claude._thinking
+async def test_thinking_survives_a_stored_conversation_and_a_new_provider() -> None:
+    first = await provider(
+        lambda _: httpx.Response(200, json=answer([THINKING, CALL], "tool_use"))
+    ).complete(ask("weather in Oslo?"))
+    # Stored as JSON (a session store) and continued by another provider object: the
+    # signed thinking is on the call itself, so it still goes back in front of it.
+    (stored,) = [ToolCall.model_validate_json(c.model_dump_json()) for c in first.tool_calls]
+    sent: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        return ok(request)
+
+    follow_up = [
+        *ask("weather in Oslo?").messages,
+        Message(role="assistant", tool_calls=[stored]),
+        Message(role="tool", tool_call_id=stored.id, content="-3 C"),
+    ]
+    await provider(handler).complete(LLMRequest(messages=follow_up))
+    assert sent[0]["messages"][1] == {"role": "assistant", "content": [THINKING, CALL]}
+    # A call that came without thinking goes back without any.
+    plain = ToolCall(id="toolu_9", name="weather", arguments={})
+    await provider(handler).complete(
+        LLMRequest(messages=[*ask("x").messages, Message(role="assistant", tool_calls=[plain])])
+    )
+    assert [b["type"] for b in sent[1]["messages"][1]["content"]] == ["tool_use"]
 
 
 # --- packaging -----------------------------------------------------------------------------

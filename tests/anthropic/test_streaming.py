@@ -14,6 +14,7 @@ from aether.errors import RateLimitError, ServerError, StreamInterruptedError
 from aether.http import RAW_ARGUMENTS_KEY
 from aether.llm.contracts import LLMRequest, LLMStreamChunk, Message, ToolCall
 from aether_anthropic import AnthropicProvider
+from aether_anthropic._mapping import THINKING_KEY
 from aether_anthropic._streaming import StreamAssembler
 
 KEY = "secret-anthropic-key-4321"
@@ -342,10 +343,10 @@ def test_assembler_keeps_signed_thinking_for_the_call_it_preceded() -> None:
         },
         {"type": "content_block_stop", "index": 2},
     ]
-    for data in events:
-        assembler.feed(data)
-    assert assembler.thinking == {
-        "toolu_1": [
+    chunks = [chunk for data in events if (chunk := assembler.feed(data)) is not None]
+    (call,) = [call for chunk in chunks for call in chunk.tool_calls]
+    assert call.provider_data == {
+        THINKING_KEY: [
             {"type": "thinking", "thinking": "Use f.", "signature": "SIG"},
             {"type": "redacted_thinking", "data": "opaque"},
         ]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aether.llm.contracts import LLMRequest, Message, ToolCall, ToolChoice, ToolSpec
+from aether_gemini._mapping import SIGNATURE_KEY
 
 _SYNTHETIC = "gemini-call-replay-"  # the provider's prefix for ids it never sends back
 _MAPPED_GENERATION = ("temperature", "maxOutputTokens", "stopSequences")
@@ -40,7 +41,6 @@ class Rebuilt:
     """The request to send, what the provider must send for it, and what was left out."""
 
     request: LLMRequest | None
-    signatures: dict[str, str] = field(default_factory=dict)
     expected: dict[str, Any] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     total_parts: int = 0
@@ -51,7 +51,6 @@ class Rebuilt:
 class _Walk:
     messages: list[Message] = field(default_factory=list)
     parts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    signatures: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     open_calls: list[ToolCall] = field(default_factory=list)
     made_ids: int = 0
@@ -72,13 +71,14 @@ def _call_part(walk: _Walk, raw: dict[str, Any], signature: Any) -> None:
         id=given if isinstance(given, str) and given else walk.new_id(),
         name=str(call.get("name", "")),
         arguments=args,
+        # Where reading the earlier response put it: the signature travels on the call.
+        provider_data={SIGNATURE_KEY: signature} if isinstance(signature, str) else {},
     )
     wire: dict[str, Any] = {"name": tool_call.name, "args": args}
     if isinstance(given, str) and given:
         wire["id"] = given
     expected: dict[str, Any] = {"functionCall": wire}
     if isinstance(signature, str):
-        walk.signatures[tool_call.id] = signature
         expected["thoughtSignature"] = signature
     if walk.group is None:
         # The calls of one model turn share one assistant message (with the text just before
@@ -226,7 +226,6 @@ def request_from_record(body: dict[str, Any], model: str) -> Rebuilt:
     expected["generation"] = kept
     rebuilt = Rebuilt(
         request=None,
-        signatures=walk.signatures,
         expected=expected,
         skipped=walk.skipped,
         total_parts=total,

@@ -71,11 +71,9 @@ def _request(record: dict[str, Any]) -> LLMRequest:
 
 def _provider(record: dict[str, Any], seen: list[httpx.Request]) -> GeminiProvider:
     client = httpx.AsyncClient(transport=replay_transport(record, seen))
-    provider = GeminiProvider(api_key=API_KEY, http_client=client)
-    # The signatures came with calls of an earlier response this provider never saw: seed
-    # them the way reading that response would have, so their mapping is checked too.
-    provider._remember(_rebuilt(record).signatures)
-    return provider
+    # Recorded thought signatures ride on the rebuilt calls (ToolCall.provider_data), so
+    # sending them back is checked too, with a provider that never saw the earlier response.
+    return GeminiProvider(api_key=API_KEY, http_client=client)
 
 
 def _expected_finish(expect: dict[str, Any]) -> str | None:

@@ -34,7 +34,6 @@ def test_system_messages_are_joined_into_system_instruction() -> None:
             Message(role="system", content="Answer in French."),
             Message(role="assistant", content="salut"),
         ],
-        {},
     )
     assert instruction == {"parts": [{"text": "Be terse.\n\nAnswer in French."}]}
     assert contents == [
@@ -45,7 +44,7 @@ def test_system_messages_are_joined_into_system_instruction() -> None:
 
 def test_consecutive_same_role_turns_are_merged_and_empty_ones_skipped() -> None:
     contents, instruction = build_contents(
-        [user("a"), user("b"), Message(role="assistant", content=""), user("c")], {}
+        [user("a"), user("b"), Message(role="assistant", content=""), user("c")]
     )
     assert instruction is None
     assert contents == [{"role": "user", "parts": [{"text": "a"}, {"text": "b"}, {"text": "c"}]}]
@@ -60,7 +59,12 @@ def test_tool_round_trip_goes_in_one_user_turn_in_call_order() -> None:
             content="Let me check.",
             tool_calls=[
                 ToolCall(id=synthetic, name="weather", arguments={"city": "Paris"}),
-                ToolCall(id="g-2", name="weather", arguments={"city": "Rome"}),
+                ToolCall(
+                    id="g-2",
+                    name="weather",
+                    arguments={"city": "Rome"},
+                    provider_data={"thoughtSignature": "sig-2"},
+                ),
             ],
         ),
         # Results arrive out of order (parallel dispatch), one as JSON, one as plain text.
@@ -68,7 +72,7 @@ def test_tool_round_trip_goes_in_one_user_turn_in_call_order() -> None:
         Message(role="tool", tool_call_id=synthetic, content="sunny"),
         user("thanks"),
     ]
-    contents, _ = build_contents(messages, {"g-2": "sig-2"})
+    contents, _ = build_contents(messages)
     assert contents[1] == {
         "role": "model",
         "parts": [
@@ -94,18 +98,18 @@ def test_tool_round_trip_goes_in_one_user_turn_in_call_order() -> None:
 
 def test_tool_message_name_wins_and_unknown_calls_need_a_name() -> None:
     contents, _ = build_contents(
-        [user("x"), Message(role="tool", tool_call_id="nope", name="lookup", content="[1, 2]")], {}
+        [user("x"), Message(role="tool", tool_call_id="nope", name="lookup", content="[1, 2]")]
     )
     assert contents[0]["parts"][1] == {
         "functionResponse": {"name": "lookup", "response": {"result": "[1, 2]"}, "id": "nope"}
     }
     with pytest.raises(BadRequestError, match="tool_call_id='nope'"):
-        build_contents([user("x"), Message(role="tool", tool_call_id="nope", content="1")], {})
+        build_contents([user("x"), Message(role="tool", tool_call_id="nope", content="1")])
 
 
 def _payload(**kwargs: Any) -> dict[str, Any]:
     request = LLMRequest(messages=[user("hi")], **kwargs)
-    return build_payload(request, DeclarationCache(), {})
+    return build_payload(request, DeclarationCache())
 
 
 def test_generation_config_and_tools() -> None:
@@ -166,7 +170,7 @@ def test_tool_choice_naming_an_unknown_tool_is_rejected() -> None:
 def test_a_conversation_of_only_system_messages_is_rejected() -> None:
     request = LLMRequest(messages=[Message(role="system", content="x")])
     with pytest.raises(BadRequestError, match="no user or assistant content"):
-        build_payload(request, DeclarationCache(), {})
+        build_payload(request, DeclarationCache())
 
 
 def test_read_candidate_splits_thoughts_and_gives_unique_ids() -> None:
@@ -196,7 +200,13 @@ def test_read_candidate_splits_thoughts_and_gives_unique_ids() -> None:
     assert ids[2] == "abc"
     assert candidate.tool_calls[2].arguments == {}
     assert candidate.tool_calls[3].arguments == {RAW_ARGUMENTS_KEY: "[1]"}
-    assert candidate.signatures == {"abc": "s"}
+    # The signature rides on its own call, nowhere else.
+    assert [c.provider_data for c in candidate.tool_calls] == [
+        {},
+        {},
+        {"thoughtSignature": "s"},
+        {},
+    ]
     assert candidate.finish_raw == "STOP"
     assert read_candidate({}).tool_calls == []
 

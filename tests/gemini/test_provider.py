@@ -408,7 +408,14 @@ async def test_thought_signature_goes_back_with_its_call() -> None:
     assert sent[1]["contents"][2]["parts"] == [
         {"functionResponse": {"name": "f", "response": {"result": "42"}}}
     ]
-    # A call the provider never saw goes back without a signature.
+    # The signature is on the call itself: a conversation stored as JSON (a session store)
+    # and continued by another provider object, in another process, still sends it.
+    stored = ToolCall.model_validate_json(call.model_dump_json())
+    payload = provider(handler)._payload(
+        LLMRequest(messages=[*ask().messages, Message(role="assistant", tool_calls=[stored])])
+    )
+    assert payload["contents"][1]["parts"][0]["thoughtSignature"] == "SIG"
+    # A call that came without one goes back without one.
     other = ToolCall(id="elsewhere", name="f")
     payload = gemini._payload(LLMRequest(messages=[Message(role="assistant", tool_calls=[other])]))
     assert "thoughtSignature" not in payload["contents"][0]["parts"][0]

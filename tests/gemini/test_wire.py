@@ -36,7 +36,7 @@ def test_calls_without_ids_are_paired_by_name_and_media_is_skipped_with_a_reason
     assert [c.arguments for c in calls] == [{"c": "Paris"}, {"c": "Rome"}]
     # Each result answers its own call, in order, though neither side had an id.
     assert [m.tool_call_id for m in rebuilt.request.messages[3:]] == [c.id for c in calls]
-    assert rebuilt.signatures == {calls[0].id: "s"}
+    assert [c.provider_data for c in calls] == [{"thoughtSignature": "s"}, {}]
     assert rebuilt.request.temperature == 0.2
     assert (rebuilt.total_parts, rebuilt.compared_parts) == (6, 5)
     assert any("inlineData" in reason for reason in rebuilt.skipped)

@@ -9,9 +9,10 @@ Four differences from Chat Completions shape this module:
 * ``usage.input_tokens`` leaves out the prompt tokens read from or written to the cache,
   whereas Aether's ``input_tokens`` counts every prompt token (see :func:`usage_from_wire`).
 
-Thinking blocks that preceded a tool call are kept by the provider (the contract has no room
-for them) and handed back here, because the API rejects a tool-use turn sent back without the
-signed thinking that produced it.
+Thinking blocks that preceded a tool call ride on that call (``ToolCall.provider_data``, under
+:data:`THINKING_KEY`) and are sent back before it, because the API rejects a tool-use turn
+sent back without the signed thinking that produced it. On the call, they survive a session
+store and another process.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from aether.llm.contracts import (
 
 __all__ = [
     "PROVIDER",
+    "THINKING_KEY",
     "Content",
-    "ThinkingBlocks",
     "Usage",
     "build_messages",
     "build_payload",
@@ -53,8 +54,9 @@ __all__ = [
 
 PROVIDER = "anthropic"
 
-ThinkingBlocks = Mapping[str, Sequence[dict[str, Any]]]
-"""Per tool-call id: the thinking blocks the model wrote just before that call."""
+THINKING_KEY = "thinking"
+"""Where a call keeps, in :attr:`ToolCall.provider_data`, the signed thinking blocks (in the
+form they are sent back) that the model wrote just before it."""
 
 _FINISH_REASONS: dict[str, FinishReason] = {
     "end_turn": "stop",
@@ -90,17 +92,31 @@ def _tool_use(call: ToolCall) -> dict[str, Any]:
     return {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
 
 
-def _assistant_blocks(message: Message, thinking: ThinkingBlocks) -> list[dict[str, Any]]:
+def _thinking_of(call: ToolCall) -> list[dict[str, Any]]:
+    blocks = call.provider_data.get(THINKING_KEY)
+    if not isinstance(blocks, list):
+        return []
+    return [block for block in blocks if isinstance(block, dict)]
+
+
+def with_thinking(call: ToolCall, blocks: list[dict[str, Any]]) -> ToolCall:
+    """``call`` carrying the thinking blocks that preceded it (unchanged when there are none)."""
+    if not blocks:
+        return call
+    return call.model_copy(update={"provider_data": {**call.provider_data, THINKING_KEY: blocks}})
+
+
+def _assistant_blocks(message: Message) -> list[dict[str, Any]]:
     calls = message.tool_calls
     blocks: list[dict[str, Any]] = []
     if calls:
         # The model's own order was thinking, text, call: the turn must start with thinking.
-        blocks.extend(thinking.get(calls[0].id, ()))
+        blocks.extend(_thinking_of(calls[0]))
     if message.content:
         blocks.append({"type": "text", "text": message.content})
     for position, call in enumerate(calls):
         if position:
-            blocks.extend(thinking.get(call.id, ()))
+            blocks.extend(_thinking_of(call))
         blocks.append(_tool_use(call))
     return blocks
 
@@ -122,16 +138,13 @@ def _tool_results_first(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(blocks, key=lambda block: block["type"] != "tool_result")
 
 
-def build_messages(
-    messages: Sequence[Message], thinking: ThinkingBlocks | None = None
-) -> tuple[str | None, list[dict[str, Any]]]:
+def build_messages(messages: Sequence[Message]) -> tuple[str | None, list[dict[str, Any]]]:
     """``(system, messages)`` for a conversation.
 
     System messages, wherever they are, are joined into ``system``. Consecutive turns of one
     role are merged (all tool results of an assistant turn go back in one user turn); empty
     messages are dropped, since the API rejects empty content.
     """
-    thinking = thinking or {}
     system: list[str] = []
     turns: list[dict[str, Any]] = []
     for message in messages:
@@ -140,7 +153,7 @@ def build_messages(
                 system.append(message.content)
             continue
         if message.role == "assistant":
-            role, blocks = "assistant", _assistant_blocks(message, thinking)
+            role, blocks = "assistant", _assistant_blocks(message)
         elif message.role == "tool":
             role, blocks = "user", [_tool_result(message)]
         else:
@@ -212,7 +225,6 @@ def build_payload(
     model: str,
     max_tokens: int,
     stream: bool,
-    thinking: ThinkingBlocks | None = None,
 ) -> dict[str, Any]:
     """The JSON body of ``POST /v1/messages``.
 
@@ -221,13 +233,12 @@ def build_payload(
         model: The model to ask (the request's, else the provider's default).
         max_tokens: Used when the request sets none; the API requires a value.
         stream: Ask for server-sent events.
-        thinking: Thinking blocks to send back before the tool calls they preceded.
 
     Raises:
         BadRequestError: The conversation has no user or assistant content, a tool message
             has no ``tool_call_id``, or ``tool_choice`` cannot be honoured.
     """
-    system, messages = build_messages(request.messages, thinking)
+    system, messages = build_messages(request.messages)
     if not messages:
         raise BadRequestError(
             "The conversation has no user or assistant content; Anthropic needs at least one "
@@ -355,7 +366,6 @@ class Content:
     text: str = ""
     reasoning_text: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
-    thinking: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def read_content(blocks: Any) -> Content:
@@ -385,19 +395,18 @@ def read_content(blocks: Any) -> Content:
             call = tool_call_from_wire(
                 block.get("id"), block.get("name"), block.get("input"), position=len(out.tool_calls)
             )
-            out.tool_calls.append(call)
-            if pending:
-                out.thinking[call.id], pending = pending, []
+            out.tool_calls.append(with_thinking(call, pending))
+            pending = []
     out.text = "".join(text)
     out.reasoning_text = "".join(reasoning)
     return out
 
 
-def response_from_wire(body: dict[str, Any], *, model: str) -> tuple[LLMResponse, Content]:
-    """A whole ``message`` object as an :class:`LLMResponse`, with its content read."""
+def response_from_wire(body: dict[str, Any], *, model: str) -> LLMResponse:
+    """A whole ``message`` object as an :class:`LLMResponse`."""
     content = read_content(body.get("content"))
     reason = body.get("stop_reason")
-    response = LLMResponse(
+    return LLMResponse(
         text=content.text,
         reasoning_text=content.reasoning_text,
         tool_calls=content.tool_calls,
@@ -408,7 +417,6 @@ def response_from_wire(body: dict[str, Any], *, model: str) -> tuple[LLMResponse
         response_id=body["id"] if isinstance(body.get("id"), str) else None,
         **usage_from_wire(body.get("usage")),
     )
-    return response, content
 
 
 def error_from_event(data: Any, *, secrets: Sequence[str] = ()) -> ProviderError:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 from types import TracebackType
 from typing import Any
@@ -45,7 +44,6 @@ API_VERSION = "2023-06-01"
 
 _PUBLIC_HOST = "api.anthropic.com"
 _PATH = "v1/messages"
-_MAX_REMEMBERED = 1024
 
 
 class AnthropicProvider:
@@ -111,9 +109,6 @@ class AnthropicProvider:
             timeout=timeout,
             secrets=self._secrets,
         )
-        # Signed thinking must go back with the tool calls it led to, and the contract's
-        # Message has no room for it: it is kept here by call id, oldest dropped first.
-        self._thinking: OrderedDict[str, Sequence[dict[str, Any]]] = OrderedDict()
 
     def __repr__(self) -> str:
         return (
@@ -142,15 +137,7 @@ class AnthropicProvider:
             model=request.model or self.default_model,
             max_tokens=self.default_max_tokens,
             stream=stream,
-            thinking=self._thinking,
         )
-
-    def _remember(self, thinking: Mapping[str, Sequence[dict[str, Any]]]) -> None:
-        for call_id, blocks in thinking.items():
-            self._thinking[call_id] = blocks
-            self._thinking.move_to_end(call_id)
-        while len(self._thinking) > _MAX_REMEMBERED:
-            self._thinking.popitem(last=False)
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         """Send ``request`` and return the whole answer.
@@ -168,9 +155,7 @@ class AnthropicProvider:
             )
         if body.get("type") == "error":
             raise error_from_event(body, secrets=self._secrets)
-        response, content = response_from_wire(body, model=model)
-        self._remember(content.thinking)
-        return response
+        return response_from_wire(body, model=model)
 
     async def stream(self, request: LLMRequest) -> AsyncGenerator[LLMStreamChunk, None]:
         """Send ``request`` and yield the answer as it is produced.
@@ -197,8 +182,6 @@ class AnthropicProvider:
                         continue
                     chunk = assembler.feed(_decode(data, assembler.chunks), event.event)
                     if chunk is not None:
-                        if chunk.tool_calls:
-                            self._remember(assembler.thinking)
                         yield chunk
         except StreamInterruptedError as exc:
             exc.chunks_received = max(exc.chunks_received, assembler.chunks)
@@ -210,9 +193,7 @@ class AnthropicProvider:
                 provider=PROVIDER,
                 chunks_received=assembler.chunks,
             )
-        last = assembler.finish()
-        self._remember(assembler.thinking)
-        yield last
+        yield assembler.finish()
 
 
 def _decode(data: str, chunks: int) -> Any:

@@ -22,6 +22,7 @@ from aether_anthropic._mapping import (
     thinking_to_replay,
     tool_call_from_wire,
     usage_from_wire,
+    with_thinking,
 )
 
 __all__ = ["StreamAssembler"]
@@ -93,8 +94,6 @@ class StreamAssembler:
         """True once ``message_stop`` arrived: the answer is complete."""
         self.chunks = 0
         """How many chunks :meth:`feed` and :meth:`finish` returned."""
-        self.thinking: dict[str, list[dict[str, Any]]] = {}
-        """Per tool-call id, the signed thinking blocks written just before the call."""
         self._secrets = tuple(secrets)
         self._usage: dict[str, Any] = {}
         self._stop_reason: str | None = None
@@ -217,10 +216,9 @@ class StreamAssembler:
         return None
 
     def _close_call(self, block: _Block) -> ToolCall:
-        call = block.tool_call(self._calls)
+        call = with_thinking(block.tool_call(self._calls), self._pending)
         self._calls += 1
-        if self._pending:
-            self.thinking[call.id], self._pending = self._pending, []
+        self._pending = []
         return call
 
     def finish(self) -> LLMStreamChunk:

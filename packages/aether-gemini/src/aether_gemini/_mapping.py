@@ -23,6 +23,7 @@ from aether_gemini._schema import DeclarationCache
 __all__ = [
     "Candidate",
     "PROVIDER",
+    "SIGNATURE_KEY",
     "Usage",
     "build_contents",
     "build_payload",
@@ -39,6 +40,8 @@ PROVIDER = "gemini"
 
 # Ids Aether made up for calls Gemini sent without one; never sent back to Gemini.
 _SYNTHETIC_PREFIX = "gemini-call-"
+SIGNATURE_KEY = "thoughtSignature"
+"""Where a call's ``thoughtSignature`` is kept in :attr:`ToolCall.provider_data`."""
 
 _FINISH: dict[str, FinishReason] = {
     "STOP": "stop",
@@ -75,14 +78,14 @@ def _wire_id(call_id: str | None) -> str | None:
     return call_id
 
 
-def _function_call_part(call: ToolCall, signatures: Mapping[str, str]) -> dict[str, Any]:
+def _function_call_part(call: ToolCall) -> dict[str, Any]:
     function_call: dict[str, Any] = {"name": call.name, "args": call.arguments}
     wire_id = _wire_id(call.id)
     if wire_id is not None:
         function_call["id"] = wire_id
     part: dict[str, Any] = {"functionCall": function_call}
-    signature = signatures.get(call.id)
-    if signature is not None:
+    signature = call.provider_data.get(SIGNATURE_KEY)
+    if isinstance(signature, str):
         # Gemini 3 rejects a tool turn whose calls lost the signature it sent with them.
         part["thoughtSignature"] = signature
     return part
@@ -119,7 +122,7 @@ def _tool_name(message: Message, calls: Mapping[str, ToolCall]) -> str:
 
 
 def build_contents(
-    messages: list[Message], signatures: Mapping[str, str]
+    messages: list[Message],
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """``(contents, systemInstruction)`` for a conversation.
 
@@ -148,7 +151,7 @@ def build_contents(
                 for call in message.tool_calls:
                     calls[call.id] = call
                     call_order[call.id] = len(call_order)
-                    parts.append(_function_call_part(call, signatures))
+                    parts.append(_function_call_part(call))
                     order.append(None)
         if not parts:
             continue  # an empty message carries nothing, and Gemini rejects empty turns
@@ -193,11 +196,9 @@ def _tool_config(request: LLMRequest) -> dict[str, Any] | None:
     return {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": [choice]}}
 
 
-def build_payload(
-    request: LLMRequest, declarations: DeclarationCache, signatures: Mapping[str, str]
-) -> dict[str, Any]:
+def build_payload(request: LLMRequest, declarations: DeclarationCache) -> dict[str, Any]:
     """The JSON body of ``models/<model>:generateContent`` (and the streaming variant)."""
-    contents, instruction = build_contents(request.messages, signatures)
+    contents, instruction = build_contents(request.messages)
     if not contents:
         raise BadRequestError(
             "The conversation has no user or assistant content; Gemini needs at least one "
@@ -236,7 +237,6 @@ class Candidate:
     text: str = ""
     reasoning_text: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
-    signatures: dict[str, str] = field(default_factory=dict)
     finish_raw: str | None = None
     safety: list[str] = field(default_factory=list)
     finish_message: str | None = None
@@ -275,15 +275,15 @@ def read_candidate(body: Mapping[str, Any], new_id: Callable[[], str] = new_call
         if isinstance(call, dict):
             given = call.get("id")
             call_id = given if isinstance(given, str) and given else new_id()
+            signature = part.get("thoughtSignature")
             out.tool_calls.append(
                 ToolCall(
                     id=call_id,
                     name=str(call.get("name", "")),
                     arguments=_arguments(call.get("args")),
+                    provider_data={SIGNATURE_KEY: signature} if isinstance(signature, str) else {},
                 )
             )
-            if isinstance(part.get("thoughtSignature"), str):
-                out.signatures[call_id] = part["thoughtSignature"]
         elif isinstance(part.get("text"), str):
             (reasoning if part.get("thought") is True else text).append(part["text"])
     out.text = "".join(text)

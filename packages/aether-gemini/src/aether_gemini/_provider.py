@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
@@ -38,7 +37,6 @@ __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MODEL", "GeminiProvider"]
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
 DEFAULT_MODEL = "gemini-2.5-flash"
-_MAX_SIGNATURES = 1024
 _KEY_MARKS = ("API key not valid", "API_KEY_INVALID")
 
 
@@ -88,9 +86,6 @@ class GeminiProvider:
             retry_after_from_body=retry_delay,
         )
         self._declarations = DeclarationCache()
-        # Gemini 3 wants each functionCall's thoughtSignature back with the call; the
-        # contract's ToolCall has no room for it, so it is kept here by call id.
-        self._signatures: OrderedDict[str, str] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"GeminiProvider(default_model={self.default_model!r}, base_url={self.base_url!r})"
@@ -109,15 +104,8 @@ class GeminiProvider:
         name = model if model.startswith(("models/", "tunedModels/")) else f"models/{model}"
         return f"{quote(name, safe='/-._~')}:{method}"
 
-    def _remember(self, signatures: dict[str, str]) -> None:
-        for call_id, signature in signatures.items():
-            self._signatures[call_id] = signature
-            self._signatures.move_to_end(call_id)
-        while len(self._signatures) > _MAX_SIGNATURES:
-            self._signatures.popitem(last=False)
-
     def _payload(self, request: LLMRequest) -> dict[str, Any]:
-        return build_payload(request, self._declarations, self._signatures)
+        return build_payload(request, self._declarations)
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         """Send the conversation to ``generateContent`` and return the whole answer.
@@ -153,7 +141,6 @@ class GeminiProvider:
             )
         raise_if_prompt_blocked(body)
         candidate = read_candidate(body)
-        self._remember(candidate.signatures)
         reason = finish_reason(candidate.finish_raw, has_tool_calls=bool(candidate.tool_calls))
         if not (candidate.text or candidate.tool_calls) and reason != "length":
             had_candidate = bool(body.get("candidates"))
@@ -196,7 +183,6 @@ class GeminiProvider:
                     if not event.data.strip():
                         continue
                     chunk = state.feed(_json(event.data))
-                    self._remember(state.signatures)
                     if chunk is not None:
                         yield chunk
                         sent += 1

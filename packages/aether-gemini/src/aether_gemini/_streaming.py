@@ -48,7 +48,6 @@ class StreamState:
         self.model = model
         self._secrets = secrets
         self.response_id: str | None = None
-        self.signatures: dict[str, str] = {}
         self._new_id = new_id
         self._usage: Any = None
         self._finish_raw: str | None = None
@@ -107,7 +106,6 @@ class StreamState:
         if candidate.finish_message is not None:
             self._finish_message = candidate.finish_message
         self._safety.extend(candidate.safety)
-        self.signatures.update(candidate.signatures)
         self._reasoning_chars += len(candidate.reasoning_text)
         if candidate.text or candidate.tool_calls:
             self._answered = True

@@ -64,6 +64,13 @@ class ToolCall(_Contract):
         description="Arguments the model chose, as parsed JSON; malformed text is kept under "
         "RAW_ARGUMENTS_KEY.",
     )
+    provider_data: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Opaque JSON the provider that made this call needs back with it when the "
+        "conversation continues (Gemini's thoughtSignature, Anthropic's signed thinking). "
+        "Kept on the call, so it survives a session store and another process; others leave "
+        "it untouched.",
+    )
 
 
 class Message(_Contract):

@@ -61,7 +61,12 @@ def tricky_messages() -> list[Message]:
             content="",
             tool_calls=[
                 ToolCall(id="call_1", name="search", arguments=arguments),
-                ToolCall(id="call_2", name="noargs"),
+                # What a provider needs back with the call (a signature, signed thinking).
+                ToolCall(
+                    id="call_2",
+                    name="noargs",
+                    provider_data={"thoughtSignature": "c2lnbmVk", "thinking": [{"n": 1}]},
+                ),
             ],
         ),
         Message(role="tool", content='{"result": "ok"}', tool_call_id="call_1", name="search"),
