@@ -17,7 +17,7 @@ import httpx
 
 from aether.config import env_str
 from aether.errors import MissingAPIKeyError, ProviderError, StreamInterruptedError
-from aether.http import HTTPProviderClient
+from aether.http import HTTPProviderBase, HTTPProviderClient
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk, ToolCall
 from aether_example_echo._wire import PROVIDER, call_from_wire, finish_reason, payload, usage
 
@@ -27,7 +27,7 @@ DEFAULT_BASE_URL = "https://echo.example/v1"
 DEFAULT_MODEL = "echo-1"
 
 
-class EchoProvider:
+class EchoProvider(HTTPProviderBase):
     """The Echo API as an Aether provider.
 
     Args:
@@ -64,13 +64,6 @@ class EchoProvider:
             timeout=timeout,
             secrets=[key],
         )
-
-    def __repr__(self) -> str:  # never the key
-        return f"EchoProvider(default_model={self.default_model!r}, base_url={self.base_url!r})"
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this provider created it."""
-        await self._http.aclose()
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         """Send ``request`` and return the whole answer."""

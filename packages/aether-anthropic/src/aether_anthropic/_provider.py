@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,7 +16,7 @@ from aether.errors import (
     ProviderError,
     StreamInterruptedError,
 )
-from aether.http import HTTPProviderClient, json_loads
+from aether.http import HTTPProviderBase, HTTPProviderClient, json_loads
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_anthropic._mapping import (
     PROVIDER,
@@ -46,7 +45,7 @@ _PUBLIC_HOST = "api.anthropic.com"
 _PATH = "v1/messages"
 
 
-class AnthropicProvider:
+class AnthropicProvider(HTTPProviderBase):
     """The Anthropic Messages API as an Aether provider: ``complete`` and ``stream``.
 
     Each setting is taken from the keyword, else from the environment variable named, else
@@ -109,27 +108,6 @@ class AnthropicProvider:
             timeout=timeout,
             secrets=self._secrets,
         )
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(default_model={self.default_model!r}, "
-            f"base_url={self.base_url!r})"
-        )
-
-    async def aclose(self) -> None:
-        """Close the connection pool this provider created (a borrowed client stays open)."""
-        await self._http.aclose()
-
-    async def __aenter__(self) -> AnthropicProvider:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def _payload(self, request: LLMRequest, *, stream: bool) -> dict[str, Any]:
         return build_payload(

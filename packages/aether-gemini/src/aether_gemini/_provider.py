@@ -18,7 +18,7 @@ from aether.errors import (
     ProviderError,
     StreamInterruptedError,
 )
-from aether.http import HTTPProviderClient, error_from_payload
+from aether.http import HTTPProviderBase, HTTPProviderClient, error_from_payload
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_gemini._mapping import (
     PROVIDER,
@@ -40,7 +40,7 @@ DEFAULT_MODEL = "gemini-2.5-flash"
 _KEY_MARKS = ("API key not valid", "API_KEY_INVALID")
 
 
-class GeminiProvider:
+class GeminiProvider(HTTPProviderBase):
     """The Gemini API as an Aether provider: ``complete`` and ``stream``.
 
     Settings follow Aether's precedence, keyword > environment > default.
@@ -86,19 +86,6 @@ class GeminiProvider:
             retry_after_from_body=retry_delay,
         )
         self._declarations = DeclarationCache()
-
-    def __repr__(self) -> str:
-        return f"GeminiProvider(default_model={self.default_model!r}, base_url={self.base_url!r})"
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this provider created it."""
-        await self._http.aclose()
-
-    async def __aenter__(self) -> GeminiProvider:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
 
     def _path(self, model: str, method: str) -> str:
         name = model if model.startswith(("models/", "tunedModels/")) else f"models/{model}"

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
-from types import TracebackType
 from urllib.parse import urlsplit
 
 import httpx
 
 from aether.config import env_str
 from aether.errors import MissingAPIKeyError, StreamInterruptedError
-from aether.http import HTTPProviderClient, error_from_payload, json_loads
+from aether.http import HTTPProviderBase, HTTPProviderClient, error_from_payload, json_loads
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_openai._mapping import PROVIDER, MaxTokensField, build_payload, response_from_wire
 from aether_openai._streaming import StreamAssembler
@@ -24,7 +23,7 @@ _PUBLIC_HOST = "api.openai.com"
 _PATH = "chat/completions"
 
 
-class OpenAIProvider:
+class OpenAIProvider(HTTPProviderBase):
     """Chat Completions against OpenAI or any server speaking its wire format.
 
     Each argument is taken from the keyword, else from the environment variable named,
@@ -95,27 +94,6 @@ class OpenAIProvider:
             timeout=timeout,
             secrets=self._secrets,
         )
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(default_model={self.default_model!r}, "
-            f"base_url={self.base_url!r})"
-        )
-
-    async def aclose(self) -> None:
-        """Close the connection pool this provider created (a borrowed client stays open)."""
-        await self._http.aclose()
-
-    async def __aenter__(self) -> OpenAIProvider:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         """Send ``request`` and return the whole answer."""

@@ -25,6 +25,7 @@ from aether.http._errors import (
     request_id_from,
 )
 from aether.http._json import loads as json_loads
+from aether.http._provider import HTTPProviderBase
 from aether.http._sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder, aiter_sse
 from aether.http._transport import (
     DEFAULT_LIMITS,
@@ -38,6 +39,7 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_MAX_EVENT_BYTES",
     "DEFAULT_TIMEOUT",
+    "HTTPProviderBase",
     "HTTPProviderClient",
     "HTTPTransport",
     "RAW_ARGUMENTS_KEY",
