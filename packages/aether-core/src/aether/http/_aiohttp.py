@@ -8,28 +8,23 @@ headers merged once. So when :class:`~aether.http.HTTPProviderClient` creates it
 with ``transport="aiohttp"`` it sends through this module instead; a client the caller brings
 is always used as given.
 
-Every aiohttp failure is translated here to the same :mod:`aether.errors` types the httpx
-path raises, so a provider cannot tell the two apart.
+aiohttp's failures go through the same mapping as httpx's (:func:`~aether.http.
+map_transport_errors`, which knows both), so a provider cannot tell the two paths apart.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
 import httpx
 
-from aether.errors import ProviderConnectionError, ProviderTimeoutError, StreamInterruptedError
-from aether.http._errors import _redact
+from aether.errors import StreamInterruptedError
+from aether.http._errors import map_transport_errors, stream_interrupted, transport_failure
 
 __all__ = ["AiohttpWire"]
-
-_TIMEOUTS = (asyncio.TimeoutError, aiohttp.ServerTimeoutError)
-# Where a response is already under way, these mean the body broke off.
-_BROKEN = (aiohttp.ClientError, *_TIMEOUTS)
 
 
 def _client_timeout(timeout: httpx.Timeout) -> aiohttp.ClientTimeout:
@@ -87,31 +82,11 @@ class AiohttpWire:
         if session is not None:
             await session.close()
 
-    @contextmanager
-    def _mapped(self) -> Iterator[None]:
-        """Before a response starts: the errors :func:`~aether.http.map_transport_errors` gives."""
-        try:
-            yield
-        except _TIMEOUTS as exc:
-            detail = _redact(str(exc) or type(exc).__name__, self._secrets)
-            raise ProviderTimeoutError(
-                f"The request timed out ({type(exc).__name__}: {detail}). Retry, or raise the "
-                f"provider's timeout.",
-                provider=self._provider,
-            ) from exc
-        except aiohttp.ClientError as exc:
-            detail = _redact(str(exc) or type(exc).__name__, self._secrets)
-            raise ProviderConnectionError(
-                f"Could not talk to the server ({type(exc).__name__}: {detail}). Check the "
-                f"network and the base URL; the call can be retried.",
-                provider=self._provider,
-            ) from exc
-
     async def post(
         self, url: str, content: bytes, headers: Mapping[str, str]
     ) -> tuple[int, Mapping[str, str], bytes]:
         """POST ``content`` and read the whole answer: status, headers, body."""
-        with self._mapped():
+        with map_transport_errors(self._provider, secrets=self._secrets):
             async with self._get_session().post(url, data=content, headers=headers) as response:
                 return response.status, response.headers, await response.read()
 
@@ -120,21 +95,20 @@ class AiohttpWire:
         self, url: str, content: bytes, headers: Mapping[str, str]
     ) -> AsyncIterator[_StreamedResponse]:
         """POST ``content`` and hold the answer open for reading; always released on exit."""
-        with self._mapped():
+        with map_transport_errors(self._provider, secrets=self._secrets):
             response = await self._get_session().post(url, data=content, headers=headers)
         try:
             yield _StreamedResponse(response, self)
         finally:
             response.release()
 
-    def interrupted(self, exc: BaseException, status: int) -> StreamInterruptedError:
-        kind = "timed out" if isinstance(exc, _TIMEOUTS) else "broke"
-        detail = _redact(str(exc) or type(exc).__name__, self._secrets)
-        return StreamInterruptedError(
-            f"The event stream {kind} mid-way ({type(exc).__name__}: {detail}); the answer "
-            f"is incomplete. Retry the call.",
-            provider=self._provider,
-            status_code=status,
+    def _broken(self, exc: Exception, status: int) -> StreamInterruptedError | None:
+        """The error for a transport failure while reading a started body; None otherwise."""
+        failure = transport_failure(exc)
+        if failure is None:
+            return None
+        return stream_interrupted(
+            self._provider, exc, failure, status_code=status, secrets=self._secrets
         )
 
 
@@ -152,13 +126,19 @@ class _StreamedResponse:
     async def aread(self) -> bytes:
         try:
             return await self._response.read()
-        except _BROKEN as exc:
-            raise self._wire.interrupted(exc, self.status_code) from exc
+        except Exception as exc:
+            interrupted = self._wire._broken(exc, self.status_code)
+            if interrupted is None:
+                raise
+            raise interrupted from exc
 
     async def chunks(self) -> AsyncIterator[bytes]:
         content: Any = self._response.content
         try:
             async for chunk in content.iter_any():
                 yield chunk
-        except _BROKEN as exc:
-            raise self._wire.interrupted(exc, self.status_code) from exc
+        except Exception as exc:
+            interrupted = self._wire._broken(exc, self.status_code)
+            if interrupted is None:
+                raise
+            raise interrupted from exc

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from aether.errors import ConfigurationError, ProviderError, StreamInterruptedError
+from aether.errors import ConfigurationError, ProviderError
 from aether.http._errors import (
     _redact,
     error_from_payload,
@@ -23,6 +23,7 @@ from aether.http._errors import (
     map_transport_errors,
     parse_retry_after,
     request_id_from,
+    stream_interrupted,
     transport_failure,
 )
 from aether.http._sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder
@@ -349,13 +350,9 @@ class HTTPProviderClient:
             failure = transport_failure(exc)
             if failure is None:
                 raise
-            kind = "timed out" if failure == "timeout" else "broke"
-            detail = _redact(str(exc) or type(exc).__name__, self._secrets)
-            raise StreamInterruptedError(
-                f"The event stream {kind} mid-way ({type(exc).__name__}: {detail}); the answer "
-                f"is incomplete. Retry the call.",
-                provider=self.provider,
-                status_code=response.status_code,
-            ) from exc
+            raise stream_interrupted(
+                self.provider, exc, failure, status_code=response.status_code,
+                secrets=self._secrets,
+            ) from exc  # fmt: skip
         finally:
             await response.aclose()

@@ -34,6 +34,7 @@ from aether.errors import (
     ProviderTimeoutError,
     RateLimitError,
     ServerError,
+    StreamInterruptedError,
 )
 
 __all__ = [
@@ -436,6 +437,25 @@ def transport_failure(exc: BaseException) -> str | None:
         if isinstance(exc, aiohttp.ClientError):
             return "connection"
     return None
+
+
+def stream_interrupted(
+    provider: str,
+    exc: BaseException,
+    failure: str,
+    *,
+    status_code: int | None,
+    secrets: Iterable[str] = (),
+) -> StreamInterruptedError:
+    """The error for a transport ``failure`` (see :func:`transport_failure`) mid-stream."""
+    kind = "timed out" if failure == "timeout" else "broke"
+    detail = _redact(str(exc) or type(exc).__name__, secrets)
+    return StreamInterruptedError(
+        f"The event stream {kind} mid-way ({type(exc).__name__}: {detail}); the answer "
+        f"is incomplete. Retry the call.",
+        provider=provider,
+        status_code=status_code,
+    )
 
 
 @contextmanager
