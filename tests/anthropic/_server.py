@@ -1,8 +1,7 @@
-"""A tiny HTTP/1.1 server on 127.0.0.1 speaking just enough of the Messages API for e2e tests.
+"""Just enough of the Messages API on a loopback server (tests.support.loopback), for e2e tests.
 
-It runs on the test's own event loop (``asyncio.start_server``) and keeps connections alive,
-so pool reuse can be observed. Only ``POST /v1/messages`` with the right ``x-api-key`` is
-answered; the request's ``model`` picks the answer:
+Only ``POST /v1/messages`` with the right ``x-api-key`` is answered; the request's ``model``
+picks the answer:
 
 * ``tools``: a ``tool_use`` of ``add`` while the last user turn holds no ``tool_result``,
   then a text answer quoting the result;
@@ -15,6 +14,15 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+
+from tests.support.loopback import (
+    LoopbackServer,
+    Request,
+    end_chunks,
+    send_chunk,
+    send_json,
+    start_chunked,
+)
 
 KEY = "e2e-anthropic-key-0001"
 MODEL = "claude-e2e"
@@ -66,6 +74,7 @@ def _events(content: list[dict[str, Any]], stop: str) -> list[str]:
     ]
     frames.append(event("ping", {"type": "ping"}))
     for index, block in enumerate(content):
+        start: dict[str, Any]
         if block["type"] == "text":
             start = {"type": "text", "text": ""}
             words = block["text"].split(" ")
@@ -104,98 +113,56 @@ def _events(content: list[dict[str, Any]], stop: str) -> list[str]:
     return frames
 
 
-class MessagesServer:
+class MessagesServer(LoopbackServer):
     """Start with ``await server.start()``; ``server.base_url`` is the server root."""
 
     def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.connections = 0
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.base_url = ""
+        super().__init__(self._answer)
+
+    @property
+    def base_url(self) -> str:
+        return self.root
 
     async def start(self) -> MessagesServer:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        port = self._server.sockets[0].getsockname()[1]
-        self.base_url = f"http://127.0.0.1:{port}"
+        await super().start()
         return self
 
-    async def stop(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._server.wait_closed()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        self.connections += 1
-        try:
-            while await self._one(reader, writer):
-                pass
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            self._tasks.discard(task)
-            writer.close()
-
-    async def _one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
-        head = await reader.readuntil(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        method, path, _ = lines[0].split(" ", 2)
-        headers = {
-            k.strip().lower(): v.strip()
-            for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)
-        }
-        body = json.loads(await reader.readexactly(int(headers.get("content-length", "0"))))
-        self.requests.append({"method": method, "path": path, "headers": headers, "body": body})
+    async def _answer(
+        self, request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bool:
+        body, path, headers = request["body"], request["path"], request["headers"]
         if path != "/v1/messages":
             error = {"type": "not_found_error", "message": f"No route {path}"}
-            await self._send(writer, 404, {"type": "error", "error": error})
+            await send_json(writer, 404, {"type": "error", "error": error}, _ids("req_e2e"))
             return True
         if headers.get("x-api-key") != KEY:
             error = {"type": "authentication_error", "message": "invalid x-api-key"}
-            await self._send(writer, 401, {"type": "error", "error": error}, "req_e2e_401")
+            await send_json(writer, 401, {"type": "error", "error": error}, _ids("req_e2e_401"))
             return True
         content, stop = _answer(body)
         if not body.get("stream"):
             usage = {**USAGE, "output_tokens": 9}
-            await self._send(writer, 200, _message(content, stop, usage))
+            await send_json(writer, 200, _message(content, stop, usage), _ids("req_e2e"))
             return True
-        writer.write(
-            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n"
-            b"request-id: req_e2e_stream\r\ntransfer-encoding: chunked\r\n\r\n"
+        await start_chunked(
+            writer,
+            headers={
+                "content-type": "text/event-stream; charset=utf-8",
+                **_ids("req_e2e_stream"),
+            },
         )
         frames = _events(content, stop)
         if body.get("model") == "disconnect":
-            await self._chunked(writer, frames[0] + frames[2] + frames[3] + frames[4][:30])
+            await send_chunk(writer, frames[0] + frames[2] + frames[3] + frames[4][:30])
             writer.transport.abort()  # the connection dies mid-event
             return False
         for frame in frames:
             # Each event split in two writes, so the client must join network chunks.
-            await self._chunked(writer, frame[:9])
-            await self._chunked(writer, frame[9:])
-        writer.write(b"0\r\n\r\n")
-        await writer.drain()
+            await send_chunk(writer, frame[:9])
+            await send_chunk(writer, frame[9:])
+        await end_chunks(writer)
         return True
 
-    @staticmethod
-    async def _chunked(writer: asyncio.StreamWriter, text: str) -> None:
-        data = text.encode()
-        writer.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-        await writer.drain()
 
-    @staticmethod
-    async def _send(
-        writer: asyncio.StreamWriter, status: int, payload: Any, request_id: str = "req_e2e"
-    ) -> None:
-        body = json.dumps(payload).encode()
-        writer.write(
-            f"HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n"
-            f"request-id: {request_id}\r\ncontent-length: {len(body)}\r\n\r\n".encode()
-            + body
-        )
-        await writer.drain()
+def _ids(request_id: str) -> dict[str, str]:
+    return {"request-id": request_id}

@@ -23,6 +23,13 @@ import pytest
 from aether.errors import ProviderError
 from aether.http import TRANSPORT_ENV
 from aether.llm.contracts import LLMProvider, LLMRequest, Message
+from tests.support.loopback import (
+    LoopbackServer,
+    Request,
+    end_chunks,
+    send_chunk,
+    start_chunked,
+)
 
 CORPUS = Path(
     os.environ.get("AETHER_CONFORMANCE_DIR")
@@ -60,54 +67,33 @@ def test_the_corpus_is_there() -> None:
     assert len(RECORDS) >= 50, f"expected the recorded corpus under {CORPUS}"
 
 
-class RecordServer:
-    """An HTTP/1.1 server on 127.0.0.1 answering every request with one recorded response."""
+class RecordServer(LoopbackServer):
+    """Answers every request with one recorded response, in chunks of :data:`_CHUNK` bytes."""
 
     def __init__(self) -> None:
+        super().__init__(self._answer)
         self.response: dict[str, Any] = {}
-        self.paths: list[str] = []
 
-    async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                await reader.readexactly(length)
-                self.paths.append(head.split(b" ", 2)[1].decode())
-                await self._answer(writer)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def _answer(self, writer: asyncio.StreamWriter) -> None:
+    async def _answer(
+        self, request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bool:
         response = self.response
         body = response["body_text"].encode("utf-8")
-        head = [f"HTTP/1.1 {response['status']} Recorded"]
-        for name, value in response["headers"].items():
-            if name.lower() not in {"content-length", "transfer-encoding", "content-encoding"}:
-                head.append(f"{name}: {value}")
-        head.append("transfer-encoding: chunked")
-        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        dropped = {"content-length", "transfer-encoding", "content-encoding"}
+        headers = {k: v for k, v in response["headers"].items() if k.lower() not in dropped}
+        await start_chunked(writer, response["status"], headers)
         for start in range(0, len(body), _CHUNK):
-            part = body[start : start + _CHUNK]
-            writer.write(b"%x\r\n%s\r\n" % (len(part), part))
-            await writer.drain()
-        writer.write(b"0\r\n\r\n")
-        await writer.drain()
+            await send_chunk(writer, body[start : start + _CHUNK])
+        await end_chunks(writer)
+        return True
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[tuple[RecordServer, str]]:
-    handler = RecordServer()
-    listening = await asyncio.start_server(handler, "127.0.0.1", 0)
-    port = listening.sockets[0].getsockname()[1]
-    yield handler, f"http://127.0.0.1:{port}"
-    listening.close()
-    await listening.wait_closed()
+async def server() -> AsyncIterator[RecordServer]:
+    recorder = RecordServer()
+    await recorder.start()
+    yield recorder
+    await recorder.stop()
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -157,7 +143,7 @@ def _strip_ids(value: Any) -> Any:
 
 @pytest.mark.parametrize("path", RECORDS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 async def test_record_reads_the_same_over_aiohttp(
-    path: Path, server: tuple[RecordServer, str], monkeypatch: pytest.MonkeyPatch
+    path: Path, server: RecordServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     record = _load(path)
     provider_name = record["provider"]
@@ -183,12 +169,11 @@ async def test_record_reads_the_same_over_aiohttp(
     )
     expected = await _outcome(mocked, request, stream)
 
-    recorder, root = server
-    recorder.response = response
+    server.response = response
     monkeypatch.setenv(TRANSPORT_ENV, "aiohttp")
-    over_aiohttp = make(api_key=key, base_url=f"{root}{_BASES[provider_name]}")
+    over_aiohttp = make(api_key=key, base_url=f"{server.root}{_BASES[provider_name]}")
     assert "transport=aiohttp" in repr(over_aiohttp._http)  # type: ignore[attr-defined]
     got = await _outcome(over_aiohttp, request, stream)
 
-    assert recorder.paths, "the provider never reached the server"
+    assert server.requests, "the provider never reached the server"
     assert _strip_ids(got) == _strip_ids(expected)

@@ -34,96 +34,60 @@ from aether.http import (
     resolve_transport,
 )
 from aether.http._aiohttp import AiohttpWire
+from tests.support.loopback import (
+    LoopbackServer,
+    Request,
+    end_chunks,
+    send_chunk,
+    send_json,
+    start_chunked,
+)
 
 _SSE = b'data: {"n":1}\n\ndata: {"n":2}\n\ndata: [DONE]\n\n'
 _KEY = "sk-transport-secret"
 _GZIPPED = gzip.compress(b'{"ok":"unzipped"}')
 
 
-def _chunked_head(content_type: bytes) -> bytes:
-    return (
-        b"HTTP/1.1 200 OK\r\ncontent-type: " + content_type + b"\r\n"
-        b"transfer-encoding: chunked\r\n\r\n"
-    )
-
-
-async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """Keep-alive HTTP/1.1: /json → JSON, /sse → a chunked event stream, /busy → 429, /gzip,
-    /slow (no answer for 5 s), /broken (an event, then the socket closes mid-body), /hang
-    (an event, then silence), /jsonstream (JSON where events were asked for), else 404."""
-    try:
-        while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            await reader.readexactly(length)
-            path = head.split(b" ", 2)[1]
-            if path.endswith(b"/slow"):
-                await asyncio.sleep(5)
-                return
-            if path.endswith((b"/broken", b"/hang")):
-                writer.write(_chunked_head(b"text/event-stream"))
-                event = b'data: {"n":1}\n\n'
-                writer.write(b"%x\r\n%s\r\n" % (len(event), event))
-                await writer.drain()
-                if path.endswith(b"/hang"):
-                    await asyncio.sleep(5)
-                return  # closes the socket inside a chunked body
-            if path.endswith(b"/busy"):
-                body = b'{"error":{"message":"slow down, key %s"}}' % _KEY.encode()
-                writer.write(
-                    b"HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n"
-                    b"retry-after: 7\r\nx-request-id: req_42\r\n"
-                    b"content-length: %d\r\n\r\n%s" % (len(body), body)
-                )
-            elif path.endswith(b"/jsonstream"):
-                body = b'{"error":{"message":"streaming is off"}}'
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-                    b"content-length: %d\r\n\r\n%s" % (len(body), body)
-                )
-            elif path.endswith(b"/gzip"):
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-                    b"content-encoding: gzip\r\n"
-                    b"content-length: %d\r\n\r\n%s" % (len(_GZIPPED), _GZIPPED)
-                )
-            elif path.endswith(b"/json"):
-                body = b'{"ok":true}'
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-                    b"content-length: %d\r\n\r\n%s" % (len(body), body)
-                )
-            elif path.endswith(b"/sse"):
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
-                    b"transfer-encoding: chunked\r\n\r\n"
-                )
-                for part in (_SSE[:5], _SSE[5:20], _SSE[20:]):  # events split across chunks
-                    writer.write(b"%x\r\n%s\r\n" % (len(part), part))
-                writer.write(b"0\r\n\r\n")
-            else:
-                body = b'{"error":{"message":"no such route"}}'
-                writer.write(
-                    b"HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\n"
-                    b"content-length: %d\r\n\r\n%s" % (len(body), body)
-                )
-            await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError):
-        pass
-    finally:
-        writer.close()
+async def _answer(
+    request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> bool:
+    """/json → JSON, /sse → a chunked event stream, /busy → 429, /gzip, /slow (no answer for
+    5 s), /broken (an event, then the socket closes mid-body), /hang (an event, then
+    silence), /jsonstream (JSON where events were asked for), else 404."""
+    route = request["path"].rsplit("/", 1)[-1]
+    if route == "slow":
+        await asyncio.sleep(5)
+        return False
+    if route in ("broken", "hang"):
+        await start_chunked(writer)
+        await send_chunk(writer, b'data: {"n":1}\n\n')
+        if route == "hang":
+            await asyncio.sleep(5)
+        return False  # closes the socket inside a chunked body
+    if route == "busy":
+        message = {"error": {"message": f"slow down, key {_KEY}"}}
+        await send_json(writer, 429, message, {"retry-after": "7", "x-request-id": "req_42"})
+    elif route == "jsonstream":
+        await send_json(writer, 200, {"error": {"message": "streaming is off"}})
+    elif route == "gzip":
+        await send_json(writer, 200, _GZIPPED, {"content-encoding": "gzip"})
+    elif route == "json":
+        await send_json(writer, 200, {"ok": True})
+    elif route == "sse":
+        await start_chunked(writer)
+        for part in (_SSE[:5], _SSE[5:20], _SSE[20:]):  # events split across chunks
+            await send_chunk(writer, part)
+        await end_chunks(writer)
+    else:
+        await send_json(writer, 404, {"error": {"message": "no such route"}})
+    return True
 
 
 @pytest.fixture
 async def base_url() -> AsyncIterator[str]:
-    server = await asyncio.start_server(_answer, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}/v1"
-    server.close()
-    await server.wait_closed()
+    server = await LoopbackServer(_answer).start()
+    yield f"{server.root}/v1"
+    await server.stop()
 
 
 def test_default_is_httpx(monkeypatch: pytest.MonkeyPatch) -> None:
