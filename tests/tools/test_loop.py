@@ -70,6 +70,16 @@ async def stream(
     return [chunk async for chunk in source]
 
 
+async def final_text(provider: Any, tools: Sequence[Tool], *, streamed: bool) -> str:
+    """The answer text of one run of the loop, non-streamed or streamed."""
+    if streamed:
+        return "".join(chunk.text for chunk in await stream(provider, tools))
+    return (await run(provider, tools)).text
+
+
+BOTH_LOOPS = pytest.mark.parametrize("streamed", [False, True], ids=["complete", "stream"])
+
+
 def tool_messages(request: LLMRequest) -> list[tuple[str | None, str]]:
     return [(m.tool_call_id, m.content) for m in request.messages if m.role == "tool"]
 
@@ -211,12 +221,13 @@ async def test_the_callers_request_is_not_mutated_and_forced_choice_is_first_cal
     assert fake.calls[1].messages is not fake.calls[0].messages
 
 
-async def test_a_slow_sync_tool_leaves_the_loop_responsive() -> None:
+@BOTH_LOOPS
+async def test_a_slow_sync_tool_leaves_the_loop_responsive(streamed: bool) -> None:
     ticks: list[int] = []
     release = threading.Event()
 
     def slow_lookup() -> str:
-        release.wait(timeout=5)
+        release.wait(timeout=5)  # only the ticker, running on the event loop, releases it
         return "found"
 
     async def ticker() -> None:
@@ -226,12 +237,16 @@ async def test_a_slow_sync_tool_leaves_the_loop_responsive() -> None:
         release.set()
 
     fake = FakeProvider(responses=[calls(("c1", "slow_lookup", {})), answer("ok")])
-    response, _ = await asyncio.gather(run(fake, [make_tool(slow_lookup)]), ticker())
-    assert response.text == "ok"
+    text, _ = await asyncio.gather(
+        final_text(fake, [make_tool(slow_lookup)], streamed=streamed), ticker()
+    )
+    assert text == "ok"
     assert ticks == [0, 1, 2]
+    assert tool_messages(fake.calls[1]) == [("c1", "found")]
 
 
-async def test_slow_sync_tool_sleeping_does_not_stop_other_tasks() -> None:
+@BOTH_LOOPS
+async def test_slow_sync_tool_sleeping_does_not_stop_other_tasks(streamed: bool) -> None:
     import time
 
     progress: list[int] = []
@@ -248,8 +263,8 @@ async def test_slow_sync_tool_sleeping_does_not_stop_other_tasks() -> None:
             await asyncio.sleep(0.01)
 
     fake = FakeProvider(responses=[calls(("c1", "nap", {})), answer("done")])
-    response, _ = await asyncio.gather(run(fake, [make_tool(nap)]), other())
-    assert response.text == "done"
+    text, _ = await asyncio.gather(final_text(fake, [make_tool(nap)], streamed=streamed), other())
+    assert text == "done"
     assert seen_by_tool[0] > 0
     assert tool_messages(fake.calls[1]) == [("c1", "rested")]
 
@@ -450,50 +465,6 @@ async def test_streaming_raising_and_unknown_tools_become_content_and_the_stream
     assert results["c1"] == "Error: Tool 'explode' raised RuntimeError: kaboom"
     assert "no tool named 'nope'" in results["c2"]
     assert sorted(errors) == ["c1", "c2"]
-
-
-async def test_streaming_a_slow_sync_tool_sleeping_does_not_stop_other_tasks() -> None:
-    import time
-
-    progress: list[int] = []
-    seen_by_tool: list[int] = []
-
-    def nap() -> str:
-        time.sleep(0.2)
-        seen_by_tool.append(len(progress))  # 0 if the nap had blocked the event loop
-        return "rested"
-
-    async def other() -> None:
-        while not seen_by_tool:
-            progress.append(len(progress))
-            await asyncio.sleep(0.01)
-
-    fake = FakeProvider(responses=[calls(("c1", "nap", {})), answer("done")])
-    chunks, _ = await asyncio.gather(stream(fake, [make_tool(nap)]), other())
-    assert "".join(c.text for c in chunks) == "done"
-    assert seen_by_tool[0] > 0
-    assert tool_messages(fake.calls[1]) == [("c1", "rested")]
-
-
-async def test_streaming_a_blocked_sync_tool_leaves_the_loop_responsive() -> None:
-    ticks: list[int] = []
-    release = threading.Event()
-
-    def slow_lookup() -> str:
-        release.wait(timeout=5)  # only the ticker, running on the event loop, releases it
-        return "found"
-
-    async def ticker() -> None:
-        for i in range(3):
-            ticks.append(i)
-            await asyncio.sleep(0)
-        release.set()
-
-    fake = FakeProvider(responses=[calls(("c1", "slow_lookup", {})), answer("ok")])
-    chunks, _ = await asyncio.gather(stream(fake, [make_tool(slow_lookup)]), ticker())
-    assert "".join(c.text for c in chunks) == "ok"
-    assert ticks == [0, 1, 2]
-    assert tool_messages(fake.calls[1]) == [("c1", "found")]
 
 
 def test_a_control_chunks_refusal_reaches_the_user() -> None:
