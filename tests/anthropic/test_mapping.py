@@ -390,28 +390,28 @@ def test_whole_response() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "status", "cls"),
+    ("kind", "cls"),
     [
-        ("overloaded_error", 529, RateLimitError),
-        ("rate_limit_error", 429, RateLimitError),
-        ("api_error", 500, ServerError),
-        ("timeout_error", 504, ServerError),
-        ("invalid_request_error", 400, BadRequestError),
-        ("authentication_error", 401, AuthenticationError),
-        ("permission_error", 403, AuthenticationError),
-        ("not_found_error", 404, NotFoundError),
-        ("request_too_large", 413, ContextLengthError),
-        ("an_error_from_the_future", 500, ServerError),
+        ("overloaded_error", RateLimitError),
+        ("rate_limit_error", RateLimitError),
+        ("api_error", ServerError),
+        ("timeout_error", ServerError),
+        ("invalid_request_error", BadRequestError),
+        ("authentication_error", AuthenticationError),
+        ("permission_error", AuthenticationError),
+        ("not_found_error", NotFoundError),
+        ("request_too_large", ContextLengthError),
+        ("an_error_from_the_future", ServerError),
     ],
 )
-def test_error_event_gets_the_class_of_its_documented_status(
-    kind: str, status: int, cls: type[ProviderError]
-) -> None:
+def test_error_event_gets_the_class_of_its_type(kind: str, cls: type[ProviderError]) -> None:
     error = error_from_event(
         {"type": "error", "error": {"type": kind, "message": "Something broke"}}
     )
     assert type(error) is cls
-    assert (error.status_code, error.provider) == (status, "anthropic")
+    # The exchange itself succeeded (HTTP 200): the class says what the type stands for,
+    # and no status is claimed that the server did not send.
+    assert (error.status_code, error.provider) == (None, "anthropic")
     assert "Something broke" in error.message
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from aether.errors import BadRequestError, ProviderError
-from aether.http import RAW_ARGUMENTS_KEY, error_from_response, parse_tool_arguments
+from aether.http import RAW_ARGUMENTS_KEY, error_from_payload, parse_tool_arguments
 from aether.llm.contracts import (
     FinishReason,
     LLMRequest,
@@ -65,20 +65,6 @@ _FINISH_REASONS: dict[str, FinishReason] = {
     "model_context_window_exceeded": "length",
     "tool_use": "tool_calls",
     "refusal": "content_filter",
-}
-# The HTTP status Anthropic documents for each error type, for errors sent inside a 200
-# stream: they then get the same class (and retry decision) as the status would.
-_ERROR_STATUS = {
-    "invalid_request_error": 400,
-    "authentication_error": 401,
-    "billing_error": 402,
-    "permission_error": 403,
-    "not_found_error": 404,
-    "request_too_large": 413,
-    "rate_limit_error": 429,
-    "api_error": 500,
-    "timeout_error": 504,
-    "overloaded_error": 529,
 }
 _CHOICES = {"auto": {"type": "auto"}, "required": {"type": "any"}, "none": {"type": "none"}}
 
@@ -420,18 +406,10 @@ def response_from_wire(body: dict[str, Any], *, model: str) -> LLMResponse:
 
 
 def error_from_event(data: Any, *, secrets: Sequence[str] = ()) -> ProviderError:
-    """The typed error for an ``error`` object sent with HTTP 200 (inside a stream).
+    """The typed error for an ``error`` object sent with HTTP 200 (in a stream or a body).
 
-    Its class is the one the HTTP status Anthropic documents for the error type would give,
-    so an ``overloaded_error`` mid-stream is retryable exactly like a 529.
+    Classified by core's :func:`~aether.http.error_from_payload` from the error's ``type``,
+    which knows Anthropic's documented statuses: an ``overloaded_error`` is retryable exactly
+    like a 529.
     """
-    error = data.get("error") if isinstance(data, dict) else None
-    kind = error.get("type") if isinstance(error, dict) else None
-    status = _ERROR_STATUS.get(kind, 500) if isinstance(kind, str) else 500
-    return error_from_response(
-        provider=PROVIDER,
-        status_code=status,
-        headers={},
-        body=json.dumps(data, ensure_ascii=False),
-        secrets=secrets,
-    )
+    return error_from_payload(provider=PROVIDER, payload=data, secrets=secrets)

@@ -313,6 +313,7 @@ _IN_BAND_STATUS: dict[str, int] = {
     "context_length_exceeded": 400,
     "authentication_error": 401,
     "invalid_api_key": 401,
+    "billing_error": 402,
     "permission_error": 403,
     "not_found_error": 404,
     "model_not_found": 404,
@@ -328,6 +329,7 @@ _IN_BAND_STATUS: dict[str, int] = {
     "service_unavailable": 503,
     "overloaded_error": 529,
     "timeout": 408,
+    "timeout_error": 504,
 }
 
 
