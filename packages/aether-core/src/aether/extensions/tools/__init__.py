@@ -1,24 +1,28 @@
-"""The spec's import path for the reference tools: ``import aether.extensions.tools``.
+"""``import aether.extensions.tools``: the spec's way of making its reference tools available.
 
-A compatibility shim, and the one documented place where core names a plugin distribution.
-The tools (``get_current_time``, ``http_get``, ``read_file``) live in the separate
-``aether-tools-std`` distribution and register through its entry points like any plugin's
-tools, so ``tools=["http_get"]`` works once it is installed, with or without this import.
-This module only re-exports that pack's public names, and says what to install when it is
-missing.
+Tools live in tool-pack plugins, which register through entry points: ``tools=["http_get"]``
+works once a pack providing it is installed, with or without this import. Importing this
+module asks for the spec's three reference tools now, through the plugin manager exactly as
+asking for them by name would, so a missing or broken pack is reported here rather than at
+the first call that needs one. Core names no distribution for them: whichever installed pack
+declares a name provides it.
 """
 
 from __future__ import annotations
 
-try:
-    from aether_tools_std import StdTools, blocked_reason, parse_host_address
-except ModuleNotFoundError as exc:
-    if exc.name != "aether_tools_std":
-        raise  # the pack is installed but something it needs is not: show that, not a hint
-    raise ModuleNotFoundError(
-        "aether.extensions.tools needs the reference tool pack, a separate distribution: "
-        "pip install aether-tools-std",
-        name="aether_tools_std",
-    ) from exc
+from aether import tools as _tools
 
-__all__ = ["StdTools", "blocked_reason", "parse_host_address"]
+__all__ = ["REFERENCE_TOOLS"]
+
+REFERENCE_TOOLS = ("get_current_time", "http_get", "read_file")
+"""The tools the spec lists under this import."""
+
+_missing = [name for name in REFERENCE_TOOLS if name not in _tools.list_tools()]
+if _missing:
+    raise ImportError(
+        f"No installed tool pack provides {', '.join(_missing)}, which "
+        f"aether.extensions.tools makes available; install the reference tool pack "
+        f"(pip install aether-tools-std) or any pack that declares them."
+    )
+for _name in REFERENCE_TOOLS:
+    _tools.get_tool(_name)  # loads the pack that declares it; its failure surfaces here
