@@ -24,6 +24,7 @@ from aether.events import (
     RequestComplete,
     StreamComplete,
 )
+from aether.extensions.llm._default_stack import DefaultStack
 from aether.extensions.llm.builder import ProviderLayer
 from aether.extensions.llm.circuit_breaker import CircuitBreakerProvider
 from aether.extensions.llm.cost_tracking import CostTrackingProvider
@@ -193,6 +194,7 @@ async def test_empty_conversation_rejected() -> None:
 # --- the layer stack each construction mode builds ------------------------------------------
 
 COST, BREAKER, RETRY = CostTrackingProvider, CircuitBreakerProvider, RetryingProvider
+DEFAULT = DefaultStack  # all three layers: cost tracking with the other two run in its frame
 
 
 def layers(client: Aether) -> list[type]:
@@ -220,7 +222,7 @@ def _from_config(**flags: Any) -> Aether:
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        ({}, [COST, BREAKER, RETRY, FakeProvider]),
+        ({}, [DEFAULT, BREAKER, RETRY, FakeProvider]),
         ({"with_retry": False}, [COST, BREAKER, FakeProvider]),
         ({"with_circuit_breaker": False}, [COST, RETRY, FakeProvider]),
         ({"with_cost_tracking": False}, [BREAKER, RETRY, FakeProvider]),
@@ -242,7 +244,10 @@ def test_built_stack_and_opt_outs(
         ({}, [COST, FakeProvider]),
         ({"with_retry": True}, [COST, RETRY, FakeProvider]),
         ({"with_circuit_breaker": True}, [COST, BREAKER, FakeProvider]),
-        ({"with_retry": True, "with_circuit_breaker": True}, [COST, BREAKER, RETRY, FakeProvider]),
+        (
+            {"with_retry": True, "with_circuit_breaker": True},
+            [DEFAULT, BREAKER, RETRY, FakeProvider],
+        ),
         ({"with_cost_tracking": False}, [FakeProvider]),
     ],
 )

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from aether.errors import CircuitOpenError, ServerError, StreamInterruptedError
+from aether.extensions.llm._default_stack import DefaultStack
 from aether.extensions.llm.builder import ProviderConfig, build_provider, find_layer
 from aether.extensions.llm.circuit_breaker import CircuitBreakerConfig, CircuitBreakerProvider
 from aether.extensions.llm.cost_tracking import CostTrackingConfig, CostTrackingProvider
@@ -47,13 +48,14 @@ def test_the_default_order_is_cost_breaker_retry_provider() -> None:
     fake = FakeProvider()
     built = build_provider(provider=fake)
     assert layers(built) == [
-        CostTrackingProvider,
+        DefaultStack,  # a CostTrackingProvider that runs the other two layers in its frame
         CircuitBreakerProvider,
         RetryingProvider,
         FakeProvider,
     ]
+    assert isinstance(built, CostTrackingProvider)
     assert isinstance(built, LLMProvider)
-    assert built.default_model == "fake-model"  # type: ignore[attr-defined]
+    assert built.default_model == "fake-model"
 
 
 @pytest.mark.parametrize("off", ["retry", "circuit_breaker", "cost_tracking"])

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from aether.config import redacted
 from aether.errors import ConfigurationError
+from aether.extensions.llm._default_stack import DefaultStack
 from aether.extensions.llm._layer import ProviderLayer, find_layer
 from aether.extensions.llm.circuit_breaker import CircuitBreakerConfig, CircuitBreakerProvider
 from aether.extensions.llm.cost_tracking import CostTrackingConfig, CostTrackingProvider
@@ -106,5 +107,9 @@ def build_provider(
             stack, config.circuit_breaker, name=name if isinstance(name, str) else None
         )
     if config.cost_tracking is not None:
-        stack = CostTrackingProvider(stack, config.cost_tracking)
+        if isinstance(stack, CircuitBreakerProvider) and config.retry is not None:
+            # All three: the same layers, with their common path run in one frame.
+            stack = DefaultStack(stack, config.cost_tracking)
+        else:
+            stack = CostTrackingProvider(stack, config.cost_tracking)
     return stack

@@ -163,16 +163,9 @@ class CircuitBreakerProvider(ProviderLayer):
         try:
             response = await self.inner.complete(request)
         except BaseException as exc:
-            if counts_as_failure(exc):
-                self._on_failure(ticket)
-            else:
-                self._on_no_verdict(ticket)
+            self._on_error(ticket, exc, received=False)
             raise
-        if ticket == _NOT_A_TRIAL:
-            if self._failures:
-                self._failures.clear()
-        else:
-            self._on_trial_success(ticket)
+        self._on_success(ticket)
         return response
 
     async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
@@ -186,20 +179,10 @@ class CircuitBreakerProvider(ProviderLayer):
                 yield chunk
             finished = True
         except BaseException as exc:
-            if counts_as_failure(exc):
-                self._on_failure(ticket)
-            elif received and isinstance(exc, GeneratorExit):
-                # The consumer stopped early after the provider answered: it is healthy.
-                self._on_success(ticket)
-            else:
-                self._on_no_verdict(ticket)
+            self._on_error(ticket, exc, received=received)
             raise
         else:
-            if ticket == _NOT_A_TRIAL:
-                if self._failures:
-                    self._failures.clear()
-            else:
-                self._on_trial_success(ticket)
+            self._on_success(ticket)
         finally:
             # A stream that ran to its end is closed already; otherwise close it at once.
             if not finished:
@@ -231,6 +214,16 @@ class CircuitBreakerProvider(ProviderLayer):
                 )
             self._in_flight += 1
             return self._generation
+
+    def _on_error(self, ticket: int, error: BaseException, *, received: bool) -> None:
+        """The verdict on a call that raised ``error`` (after ``received`` chunks, if a stream)."""
+        if counts_as_failure(error):
+            self._on_failure(ticket)
+        elif received and isinstance(error, GeneratorExit):
+            # The consumer stopped early after the provider answered: it is healthy.
+            self._on_success(ticket)
+        else:
+            self._on_no_verdict(ticket)
 
     def _on_success(self, ticket: int) -> None:
         if ticket == _NOT_A_TRIAL:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -58,19 +59,22 @@ _usage_of: Callable[[dict[str, Any]], _Usage] = itemgetter(
     "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_tokens", "reasoning_tokens"
 )
 
-# One billed call of a model: input, output, cached input, cache write, reasoning, estimated,
-# cost when priced per call (None when priced from the totals, or unpriced).
-_Entry = tuple[int, int, int, int, int, bool, "float | None"]
-
 
 class _Meter:
-    """One model's price function (None when priced from the totals) and its queued calls."""
+    """One model's price function (None when priced from the totals) and its queued calls.
 
-    __slots__ = ("pending", "per_call")
+    The request path only appends: the usage of each call to ``pending``, its price to
+    ``costs`` when the model is priced per call. Estimated calls are rare and counted under
+    the fold lock instead, so the common call appends the usage tuple it was given as is.
+    """
+
+    __slots__ = ("costs", "estimated", "pending", "per_call")
 
     def __init__(self, per_call: Pricer | None) -> None:
         self.per_call = per_call
-        self.pending: deque[_Entry] = deque()
+        self.pending: deque[_Usage] = deque()
+        self.costs: deque[float | None] = deque()
+        self.estimated = 0  # only touched under the fold lock
 
 
 class _Tally:
@@ -204,9 +208,13 @@ class CostTrackingProvider(ProviderLayer):
         if meter is None:
             meter = self._new_meter(model)
         per_call = meter.per_call
-        cost = None if per_call is None else per_call(usage[0], usage[1], usage[2], usage[3])
+        if per_call is not None:
+            meter.costs.append(per_call(usage[0], usage[1], usage[2], usage[3]))
         pending = meter.pending
-        pending.append((*usage, estimated, cost))
+        pending.append(usage)
+        if estimated:  # after the append, so a snapshot never has more estimated than calls
+            with self._fold_lock:
+                meter.estimated += 1
         if len(pending) >= _FOLD_EVERY:
             with self._fold_lock:
                 self._fold_locked()
@@ -221,35 +229,34 @@ class CostTrackingProvider(ProviderLayer):
         """Move queued calls into the per-model totals (caller holds the fold lock)."""
         tallies = self._tallies
         for model, meter in list(self._meters.items()):  # a thread may add a model meanwhile
-            pending = meter.pending
             # Only what is queued now: appends racing with this fold wait for the next one.
-            rows = [pending.popleft() for _ in range(len(pending))]
-            if not rows:
+            pending, costs = meter.pending, meter.costs
+            rows = list(map(deque.popleft, repeat(pending, len(pending))))
+            prices = list(map(deque.popleft, repeat(costs, len(costs))))
+            estimated, meter.estimated = meter.estimated, 0
+            if not (rows or prices or estimated):
                 continue
             tally = tallies.get(model)
             if tally is None:
                 tally = tallies[model] = _Tally(self.prices.resolve(model))
-            inp, out, cached, written, reasoning, estimated, costs = zip(*rows, strict=True)
             tally.requests += len(rows)
-            tally.input += sum(inp)
-            tally.output += sum(out)
-            tally.cached += sum(cached)
-            tally.written += sum(written)
-            tally.reasoning += sum(reasoning)
-            tally.estimated += sum(estimated)
-            if meter.per_call is not None:
-                known = [cost for cost in costs if cost is not None]
-                tally.per_call_cost += sum(known)
-                if len(known) < len(rows):
-                    tally.priced = False  # priced per call, but some call's price was unknown
+            tally.estimated += estimated
+            if rows:
+                inp, out, cached, written, reasoning = map(sum, zip(*rows, strict=True))
+                tally.input += inp
+                tally.output += out
+                tally.cached += cached
+                tally.written += written
+                tally.reasoning += reasoning
+            known = [cost for cost in prices if cost is not None]
+            tally.per_call_cost += sum(known)
+            if len(known) < len(prices):
+                tally.priced = False  # priced per call, but some call's price was unknown
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         """Return the wrapped provider's answer and count what it billed."""
         response = await self.inner.complete(request)
-        # Read from the instance dict in one C call: five pydantic attribute lookups cost
-        # more than the rest of this layer on a fast provider.
-        fields = response.__dict__
-        self._record(fields["model"] or self._model_of(request), _usage_of(fields), False)
+        self._count(request, response)
         return response
 
     async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
@@ -265,18 +272,41 @@ class CostTrackingProvider(ProviderLayer):
                 yield chunk
             finished = True
         finally:
-            # The contract puts usage on the last chunk; without it (the stream broke or was
-            # abandoned), what was received is counted as an estimate.
-            if last is not None and (last.input_tokens or last.output_tokens):
-                fields = last.__dict__
-                self._record(fields["model"] or self._model_of(request), _usage_of(fields), False)
-            elif received:
-                self._record_estimate(request, received)
+            self._count_stream(request, last, received)
             # A stream that ran to its end is closed already; otherwise close it at once.
             if not finished:
                 close = getattr(chunks, "aclose", None)
                 if close is not None:
                     await close()
+
+    def _count(self, request: LLMRequest, answer: LLMResponse | LLMStreamChunk) -> None:
+        """Count one answer (a response, or a stream's usage-bearing last chunk)."""
+        # Read from the instance dict in one C call: five pydantic attribute lookups cost
+        # more than the rest of this layer on a fast provider.
+        fields = answer.__dict__
+        model = fields["model"] or self._model_of(request)
+        meter = self._meters.get(model)
+        if meter is None or meter.per_call is not None:
+            # A new model, or one priced call by call: the general path.
+            self._record(model, _usage_of(fields), False)
+            return
+        # The request path of a flat-priced model (most calls), without a further call.
+        pending = meter.pending
+        pending.append(_usage_of(fields))
+        if len(pending) >= _FOLD_EVERY:
+            with self._fold_lock:
+                self._fold_locked()
+
+    def _count_stream(
+        self, request: LLMRequest, last: LLMStreamChunk | None, received: int
+    ) -> None:
+        """Count a stream that ended (however it ended) after ``received`` chunks."""
+        # The contract puts usage on the last chunk; without it (the stream broke or was
+        # abandoned), what was received is counted as an estimate.
+        if last is not None and (last.input_tokens or last.output_tokens):
+            self._count(request, last)
+        elif received:
+            self._record_estimate(request, received)
 
     def _record_estimate(self, request: LLMRequest, received: int) -> None:
         prompt_chars = sum(len(m.content) for m in request.messages)

@@ -162,23 +162,54 @@ class RetryingProvider(ProviderLayer):
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         """Return the wrapped provider's answer, retrying retryable failures."""
+        started = self._start()
+        try:
+            return await self.inner.complete(request)
+        except ProviderError as exc:
+            error = exc
+        # Outside the handler, so a later attempt's error is not chained to this one.
+        return await self._complete_after(request, error, started)
+
+    def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
+        """Yield the wrapped provider's stream, retrying only before the first chunk."""
+        return self._attempts(request, None, None)
+
+    # --- the retry loop, in pieces the default stack's fused path reuses -----------------
+
+    def _start(self) -> float:
+        """The clock reading ``deadline`` is measured from (0.0 when there is no deadline)."""
+        return self._clock() if self.config.deadline is not None else 0.0
+
+    async def _complete_after(
+        self, request: LLMRequest, error: ProviderError, started: float
+    ) -> LLMResponse:
+        """The attempts after a failed first one, until one answers or the rules say stop."""
         retries = 0
-        started = self._clock() if self.config.deadline is not None else 0.0
         while True:
+            delay = self._delay(error, retries, started)
+            if delay is None:
+                raise error
+            retries += 1
+            await self._wait(delay)
             try:
                 return await self.inner.complete(request)
             except ProviderError as exc:
-                delay = self._delay(exc, retries, started)
-                if delay is None:
-                    raise
-            retries += 1
-            await self._wait(delay)
+                error = exc
 
-    async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
-        """Yield the wrapped provider's stream, retrying only before the first chunk."""
+    async def _attempts(
+        self, request: LLMRequest, error: ProviderError | None, started: float | None
+    ) -> AsyncIterator[LLMStreamChunk]:
+        """Stream attempts; given the ``error`` of a first attempt, they start with its retry."""
+        if started is None:
+            started = self._start()
         retries = 0
-        started = self._clock() if self.config.deadline is not None else 0.0
         while True:
+            if error is not None:
+                delay = self._delay(error, retries, started)
+                if delay is None:
+                    raise error
+                retries += 1
+                await self._wait(delay)
             sent = 0
             finished = False
             chunks = self.inner.stream(request)
@@ -192,18 +223,8 @@ class RetryingProvider(ProviderLayer):
                 if sent:
                     if isinstance(exc, StreamInterruptedError):
                         raise
-                    raise StreamInterruptedError(
-                        f"The stream broke after {sent} chunk(s) were delivered: {exc.message}. "
-                        f"It is not retried, so nothing is repeated; keep what was received "
-                        f"or ask again.",
-                        chunks_received=sent,
-                        provider=exc.provider,
-                        status_code=exc.status_code,
-                        request_id=exc.request_id,
-                    ) from exc
-                delay = self._delay(exc, retries, started)
-                if delay is None:
-                    raise
+                    raise self._interrupted(exc, sent) from exc
+                error = exc
             finally:
                 # Close the provider's stream at once (early break, error, cancellation), as
                 # contextlib.aclosing would, without its per-stream context-manager cost. A
@@ -212,8 +233,19 @@ class RetryingProvider(ProviderLayer):
                     close = getattr(chunks, "aclose", None)
                     if close is not None:
                         await close()
-            retries += 1
-            await self._wait(delay)
+
+    @staticmethod
+    def _interrupted(error: ProviderError, sent: int) -> StreamInterruptedError:
+        """The error for a stream that failed after ``sent`` chunks: it is never retried."""
+        return StreamInterruptedError(
+            f"The stream broke after {sent} chunk(s) were delivered: {error.message}. "
+            f"It is not retried, so nothing is repeated; keep what was received "
+            f"or ask again.",
+            chunks_received=sent,
+            provider=error.provider,
+            status_code=error.status_code,
+            request_id=error.request_id,
+        )
 
     def _delay(self, error: ProviderError, retries: int, started: float) -> float | None:
         """Seconds to wait before the next attempt, or None to surface ``error`` now."""
