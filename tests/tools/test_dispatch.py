@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import datetime as dt
 import enum
@@ -166,6 +167,19 @@ async def test_sync_tools_run_in_a_worker_thread_async_ones_on_the_loop() -> Non
     await dispatch_tool(_call("async_tool"), tools)
     assert threads["async"] == threading.get_ident()
     assert threads["sync"] != threading.get_ident()
+
+
+REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("REQUEST_ID", default="unset")
+
+
+async def test_the_callers_context_reaches_a_sync_tool_in_its_thread() -> None:
+    # What tracing (OpenTelemetry's current span) and request-id logging rely on: the worker
+    # thread runs the tool in a copy of the caller's context (asyncio.to_thread's contract).
+    def whoami() -> str:
+        return REQUEST_ID.get()
+
+    REQUEST_ID.set("req-42")
+    assert (await dispatch_tool(_call("whoami"), [make_tool(whoami)])).content == "req-42"
 
 
 async def test_a_slow_sync_tool_does_not_block_the_event_loop() -> None:

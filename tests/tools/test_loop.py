@@ -195,6 +195,74 @@ async def test_unknown_and_raising_tools_become_content_and_the_conversation_goe
     assert "no tool named 'nope'" in results["c2"]
 
 
+@BOTH_LOOPS
+async def test_every_usage_counter_is_summed_over_iterations(streamed: bool) -> None:
+    def counted(input_tokens: int) -> LLMResponse:
+        return LLMResponse(
+            text="" if input_tokens < 100 else "done",
+            model="fake-model",
+            input_tokens=input_tokens,
+            output_tokens=input_tokens // 10,
+            cached_input_tokens=input_tokens // 2,
+            cache_write_tokens=input_tokens // 5,
+            reasoning_tokens=input_tokens // 20,
+            tool_calls=[ToolCall(id="c1", name="add", arguments={"a": 1, "b": 1})]
+            if input_tokens < 100
+            else [],
+        )
+
+    fake = FakeProvider(responses=[counted(20), counted(40), counted(100)])
+    tools = [make_tool(add)]
+    if streamed:
+        final: LLMResponse | LLMStreamChunk = (await stream(fake, tools))[-1]
+    else:
+        final = await run(fake, tools)
+    counts = (
+        final.input_tokens,
+        final.output_tokens,
+        final.cached_input_tokens,
+        final.cache_write_tokens,
+        final.reasoning_tokens,
+    )
+    assert counts == (160, 16, 80, 32, 8)
+
+
+async def test_a_subscriber_added_mid_loop_gets_the_next_events_with_their_payloads() -> None:
+    # Whether an event has subscribers is asked each time it could fire, never once per loop.
+    bus = EventBus()
+    seen: list[Any] = []
+
+    def subscribe_then_add(a: int, b: int) -> int:
+        if not seen:
+            for name in (REQUEST_START, REQUEST_COMPLETE, TOOL_START, TOOL_COMPLETE):
+                bus.on(name, seen.append)
+        return a + b
+
+    fake = FakeProvider(
+        responses=[
+            calls(("c1", "subscribe_then_add", {"a": 1, "b": 2})),
+            calls(("c2", "subscribe_then_add", {"a": 3, "b": 4})),
+            answer("done"),
+        ]
+    )
+    await run(fake, [make_tool(subscribe_then_add)], events=bus)
+    # The first tool.complete fires after the tool subscribed, so it is the first seen.
+    assert [event.name for event in seen] == [
+        TOOL_COMPLETE,
+        REQUEST_START,
+        REQUEST_COMPLETE,
+        TOOL_START,
+        TOOL_COMPLETE,
+        REQUEST_START,
+        REQUEST_COMPLETE,
+    ]
+    assert (seen[0].call.id, seen[0].result) == ("c1", "3")
+    assert seen[1].request is fake.calls[1]
+    assert seen[2].response.tool_calls[0].id == "c2"
+    assert (seen[3].call.id, seen[4].call.id, seen[4].result) == ("c2", "c2", "7")
+    assert seen[6].response.text == "done"
+
+
 async def test_events_request_per_iteration_and_tool_per_call() -> None:
     bus = EventBus()
     seen: list[str] = []

@@ -45,9 +45,7 @@ class ToolResult:
 
     def to_message(self) -> Message:
         """The ``tool`` message that answers the call."""
-        return Message(
-            role="tool", content=self.content, tool_call_id=self.call.id, name=self.call.name
-        )
+        return tool_message(self.call, self.content)
 
 
 def serialize_result(value: Any) -> str:
@@ -87,6 +85,22 @@ async def dispatch_tool(
         events: Where ``tool.start`` and ``tool.complete``/``tool.error`` go.
         timeout: Seconds the call may take; default: the tool's own ``timeout``.
     """
+    content, error, duration = await run_call(call, tools, events, timeout)
+    return ToolResult(call, content, error, duration)
+
+
+async def run_call(
+    call: ToolCall,
+    tools: Mapping[str, Tool] | Sequence[Tool] | None,
+    events: EventBus | None,
+    timeout: float | None,
+) -> tuple[str, ToolError | None, float]:
+    """:func:`dispatch_tool` without the :class:`ToolResult`: content, error and duration.
+
+    The tool loop calls this directly: it only needs the content for the tool message, and
+    building a frozen dataclass per call, only to discard it, is a measurable part of a loop
+    iteration.
+    """
     if events is not None and events.wants(TOOL_START):
         await events.emit(ToolStart(call))
     started = perf_counter()
@@ -104,7 +118,12 @@ async def dispatch_tool(
                 await events.emit(ToolComplete(call, content, duration))
         elif events.wants(TOOL_ERROR):
             await events.emit(ToolErrorEvent(call, error, duration))
-    return ToolResult(call, content, error, duration)
+    return content, error, duration
+
+
+def tool_message(call: ToolCall, content: str) -> Message:
+    """The ``tool`` message that answers ``call`` with ``content``."""
+    return Message(role="tool", content=content, tool_call_id=call.id, name=call.name)
 
 
 def _find(name: str, tools: Mapping[str, Tool] | Sequence[Tool] | None) -> Tool:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from operator import itemgetter
+from operator import add, itemgetter
 from typing import Any
 
 from aether.errors import MaxToolIterationsError
@@ -35,7 +35,7 @@ from aether.llm.contracts import (
     ToolCall,
 )
 from aether.llm.instrumented import complete_with_events
-from aether.tools.dispatch import dispatch_tool
+from aether.tools.dispatch import run_call, tool_message
 from aether.tools.tool import Tool
 
 __all__ = ["run_tool_loop", "stream_tool_loop"]
@@ -48,6 +48,7 @@ _USAGE = (
     "reasoning_tokens",
 )
 _usage_of = itemgetter(*_USAGE)
+_NO_USAGE = (0,) * len(_USAGE)
 _FORCED_CHOICES_KEPT = (None, "auto", "none")
 
 
@@ -79,15 +80,15 @@ async def run_tool_loop(
     """
     by_name = _by_name(tools, max_iterations)
     messages = list(request.messages)
-    totals = dict.fromkeys(_USAGE, 0)
+    totals = _NO_USAGE
     current = request
     for iteration in range(1, max_iterations + 1):
         response = await complete_with_events(provider, current, events)
-        _add_usage(totals, response)
+        totals = _add_usage(totals, response)
         if not response.tool_calls:
             if iteration == 1:
                 return response
-            return response.model_copy(update=totals)
+            return response.model_copy(update=_usage_update(totals))
         messages.append(
             Message(role="assistant", content=response.text, tool_calls=response.tool_calls)
         )
@@ -122,7 +123,7 @@ async def stream_tool_loop(
     """
     by_name = _by_name(tools, max_iterations)
     messages = list(request.messages)
-    totals = dict.fromkeys(_USAGE, 0)
+    totals = _NO_USAGE
     current = request
     for iteration in range(1, max_iterations + 1):
         calls: list[ToolCall] = []
@@ -158,9 +159,11 @@ async def stream_tool_loop(
             if close is not None:
                 await close()
         if usage is not None:
-            _add_usage(totals, usage)
+            totals = _add_usage(totals, usage)
         if not calls:
-            yield _final_chunk(held, usage, finish, model, totals, first=iteration == 1)
+            yield _final_chunk(
+                held, usage, finish, model, _usage_update(totals), first=iteration == 1
+            )
             return
         if held is not None and (shown := _shown(held)):
             yield shown
@@ -178,13 +181,17 @@ async def _run_calls(
     events: EventBus,
     timeout: float | None,
 ) -> list[Message]:
+    """The tool messages answering ``calls``, in the calls' order (what dispatch_tool does,
+    without building a ToolResult per call only to turn it into a message)."""
     if len(calls) == 1:
-        result = await dispatch_tool(calls[0], by_name, events=events, timeout=timeout)
-        return [result.to_message()]
-    results = await asyncio.gather(
-        *(dispatch_tool(call, by_name, events=events, timeout=timeout) for call in calls)
-    )
-    return [result.to_message() for result in results]  # gather keeps the calls' order
+        call = calls[0]
+        content, _, _ = await run_call(call, by_name, events, timeout)
+        return [tool_message(call, content)]
+    outcomes = await asyncio.gather(*(run_call(call, by_name, events, timeout) for call in calls))
+    # gather keeps the calls' order
+    return [
+        tool_message(call, content) for call, (content, _, _) in zip(calls, outcomes, strict=True)
+    ]
 
 
 def _next_request(first: LLMRequest, messages: list[Message]) -> LLMRequest:
@@ -200,10 +207,16 @@ def _by_name(tools: Sequence[Tool], max_iterations: int) -> dict[str, Tool]:
     return {tool.name: tool for tool in tools}
 
 
-def _add_usage(totals: dict[str, int], source: LLMResponse | LLMStreamChunk) -> None:
-    # From the instance dict in one C call: per-field pydantic attribute lookups cost more.
-    for key, value in zip(_USAGE, _usage_of(source.__dict__), strict=True):
-        totals[key] += value
+def _add_usage(totals: tuple[int, ...], source: LLMResponse | LLMStreamChunk) -> tuple[int, ...]:
+    """``totals`` plus the token counts of ``source`` (both in ``_USAGE`` order)."""
+    # Read from the instance dict and summed in C: this runs once per provider call, and
+    # per-field attribute lookups and a Python-level loop cost several times more.
+    return tuple(map(add, totals, _usage_of(source.__dict__)))
+
+
+def _usage_update(totals: tuple[int, ...]) -> dict[str, int]:
+    """The summed token counts as a ``model_copy`` update."""
+    return dict(zip(_USAGE, totals, strict=True))
 
 
 def _is_control(chunk: LLMStreamChunk) -> bool:
