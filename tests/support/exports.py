@@ -8,13 +8,15 @@ from types import ModuleType
 def public_names(module: ModuleType) -> set[str]:
     """Names a user can import from ``module`` that are not private, submodules or pytest's.
 
-    pytest's assertion rewriting adds ``@py_builtins``-style names to the modules of a
-    distribution that provides a pytest plugin (aether-core does), hence the ``@`` filter.
+    Read through ``dir()``, so the names a module builds on first access (a PEP 562
+    ``__getattr__``, listed by its ``__dir__``) count too. pytest's assertion rewriting adds
+    ``@py_builtins``-style names to the modules of a distribution that provides a pytest
+    plugin (aether-core does), hence the ``@`` filter.
     """
     return {
         name
-        for name, value in vars(module).items()
+        for name in dir(module)
         if not name.startswith(("_", "@"))
-        and not isinstance(value, ModuleType)
+        and not isinstance(getattr(module, name), ModuleType)
         and name != "annotations"
     }

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from aether.config import env_str
 from aether.errors import (
@@ -25,6 +23,9 @@ from aether_anthropic._mapping import (
     response_from_wire,
 )
 from aether_anthropic._streaming import StreamAssembler
+
+if TYPE_CHECKING:  # annotations only: the aiohttp transport never loads httpx
+    import httpx
 
 __all__ = [
     "API_VERSION",

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import httpx
 
 from aether import config
 from aether.errors import (
@@ -32,6 +30,9 @@ from aether_gemini._mapping import (
 )
 from aether_gemini._schema import DeclarationCache
 from aether_gemini._streaming import StreamState
+
+if TYPE_CHECKING:  # annotations only: the aiohttp transport never loads httpx
+    import httpx
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MODEL", "GeminiProvider"]
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from aether.config import env_str
 from aether.errors import MissingAPIKeyError, StreamInterruptedError
@@ -14,6 +13,9 @@ from aether.http import HTTPProviderBase, HTTPProviderClient, error_from_payload
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_openai._mapping import PROVIDER, MaxTokensField, build_payload, response_from_wire
 from aether_openai._streaming import StreamAssembler
+
+if TYPE_CHECKING:  # annotations only: the aiohttp transport never loads httpx
+    import httpx
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MODEL", "OpenAIProvider"]
 

@@ -1,8 +1,9 @@
 """What every httpx-based provider shares: SSE parsing, status-to-error mapping, plumbing.
 
-Only providers import this package (``import aether`` never does), so it may import httpx;
-install it with ``pip install aether-core[http]`` (``aether-core[aiohttp]`` adds the faster
-transport for high concurrency, chosen with ``AETHER_HTTP_TRANSPORT=aiohttp``).
+Only providers import this package (``import aether`` never does). It needs httpx, installed
+with ``pip install aether-core[http]``, but imports it only when it is used: with the faster
+transport for high concurrency (``aether-core[aiohttp]``, chosen with
+``AETHER_HTTP_TRANSPORT=aiohttp``) a provider never loads it, saving its memory and start-up.
 Third-party providers are welcome to use it:
 
     from aether.http import HTTPProviderClient
@@ -14,8 +15,10 @@ Third-party providers are welcome to use it:
         ...
 """
 
+import typing
+
 from aether.http._arguments import RAW_ARGUMENTS_KEY, dump_tool_arguments, parse_tool_arguments
-from aether.http._client import DEFAULT_TIMEOUT, HTTPProviderClient, RetryAfterFromBody
+from aether.http._client import HTTPProviderClient, RetryAfterFromBody
 from aether.http._errors import (
     error_from_payload,
     error_from_response,
@@ -28,12 +31,38 @@ from aether.http._json import loads as json_loads
 from aether.http._provider import HTTPProviderBase
 from aether.http._sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder, aiter_sse
 from aether.http._transport import (
-    DEFAULT_LIMITS,
     TRANSPORT_ENV,
     HTTPTransport,
     create_http_client,
     resolve_transport,
 )
+
+if typing.TYPE_CHECKING:
+    import httpx
+
+    DEFAULT_LIMITS: httpx.Limits
+    """Connection pool limits of a created client (see ``_transport.default_limits``)."""
+    DEFAULT_TIMEOUT: httpx.Timeout
+    """600 s read, 5 s connect: the timeout of a created client when none is given."""
+else:
+    # PEP 562: both are httpx objects, so they are built when first read rather than at
+    # import, and the aiohttp path (which never reads them) never imports httpx. Hidden from
+    # type checkers, which would otherwise accept any name imported from this package.
+    from aether.http import _transport
+
+    _HTTPX_DEFAULTS = {
+        "DEFAULT_LIMITS": _transport.default_limits,
+        "DEFAULT_TIMEOUT": _transport.default_timeout,
+    }
+
+    def __getattr__(name: str) -> object:
+        if name in _HTTPX_DEFAULTS:
+            return _HTTPX_DEFAULTS[name]()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *_HTTPX_DEFAULTS})
+
 
 __all__ = [
     "DEFAULT_LIMITS",

@@ -10,29 +10,46 @@ is always used as given.
 
 aiohttp's failures go through the same mapping as httpx's (:func:`~aether.http.
 map_transport_errors`, which knows both), so a provider cannot tell the two paths apart.
+This path never imports httpx (see :mod:`aether.http._transport` for what that saves): the
+timeout and limits are read from httpx objects only when the caller passed some.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
-import httpx
 
 from aether.errors import StreamInterruptedError
 from aether.http._errors import map_transport_errors, stream_interrupted, transport_failure
+from aether.http._transport import (
+    _CONNECT_TIMEOUT,
+    _KEEPALIVE_EXPIRY,
+    _MAX_CONNECTIONS,
+    _READ_TIMEOUT,
+)
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["AiohttpWire"]
 
 
-def _client_timeout(timeout: httpx.Timeout) -> aiohttp.ClientTimeout:
+def _client_timeout(timeout: float | httpx.Timeout | None) -> aiohttp.ClientTimeout:
     # httpx's pool timeout bounds the wait for a free connection, as aiohttp's connect does;
     # read is per socket read in both. There is no total: long generations are legitimate.
-    return aiohttp.ClientTimeout(
-        total=None, connect=timeout.pool, sock_connect=timeout.connect, sock_read=timeout.read
-    )
+    pool: float | None
+    connect: float | None
+    read: float | None
+    if timeout is None:  # aether.http.DEFAULT_TIMEOUT's values
+        pool, connect, read = _READ_TIMEOUT, _CONNECT_TIMEOUT, _READ_TIMEOUT
+    elif isinstance(timeout, (int, float)):  # as httpx.Timeout(seconds): the same for all
+        pool = connect = read = timeout
+    else:
+        pool, connect, read = timeout.pool, timeout.connect, timeout.read
+    return aiohttp.ClientTimeout(total=None, connect=pool, sock_connect=connect, sock_read=read)
 
 
 class AiohttpWire:
@@ -42,35 +59,42 @@ class AiohttpWire:
 
     Args:
         provider: Put on every error.
-        timeout: Connect, pool and read limits (httpx's write timeout has no aiohttp twin).
+        timeout: Connect, pool and read limits (httpx's write timeout has no aiohttp twin), or
+            seconds for all of them; None: those of ``aether.http.DEFAULT_TIMEOUT``.
         limits: ``max_connections`` caps the pool; ``keepalive_expiry`` how long an idle
-            connection is kept.
+            connection is kept. None: those of ``aether.http.DEFAULT_LIMITS``.
         secrets: Masked if they ever appear in an exception's text.
     """
 
-    __slots__ = ("_limits", "_provider", "_secrets", "_session", "_timeout")
+    __slots__ = (
+        "_keepalive_expiry",
+        "_max_connections",
+        "_provider",
+        "_secrets",
+        "_session",
+        "_timeout",
+    )
 
     def __init__(
         self,
         *,
         provider: str,
-        timeout: httpx.Timeout,
-        limits: httpx.Limits,
+        timeout: float | httpx.Timeout | None = None,
+        limits: httpx.Limits | None = None,
         secrets: Iterable[str] = (),
     ) -> None:
         self._provider = provider
         self._timeout = _client_timeout(timeout)
-        self._limits = limits
+        self._max_connections = _MAX_CONNECTIONS if limits is None else limits.max_connections
+        self._keepalive_expiry = _KEEPALIVE_EXPIRY if limits is None else limits.keepalive_expiry
         self._secrets = tuple(secrets)
         self._session: aiohttp.ClientSession | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
         session = self._session
         if session is None or session.closed:
-            limits = self._limits
             connector = aiohttp.TCPConnector(
-                limit=limits.max_connections or 0,
-                keepalive_timeout=limits.keepalive_expiry or 0,
+                limit=self._max_connections or 0, keepalive_timeout=self._keepalive_expiry or 0
             )
             session = self._session = aiohttp.ClientSession(
                 connector=connector, timeout=self._timeout, cookie_jar=aiohttp.DummyCookieJar()

@@ -13,8 +13,6 @@ import json
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from aether.errors import ConfigurationError, ProviderError
 from aether.http._errors import (
     _redact,
@@ -28,19 +26,18 @@ from aether.http._errors import (
 )
 from aether.http._sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder
 from aether.http._transport import (
-    DEFAULT_LIMITS,
     HTTPTransport,
     create_http_client,
+    default_timeout,
     resolve_transport,
 )
 
 if TYPE_CHECKING:
+    import httpx
+
     from aether.http._aiohttp import AiohttpWire
 
-__all__ = ["DEFAULT_TIMEOUT", "HTTPProviderClient", "RetryAfterFromBody"]
-
-DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
-"""Generous read timeout (long generations), short connect timeout (fail fast when down)."""
+__all__ = ["HTTPProviderClient", "RetryAfterFromBody"]
 
 RetryAfterFromBody = Callable[[Any], "float | None"]
 """Hook reading a retry delay from a parsed error body (Gemini's ``RetryInfo.retryDelay``)."""
@@ -51,6 +48,15 @@ _SSE_HEADERS = {"content-type": "application/json", "accept": "text/event-stream
 
 def _dumps(payload: Any) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _httpx_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+    """A created client's timeout as an ``httpx.Timeout`` (None: the default)."""
+    import httpx  # here, not at the top: the aiohttp path never needs it
+
+    if timeout is None:
+        return default_timeout()
+    return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
 
 
 class HTTPProviderClient:
@@ -90,6 +96,7 @@ class HTTPProviderClient:
         "_secrets",
         "_sse_headers",
         "_timeout",
+        "_timeout_setting",
         "_transport",
         "_urls",
         "_wire",
@@ -124,15 +131,17 @@ class HTTPProviderClient:
         self._borrowed = http_client
         self._client: httpx.AsyncClient | None = http_client
         self._wire: AiohttpWire | None = None
+        self._timeout_setting = timeout  # as given: the aiohttp wire reads it without httpx
+        # What httpx is given per request. Left unset on the aiohttp transport, which sends
+        # without httpx: building it would import httpx (memory, start-up) for nothing.
+        # Should an httpx client be created there all the same, _get_client sets it first.
         self._timeout: httpx.Timeout | httpx._client.UseClientDefault
-        if timeout is not None:
-            self._timeout = (
-                timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-            )
-        elif http_client is None:
-            self._timeout = DEFAULT_TIMEOUT
-        else:
-            self._timeout = httpx.USE_CLIENT_DEFAULT
+        if http_client is not None:
+            import httpx  # already loaded: the caller built the client with it
+
+            self._timeout = httpx.USE_CLIENT_DEFAULT if timeout is None else _httpx_timeout(timeout)
+        elif self._transport == "httpx":
+            self._timeout = _httpx_timeout(timeout)
         self._secrets = tuple(s for s in secrets if s)
         self._retry_after_from_body = retry_after_from_body
         self._max_event_bytes = max_event_bytes
@@ -161,6 +170,8 @@ class HTTPProviderClient:
     def _url(self, path: str) -> httpx.URL:
         url = self._urls.get(path)
         if url is None:
+            import httpx  # only the httpx path sends to a parsed URL
+
             if len(self._urls) >= 256:  # paths carry model names: bound the cache
                 self._urls.clear()
             url = self._urls[path] = httpx.URL(self.url(path))
@@ -170,9 +181,7 @@ class HTTPProviderClient:
         client = self._client
         if client is None:
             # Created lazily: building an SSL context costs milliseconds at import-free start.
-            timeout = self._timeout
-            if not isinstance(timeout, httpx.Timeout):  # pragma: no cover - set when owned
-                timeout = DEFAULT_TIMEOUT
+            timeout = self._timeout = _httpx_timeout(self._timeout_setting)
             client = self._client = create_http_client(transport=self._transport, timeout=timeout)
         return client
 
@@ -182,13 +191,9 @@ class HTTPProviderClient:
         if wire is None and self._transport == "aiohttp":
             from aether.http._aiohttp import AiohttpWire  # only this transport needs aiohttp
 
-            timeout = self._timeout
-            if not isinstance(timeout, httpx.Timeout):  # pragma: no cover - set when owned
-                timeout = DEFAULT_TIMEOUT
             wire = self._wire = AiohttpWire(
-                provider=self.provider, timeout=timeout, limits=DEFAULT_LIMITS,
-                secrets=self._secrets,
-            )  # fmt: skip
+                provider=self.provider, timeout=self._timeout_setting, secrets=self._secrets
+            )
         return wire
 
     async def aclose(self) -> None:

@@ -5,8 +5,11 @@ overflows, from the provider's message), pulls the provider's own message out of
 JSON error shapes, and attaches ``retry_after``, ``should_retry`` and the request id from the
 response headers. ``error_from_payload`` classifies an error a server reported in-band (a
 ``{"error": ...}`` stream event, or a 2xx body) by the error's own code, status or type.
-``map_transport_errors`` does the same for httpx's transport exceptions.
+``map_transport_errors`` does the same for httpx's and aiohttp's transport exceptions.
 Neither ever looks at request headers, so an API key cannot leak into a message.
+
+httpx is never imported here, so the aiohttp transport does not load it for nothing: an
+exception or a headers object can only be httpx's once something else imported httpx.
 """
 
 from __future__ import annotations
@@ -20,8 +23,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from typing import Any
-
-import httpx
 
 from aether.errors import (
     AuthenticationError,
@@ -81,7 +82,8 @@ _HINTS: dict[type[ProviderError], str] = {
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     value = headers.get(name)
-    if value is None and not isinstance(headers, httpx.Headers):
+    httpx = sys.modules.get("httpx")
+    if value is None and not (httpx is not None and isinstance(headers, httpx.Headers)):
         # A plain dict may carry any casing; httpx.Headers is already case-insensitive.
         for key, candidate in headers.items():
             if key.lower() == name:
@@ -426,12 +428,14 @@ def transport_failure(exc: BaseException) -> str | None:
 
     Knows httpx's transport errors, and aiohttp's too: an httpx client over aiohttp
     (``httpx-aiohttp``) lets some of them through unmapped, such as a refused connection.
-    aiohttp is only consulted when something already imported it.
+    Each library is only consulted when something already imported it.
     """
-    if isinstance(exc, httpx.TimeoutException):
-        return "timeout"
-    if isinstance(exc, httpx.TransportError):
-        return "connection"
+    httpx = sys.modules.get("httpx")
+    if httpx is not None:
+        if isinstance(exc, httpx.TimeoutException):
+            return "timeout"
+        if isinstance(exc, httpx.TransportError):
+            return "connection"
     aiohttp = sys.modules.get("aiohttp")
     if aiohttp is not None:
         if isinstance(exc, aiohttp.ServerTimeoutError):
