@@ -8,7 +8,7 @@ fails and nothing sleeps, so this measures the layers' own cost on the happy pat
 is the median of several timed runs of a few thousand calls, against a baseline measured in
 the same run, alternating so drift hits both.
 
-The issue's budget: the stack costs under 10% of "a bare FakeProvider round trip". Two
+The budget: the stack costs under 10% of a bare FakeProvider round trip. Two
 baselines are reported for it: the bare ``FakeProvider.complete()``/``stream()`` (the
 provider alone), and ``Aether(FakeProvider()).ask()``/``stream_text()`` with no layers (the
 round trip a user makes). Each budgeted row prints met or MISS; the exit status is 1 on a MISS.
@@ -17,7 +17,8 @@ The ``floor`` rows wrap the provider in one pass-through layer that does nothing
 ``return await inner.complete(r)`` / ``async for c in inner.stream(r): yield c``: the least
 any wrapper can cost in CPython, measured in the same run. The default stack runs its three
 layers in one such frame (``DefaultStack``), so what it costs beyond the floor is the layers'
-own work: the breaker's state check, the retry layer's handler, and metering the usage.
+own work: the breaker's state check, the retry layer's handler, and metering the usage. The
+``alone`` rows put each layer on its own around a fake, to show which of them costs what.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ from typing import Any
 
 from aether import Aether
 from aether.extensions.llm.builder import build_provider
+from aether.extensions.llm.circuit_breaker import CircuitBreakerProvider
+from aether.extensions.llm.cost_tracking import CostTrackingProvider
 from aether.extensions.llm.fake import FakeProvider
+from aether.extensions.llm.retrying import RetryingProvider
 from aether.llm.contracts import LLMProvider, LLMRequest, LLMResponse, LLMStreamChunk, Message
 
 CALLS = 4000
@@ -66,6 +70,15 @@ def providers(answer: str) -> tuple[LLMProvider, LLMProvider, LLMProvider]:
     """The bare provider, the default stack around one, and one pass-through layer."""
     floor = PassThrough(fake(answer))
     return fake(answer), build_provider(provider=fake(answer)), floor
+
+
+def layers_alone(answer: str) -> dict[str, LLMProvider]:
+    """Each layer of the stack on its own around a fake, to show what each one costs."""
+    return {
+        "retry": RetryingProvider(fake(answer)),
+        "circuit breaker": CircuitBreakerProvider(fake(answer)),
+        "cost tracking": CostTrackingProvider(fake(answer)),
+    }
 
 
 def forget_calls(provider: object) -> None:
@@ -117,10 +130,18 @@ async def compare(
     return statistics.median(bare_runs), statistics.median(stacked_runs)
 
 
-def report(label: str, unit: str, bare: float, stacked: float, *, budgeted: bool = True) -> bool:
+def report(
+    label: str,
+    unit: str,
+    bare: float,
+    stacked: float,
+    *,
+    budgeted: bool = True,
+    note: str = "(floor, not budgeted)",
+) -> bool:
     ratio = stacked / bare
     ok = ratio < BUDGET
-    verdict = ("met" if ok else "MISS") if budgeted else "(floor, not budgeted)"
+    verdict = ("met" if ok else "MISS") if budgeted else note
     print(
         f"  {label:<38} baseline {bare * 1e6:7.2f} µs/{unit}  measured {stacked * 1e6:7.2f} "
         f"µs/{unit}  +{(stacked - bare) * 1e6:5.2f} µs  ratio {ratio:.3f}  {verdict}"
@@ -169,6 +190,9 @@ async def main() -> int:
     verdicts.append(report("complete(), stack, per call", "call", b, m))
     b, m = await compare(time_calls, bare, floor, CALLS)
     report("complete(), 1 no-op layer, per call", "call", b, m, budgeted=False)
+    for name, alone in layers_alone(short).items():  # where the stack's overhead goes
+        b, m = await compare(time_calls, bare, alone, CALLS)
+        report(f"complete(), {name} alone", "call", b, m, budgeted=False, note="(a part)")
     b, m = await compare(time_streams, bare, stack, CALLS)
     verdicts.append(report("stream() 3 chunks, stack, per call", "call", b, m))
     b, m = await compare(time_streams, bare, floor, CALLS)

@@ -16,7 +16,7 @@ Four figures, each the best of ``--repeat`` runs, in microseconds per provider c
 * ``loop (sync tool)``: the same with a sync tool, which adds the hop to a worker thread
   (``asyncio.to_thread``) that keeps the event loop responsive.
 
-The budget (the issue's wording): per-iteration overhead under 10% of a bare FakeProvider
+The budget: per-iteration overhead under 10% of a bare FakeProvider
 round trip, i.e. ``loop - bare < 0.10 * bare``; each loop row prints met or MISS and the exit
 status is 1 on a MISS. The hand-written loop is printed the same way as the realistic floor:
 the fake returns a prebuilt object in a fraction of a microsecond, so even the hand-written
@@ -37,7 +37,7 @@ from aether.extensions.llm.fake import FakeProvider
 from aether.llm.contracts import LLMRequest, LLMResponse, Message, ToolCall
 from aether.tools import make_tool, run_tool_loop
 
-BUDGET = 0.10  # the issue's: per-iteration overhead under 10% of a bare round trip
+BUDGET = 0.10  # per-iteration overhead under 10% of a bare round trip
 
 
 def add_sync(a: int, b: int) -> int:
