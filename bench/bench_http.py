@@ -138,6 +138,14 @@ _COLD = {
     "python -c pass": "pass",
     "import httpx": "import httpx",
     "import aiohttp": "import aiohttp",
+    # What any client of this design must import, so the floor under the rows below: httpx,
+    # pydantic with one model built, and the entry-point scan that finds plugins.
+    "floor: httpx + pydantic + a model": (
+        "import httpx\nfrom pydantic import BaseModel\nclass _M(BaseModel):\n    x: int = 0\n_M()"
+    ),
+    "entry-point scan alone": (
+        "from importlib.metadata import entry_points\nentry_points(group='aether.providers')"
+    ),
     "import aether": "import aether",
     "import aether + Aether() [openai]": "import aether\naether.Aether()",
     "... [openai, aiohttp transport]": "import aether\naether.Aether()",
