@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from aether import config
 from aether.errors import ResponseBlockedError
 from aether.events import EventBus, Subscriber
-from aether.extensions.llm._layer import aclosing_stream
+from aether.extensions.llm._layer import aclosing_stream, maybe_aclose
 from aether.extensions.llm.builder import ProviderConfig, build_provider, find_layer
 from aether.extensions.llm.cost_tracking import CostTrackingProvider
 from aether.extensions.llm.usage import UsageSummary
@@ -118,9 +118,7 @@ class Aether:
 
     async def aclose(self) -> None:
         """Close the provider's connections (if it holds any)."""
-        close = getattr(self.provider, "aclose", None)
-        if close is not None:
-            await close()
+        await maybe_aclose(self.provider)
 
     async def __aenter__(self) -> Aether:
         return self

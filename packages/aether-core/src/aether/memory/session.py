@@ -23,12 +23,13 @@ many stored messages are sent back to the model, counted in whole turns.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, TypeVar
 
 from aether import config
 from aether.errors import AetherError, SessionStoreError
+from aether.extensions.llm._layer import maybe_aclose
 from aether.llm.contracts import LLMResponse, LLMStreamChunk, Message, ToolChoice
 from aether.memory.contracts import AppendableSessionStore, SessionStore
 from aether.memory.turns import check_limit, new_turn_id, newest_turns, split_turns, validate_turn
@@ -178,7 +179,7 @@ class Session:
                     texts.append(chunk.text)
                     yield chunk
             finally:
-                await _aclose(source)
+                await maybe_aclose(source)  # now, not at GC time
             # The whole text the caller saw, tool rounds' preambles included.
             await self._commit(new, "".join(texts))
 
@@ -288,10 +289,3 @@ def _new_messages(prompt: str | Sequence[Message]) -> list[Message]:
     # the caller. Only the new turn is copied: loaded history is the store's to copy (the
     # SessionStore contract), which durable stores do for free by decoding.
     return [message.model_copy(deep=True) for message in new]
-
-
-async def _aclose(iterator: AsyncIterator[LLMStreamChunk]) -> None:
-    # The client's stream is an async generator; close it now rather than at GC time.
-    close = getattr(iterator, "aclose", None)
-    if close is not None:
-        await close()

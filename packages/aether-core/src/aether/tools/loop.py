@@ -25,6 +25,7 @@ from typing import Any
 
 from aether.errors import MaxToolIterationsError
 from aether.events import EventBus
+from aether.extensions.llm._layer import maybe_aclose
 from aether.llm.contracts import (
     FinishReason,
     LLMProvider,
@@ -155,9 +156,7 @@ async def stream_tool_loop(
                 yield chunk
         finally:
             # Closing early (or an error) must close the provider's stream in progress.
-            close = getattr(source, "aclose", None)
-            if close is not None:
-                await close()
+            await maybe_aclose(source)
         if usage is not None:
             totals = _add_usage(totals, usage)
         if not calls:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from aether.errors import ProviderError, StreamInterruptedError
+from aether.extensions.llm._layer import maybe_aclose
 from aether.extensions.llm.circuit_breaker import _CLOSED, _NOT_A_TRIAL, CircuitBreakerProvider
 from aether.extensions.llm.cost_tracking import CostTrackingConfig, CostTrackingProvider
 from aether.extensions.llm.retrying import RetryingProvider
@@ -111,9 +112,7 @@ class DefaultStack(CostTrackingProvider):
             if failed is not None:
                 # The first attempt failed before its first chunk: close it, as the retry
                 # layer does, and let the retry layer's loop take the attempts that remain.
-                close = getattr(chunks, "aclose", None)
-                if close is not None:
-                    await close()
+                await maybe_aclose(chunks)
                 chunks = retry._attempts(request, failed, started)
                 async for chunk in chunks:
                     received += 1
@@ -129,6 +128,4 @@ class DefaultStack(CostTrackingProvider):
             self._count_stream(request, last, received)
             # A stream that ran to its end is closed already; otherwise close it at once.
             if not finished:
-                close = getattr(chunks, "aclose", None)
-                if close is not None:
-                    await close()
+                await maybe_aclose(chunks)

@@ -13,10 +13,21 @@ from typing import Generic, TypeVar
 
 from aether.llm.contracts import LLMProvider
 
-__all__ = ["ProviderLayer", "aclosing_stream", "find_layer"]
+__all__ = ["ProviderLayer", "aclosing_stream", "find_layer", "maybe_aclose"]
 
 L = TypeVar("L")
 T = TypeVar("T")
+
+
+async def maybe_aclose(resource: object) -> None:
+    """Await ``resource.aclose()`` when it has one (an async generator, a provider, a client).
+
+    The contract types a stream as an ``AsyncIterator`` and a provider as a protocol without
+    ``aclose``, so closing one early is done only when it can be.
+    """
+    close = getattr(resource, "aclose", None)
+    if close is not None:
+        await close()
 
 
 class aclosing_stream(Generic[T]):  # lower-case like contextlib.aclosing, which it mirrors
@@ -41,9 +52,7 @@ class aclosing_stream(Generic[T]):  # lower-case like contextlib.aclosing, which
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        close = getattr(self._stream, "aclose", None)
-        if close is not None:
-            await close()
+        await maybe_aclose(self._stream)
 
 
 class ProviderLayer:
@@ -68,9 +77,7 @@ class ProviderLayer:
 
     async def aclose(self) -> None:
         """Close the wrapped provider (its HTTP client), when it can be closed."""
-        close = getattr(self.inner, "aclose", None)
-        if close is not None:
-            await close()
+        await maybe_aclose(self.inner)
 
 
 def find_layer(provider: object, cls: type[L]) -> L | None:

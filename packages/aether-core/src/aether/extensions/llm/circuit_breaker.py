@@ -33,7 +33,7 @@ from aether.errors import (
     ServerError,
     StreamInterruptedError,
 )
-from aether.extensions.llm._layer import ProviderLayer
+from aether.extensions.llm._layer import ProviderLayer, maybe_aclose
 from aether.llm.contracts import LLMProvider, LLMRequest, LLMResponse, LLMStreamChunk
 
 __all__ = ["CircuitBreakerConfig", "CircuitBreakerProvider", "CircuitState", "counts_as_failure"]
@@ -186,9 +186,7 @@ class CircuitBreakerProvider(ProviderLayer):
         finally:
             # A stream that ran to its end is closed already; otherwise close it at once.
             if not finished:
-                close = getattr(chunks, "aclose", None)
-                if close is not None:
-                    await close()
+                await maybe_aclose(chunks)
 
     # --- state machine (the slow path: only off the closed-and-healthy road) ----------
 

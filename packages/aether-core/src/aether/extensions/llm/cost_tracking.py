@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aether.extensions.llm._layer import ProviderLayer
+from aether.extensions.llm._layer import ProviderLayer, maybe_aclose
 from aether.extensions.llm.pricing import ModelPricing, PriceBook, Pricer
 from aether.extensions.llm.usage import TokenUsage, UsageSummary
 from aether.llm.contracts import LLMProvider, LLMRequest, LLMResponse, LLMStreamChunk
@@ -275,9 +275,7 @@ class CostTrackingProvider(ProviderLayer):
             self._count_stream(request, last, received)
             # A stream that ran to its end is closed already; otherwise close it at once.
             if not finished:
-                close = getattr(chunks, "aclose", None)
-                if close is not None:
-                    await close()
+                await maybe_aclose(chunks)
 
     def _count(self, request: LLMRequest, answer: LLMResponse | LLMStreamChunk) -> None:
         """Count one answer (a response, or a stream's usage-bearing last chunk)."""

@@ -34,7 +34,7 @@ from aether.errors import (
     ServerError,
     StreamInterruptedError,
 )
-from aether.extensions.llm._layer import ProviderLayer
+from aether.extensions.llm._layer import ProviderLayer, maybe_aclose
 from aether.llm.contracts import LLMProvider, LLMRequest, LLMResponse, LLMStreamChunk
 
 __all__ = ["RetryConfig", "RetryingProvider", "is_retryable", "is_testing", "set_testing"]
@@ -230,9 +230,7 @@ class RetryingProvider(ProviderLayer):
                 # contextlib.aclosing would, without its per-stream context-manager cost. A
                 # stream that ran to its end is closed already: skip the no-op await.
                 if not finished:
-                    close = getattr(chunks, "aclose", None)
-                    if close is not None:
-                        await close()
+                    await maybe_aclose(chunks)
 
     @staticmethod
     def _interrupted(error: ProviderError, sent: int) -> StreamInterruptedError:
