@@ -240,3 +240,12 @@ async def test_the_provider_under_the_retry_layer_can_be_swapped() -> None:
     retry = built.inner.inner  # type: ignore[attr-defined]
     retry.inner = FakeProvider(canned_response="new")
     assert (await built.complete(REQUEST)).text == "new"
+
+
+def test_the_default_model_is_the_providers_and_follows_a_swap() -> None:
+    built = build_provider(provider=FakeProvider(default_model="one"))
+    assert built.default_model == "one"  # type: ignore[attr-defined]
+    built.inner.inner.inner = FakeProvider(default_model="two")  # type: ignore[attr-defined]
+    assert built.default_model == "two"  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError):
+        _ = build_provider(provider=object()).default_model  # type: ignore[arg-type,attr-defined]

@@ -53,6 +53,11 @@ class DefaultStack(CostTrackingProvider):
         self._breaker = breaker
         self._retry: RetryingProvider = retry
 
+    @property
+    def default_model(self) -> str:
+        """The provider's default model, read in one step: the two layers only pass it on."""
+        return self._retry.inner.default_model  # type: ignore[attr-defined,no-any-return]
+
     async def complete(self, request: LLMRequest) -> LLMResponse:
         """Return the provider's answer, retried, guarded by the breaker, and counted."""
         breaker = self._breaker
