@@ -65,7 +65,7 @@ class DefaultStack(CostTrackingProvider):
             # An open or probing circuit: the layers' own code runs the state machine.
             return await super().complete(request)
         retry = self._retry
-        started = retry._clock() if retry.config.deadline is not None else 0.0
+        started = retry._clock() if retry.config.deadline is not None else 0.0  # _start(), inline
         try:
             try:
                 response = await retry.inner.complete(request)
@@ -92,7 +92,7 @@ class DefaultStack(CostTrackingProvider):
                 async for chunk in layered:
                     yield chunk
             finally:
-                await layered.aclose()  # type: ignore[attr-defined]
+                await maybe_aclose(layered)
             return
         retry = self._retry
         started = retry._start()
