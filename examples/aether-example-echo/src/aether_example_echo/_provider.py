@@ -15,9 +15,8 @@ from typing import Any
 
 import httpx
 
-from aether.config import env_str
-from aether.errors import MissingAPIKeyError, ProviderError, StreamInterruptedError
-from aether.http import HTTPProviderBase, HTTPProviderClient
+from aether.errors import ProviderError, StreamInterruptedError
+from aether.http import HTTPProviderBase, HTTPProviderClient, resolve_settings
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk, ToolCall
 from aether_example_echo._wire import PROVIDER, call_from_wire, finish_reason, payload, usage
 
@@ -31,7 +30,8 @@ class EchoProvider(HTTPProviderBase):
     """The Echo API as an Aether provider.
 
     Args:
-        api_key: Bearer token; default ``ECHO_API_KEY``.
+        api_key: Bearer token; default ``ECHO_API_KEY``. Required on the public endpoint's host;
+            a gateway elsewhere that adds credentials needs none.
         default_model: Model when a request names none; default ``ECHO_MODEL``, then
             ``"echo-1"``.
         base_url: API root; default ``ECHO_BASE_URL``, then the public endpoint.
@@ -39,7 +39,7 @@ class EchoProvider(HTTPProviderBase):
         timeout: Seconds per request; None: Aether's HTTP default.
 
     Raises:
-        MissingAPIKeyError: No key was given or found.
+        MissingAPIKeyError: No key was given or found for the public endpoint's host.
     """
 
     def __init__(
@@ -51,18 +51,23 @@ class EchoProvider(HTTPProviderBase):
         http_client: httpx.AsyncClient | None = None,
         timeout: float | None = None,
     ) -> None:
-        key = api_key or env_str("ECHO_API_KEY")
-        if not key:
-            raise MissingAPIKeyError(PROVIDER, "ECHO_API_KEY")
-        self.default_model = default_model or env_str("ECHO_MODEL") or DEFAULT_MODEL
-        self.base_url = base_url or env_str("ECHO_BASE_URL") or DEFAULT_BASE_URL
+        settings = resolve_settings(
+            PROVIDER,
+            env_prefix="ECHO",
+            api_key=api_key,
+            default_model=default_model,
+            base_url=base_url,
+            fallback_model=DEFAULT_MODEL,
+            fallback_base_url=DEFAULT_BASE_URL,
+        )
+        self.default_model, self.base_url = settings.default_model, settings.base_url
         self._http = HTTPProviderClient(
             provider=PROVIDER,
             base_url=self.base_url,
-            headers={"authorization": f"Bearer {key}"},
+            headers={"authorization": f"Bearer {settings.api_key}"} if settings.api_key else {},
             http_client=http_client,
             timeout=timeout,
-            secrets=[key],
+            secrets=settings.secrets,
         )
 
     async def complete(self, request: LLMRequest) -> LLMResponse:

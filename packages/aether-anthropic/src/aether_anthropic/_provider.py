@@ -5,16 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from aether.config import env_str
 from aether.errors import (
     ConfigurationError,
-    MissingAPIKeyError,
     ProviderError,
     StreamInterruptedError,
 )
-from aether.http import HTTPProviderBase, HTTPProviderClient, json_loads
+from aether.http import HTTPProviderBase, HTTPProviderClient, json_loads, resolve_settings
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_anthropic._mapping import (
     PROVIDER,
@@ -86,11 +83,17 @@ class AnthropicProvider(HTTPProviderBase):
         default_max_tokens: int = DEFAULT_MAX_TOKENS,
         extra_headers: Mapping[str, str] | None = None,
     ) -> None:
-        api_key = api_key or env_str("ANTHROPIC_API_KEY")
-        self.default_model = default_model or env_str("ANTHROPIC_MODEL") or DEFAULT_MODEL
-        self.base_url = (base_url or env_str("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        if not api_key and urlsplit(self.base_url).hostname == _PUBLIC_HOST:
-            raise MissingAPIKeyError(PROVIDER, "ANTHROPIC_API_KEY")
+        settings = resolve_settings(
+            PROVIDER,
+            env_prefix="ANTHROPIC",
+            api_key=api_key,
+            default_model=default_model,
+            base_url=base_url,
+            fallback_model=DEFAULT_MODEL,
+            fallback_base_url=DEFAULT_BASE_URL,
+        )
+        self.default_model, self.base_url = settings.default_model, settings.base_url
+        api_key = settings.api_key
         if default_max_tokens < 1:
             raise ConfigurationError(
                 f"default_max_tokens must be at least 1, got {default_max_tokens}."
@@ -100,7 +103,7 @@ class AnthropicProvider(HTTPProviderBase):
         if api_key:
             headers["x-api-key"] = api_key
         headers.update(extra_headers or {})
-        self._secrets: tuple[str, ...] = (api_key,) if api_key else ()
+        self._secrets = settings.secrets
         self._http = HTTPProviderClient(
             provider=PROVIDER,
             base_url=self.base_url,

@@ -8,15 +8,13 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from aether import config
 from aether.errors import (
     AuthenticationError,
     BadRequestError,
-    MissingAPIKeyError,
     ProviderError,
     StreamInterruptedError,
 )
-from aether.http import HTTPProviderBase, HTTPProviderClient, error_from_payload
+from aether.http import HTTPProviderBase, HTTPProviderClient, error_from_payload, resolve_settings
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_gemini._mapping import (
     PROVIDER,
@@ -48,8 +46,8 @@ class GeminiProvider(HTTPProviderBase):
 
     Args:
         api_key: The API key; default ``GEMINI_API_KEY``. Sent in the ``x-goog-api-key``
-            header, never in the URL (URLs end up in logs). Required with the default
-            ``base_url``; optional with another one (a proxy or gateway that adds it).
+            header, never in the URL (URLs end up in logs). Required on the public
+            endpoint's host; optional on another (a proxy or gateway that adds it).
         default_model: Model used when a request names none; default ``GEMINI_MODEL``, then
             ``"gemini-2.5-flash"``.
         base_url: API root; default ``GEMINI_BASE_URL``, then the public v1beta endpoint.
@@ -58,7 +56,7 @@ class GeminiProvider(HTTPProviderBase):
         timeout: Seconds (or an ``httpx.Timeout``) per request; None: the default.
 
     Raises:
-        MissingAPIKeyError: No key was given or found for the public endpoint.
+        MissingAPIKeyError: No key was given or found for the public endpoint's host.
     """
 
     def __init__(
@@ -70,16 +68,21 @@ class GeminiProvider(HTTPProviderBase):
         http_client: httpx.AsyncClient | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> None:
-        key = api_key or config.env_str("GEMINI_API_KEY")
-        root = (base_url or config.env_str("GEMINI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        if not key and root == DEFAULT_BASE_URL:
-            raise MissingAPIKeyError(PROVIDER, "GEMINI_API_KEY")
-        self.default_model = default_model or config.env_str("GEMINI_MODEL") or DEFAULT_MODEL
-        self.base_url = root
-        self._secrets: tuple[str, ...] = (key,) if key else ()
+        settings = resolve_settings(
+            PROVIDER,
+            env_prefix="GEMINI",
+            api_key=api_key,
+            default_model=default_model,
+            base_url=base_url,
+            fallback_model=DEFAULT_MODEL,
+            fallback_base_url=DEFAULT_BASE_URL,
+        )
+        self.default_model, self.base_url = settings.default_model, settings.base_url
+        key = settings.api_key
+        self._secrets = settings.secrets
         self._http = HTTPProviderClient(
             provider=PROVIDER,
-            base_url=root,
+            base_url=self.base_url,
             headers={"x-goog-api-key": key} if key else {},
             http_client=http_client,
             timeout=timeout,

@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from aether.config import env_str
-from aether.errors import MissingAPIKeyError, StreamInterruptedError
-from aether.http import HTTPProviderBase, HTTPProviderClient, error_from_payload, json_loads
+from aether.errors import StreamInterruptedError
+from aether.http import (
+    HTTPProviderBase,
+    HTTPProviderClient,
+    error_from_payload,
+    json_loads,
+    resolve_settings,
+)
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_openai._mapping import PROVIDER, MaxTokensField, build_payload, response_from_wire
 from aether_openai._streaming import StreamAssembler
@@ -21,7 +26,6 @@ __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MODEL", "OpenAIProvider"]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "gpt-4o-mini"
-_PUBLIC_HOST = "api.openai.com"
 _PATH = "chat/completions"
 
 
@@ -68,12 +72,17 @@ class OpenAIProvider(HTTPProviderBase):
         extra_headers: Mapping[str, str] | None = None,
         max_tokens_field: MaxTokensField | None = None,
     ) -> None:
-        api_key = api_key or env_str("OPENAI_API_KEY")
-        self.default_model = default_model or env_str("OPENAI_MODEL") or DEFAULT_MODEL
-        self.base_url = (base_url or env_str("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        public = urlsplit(self.base_url).hostname == _PUBLIC_HOST
-        if public and not api_key:
-            raise MissingAPIKeyError(PROVIDER, "OPENAI_API_KEY")
+        settings = resolve_settings(
+            PROVIDER,
+            env_prefix="OPENAI",
+            api_key=api_key,
+            default_model=default_model,
+            base_url=base_url,
+            fallback_model=DEFAULT_MODEL,
+            fallback_base_url=DEFAULT_BASE_URL,
+        )
+        self.default_model, self.base_url = settings.default_model, settings.base_url
+        api_key, public = settings.api_key, settings.on_default_host
         organization = organization or env_str("OPENAI_ORG_ID")
         project = project or env_str("OPENAI_PROJECT_ID")
         headers: dict[str, str] = {}
@@ -87,7 +96,7 @@ class OpenAIProvider(HTTPProviderBase):
         self._max_tokens_field: MaxTokensField = max_tokens_field or (
             "max_completion_tokens" if public else "max_tokens"
         )
-        self._secrets: tuple[str, ...] = (api_key,) if api_key else ()
+        self._secrets = settings.secrets
         self._http = HTTPProviderClient(
             provider=PROVIDER,
             base_url=self.base_url,

@@ -6,10 +6,16 @@ transport for high concurrency (``aether-core[aiohttp]``, chosen with
 ``AETHER_HTTP_TRANSPORT=aiohttp``) a provider never loads it, saving its memory and start-up.
 Third-party providers are welcome to use it:
 
-    from aether.http import HTTPProviderClient
+    from aether.http import HTTPProviderClient, resolve_settings
 
-    http = HTTPProviderClient(provider="acme", base_url="https://api.acme.ai/v1",
-                              headers={"authorization": f"Bearer {key}"}, secrets=[key])
+    # api_key / default_model / base_url: keyword, else ACME_API_KEY / ACME_MODEL /
+    # ACME_BASE_URL, else the defaults; a key is required on the public endpoint's host.
+    settings = resolve_settings("acme", env_prefix="ACME", api_key=None, default_model=None,
+                                base_url=None, fallback_model="acme-1",
+                                fallback_base_url="https://api.acme.ai/v1")
+    http = HTTPProviderClient(provider="acme", base_url=settings.base_url,
+                              headers={"authorization": f"Bearer {settings.api_key}"},
+                              secrets=settings.secrets)
     data = await http.post_json("chat", {"prompt": "hi"})
     async for event in http.stream_sse("chat", {"prompt": "hi", "stream": True}):
         ...
@@ -29,6 +35,7 @@ from aether.http._errors import (
 )
 from aether.http._json import loads as json_loads
 from aether.http._provider import HTTPProviderBase
+from aether.http._settings import ProviderSettings, resolve_settings
 from aether.http._sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder, aiter_sse
 from aether.http._transport import (
     TRANSPORT_ENV,
@@ -71,6 +78,7 @@ __all__ = [
     "HTTPProviderBase",
     "HTTPProviderClient",
     "HTTPTransport",
+    "ProviderSettings",
     "RAW_ARGUMENTS_KEY",
     "RetryAfterFromBody",
     "SSEDecoder",
@@ -87,5 +95,6 @@ __all__ = [
     "parse_should_retry",
     "parse_tool_arguments",
     "request_id_from",
+    "resolve_settings",
     "resolve_transport",
 ]
