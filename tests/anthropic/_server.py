@@ -123,10 +123,6 @@ class MessagesServer(LoopbackServer):
     def base_url(self) -> str:
         return self.root
 
-    async def start(self) -> MessagesServer:
-        await super().start()
-        return self
-
     async def _answer(
         self, request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> bool:

@@ -114,10 +114,6 @@ class CannedServer(LoopbackServer):
     def base_url(self) -> str:
         return f"{self.root}/v1"
 
-    async def start(self) -> CannedServer:
-        await super().start()
-        return self
-
     async def _answer(
         self, request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> bool:

@@ -205,16 +205,6 @@ async def test_a_deadline_is_kept_alike() -> None:
     assert len(sleeps) == 1
 
 
-async def test_the_comparison_sees_differences() -> None:
-    # The differential test is only as good as its observation: a different script shows.
-    clock = FakeClock()
-    one, fake_one = build(True, [ok()], clock)
-    other, fake_other = build(True, [e500(), ok()], clock)
-    await run_step(one, "complete", clock)
-    await run_step(other, "complete", clock)
-    assert observe(one, fake_one, clock) != observe(other, fake_other, clock)
-
-
 def test_the_builder_fuses_only_the_full_default_stack() -> None:
     assert type(build_provider(provider=FakeProvider())) is DefaultStack
     for off in ("retry", "circuit_breaker"):
