@@ -132,16 +132,14 @@ class HTTPProviderClient:
         self._client: httpx.AsyncClient | None = http_client
         self._wire: AiohttpWire | None = None
         self._timeout_setting = timeout  # as given: the aiohttp wire reads it without httpx
-        # What httpx is given per request. Left unset on the aiohttp transport, which sends
-        # without httpx: building it would import httpx (memory, start-up) for nothing.
-        # Should an httpx client be created there all the same, _get_client sets it first.
+        # What httpx is given per request, set with the client it goes with: here for a
+        # borrowed one, in _get_client for an owned one. The aiohttp wire needs neither, so
+        # that path never imports httpx.
         self._timeout: httpx.Timeout | httpx._client.UseClientDefault
         if http_client is not None:
             import httpx  # already loaded: the caller built the client with it
 
             self._timeout = httpx.USE_CLIENT_DEFAULT if timeout is None else _httpx_timeout(timeout)
-        elif self._transport == "httpx":
-            self._timeout = _httpx_timeout(timeout)
         self._secrets = tuple(s for s in secrets if s)
         self._retry_after_from_body = retry_after_from_body
         self._max_event_bytes = max_event_bytes
