@@ -12,7 +12,7 @@ from aether import Aether
 from aether.errors import ServerError, SessionStoreError
 from aether.extensions.llm.fake import FakeProvider
 from aether.extensions.memory import InMemorySessionStore
-from aether.llm.contracts import LLMResponse, Message, ToolCall
+from aether.llm.contracts import LLMRequest, LLMResponse, Message, ToolCall
 from aether.memory import Session
 from aether.tools import make_tool
 from tests.memory._four_method_store import FourMethodStore
@@ -146,22 +146,28 @@ async def test_bad_session_ids_and_limits_are_rejected() -> None:
         Session(client=client, session_id="s", store=client.memory_store, history_limit=-1)
 
 
+class Stalling(FakeProvider):
+    """A fake whose calls announce themselves on ``entered`` and wait for ``gate``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered, self.gate = asyncio.Event(), asyncio.Event()
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        self.entered.set()
+        await self.gate.wait()
+        return await super().complete(request)
+
+
 async def test_the_turn_stored_is_the_one_sent_even_if_the_caller_changes_it() -> None:
-    entered, gate = asyncio.Event(), asyncio.Event()
-
-    class Stalling(FakeProvider):
-        async def complete(self, request):  # type: ignore[no-untyped-def]
-            entered.set()
-            await gate.wait()
-            return await super().complete(request)
-
     store = InMemorySessionStore()
-    session = Aether(Stalling(), memory_store=store).session("s")
+    fake = Stalling()
+    session = Aether(fake, memory_store=store).session("s")
     question = user("original")
     call = asyncio.create_task(session.ask([question]))
-    await entered.wait()
+    await fake.entered.wait()
     question.content = "changed while the call was in flight"
-    gate.set()
+    fake.gate.set()
     assert await call == "You said: original"
     assert await store.load("s") == [user("original"), assistant("You said: original")]
 
@@ -180,23 +186,15 @@ async def test_the_client_keeps_a_session_only_while_someone_holds_it() -> None:
 
 
 async def test_a_call_in_progress_keeps_its_session_alive() -> None:
-    entered, gate = asyncio.Event(), asyncio.Event()
-
-    class Stalling(FakeProvider):
-        async def complete(self, request):  # type: ignore[no-untyped-def]
-            entered.set()
-            await gate.wait()
-            return await super().complete(request)
-
     fake = Stalling()
     client = Aether(fake)
     call = asyncio.create_task(client.session("bob").ask("first"))  # nobody else holds it
-    await entered.wait()
+    await fake.entered.wait()
     gc.collect()
     held = client.session("bob")
     second = asyncio.create_task(held.ask("second"))  # same object: waits for the same lock
     await asyncio.sleep(0)
-    gate.set()
+    fake.gate.set()
     await asyncio.gather(call, second)
     # One lock: the second call waited for the first turn and sent it back to the model.
     assert fake.calls[1].messages == [user("first"), assistant("You said: first"), user("second")]
