@@ -11,14 +11,15 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from aether.errors import ProviderError, StreamInterruptedError
 from aether.http import HTTPProviderBase, HTTPProviderClient, resolve_settings
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk, ToolCall
 from aether_example_echo._wire import PROVIDER, call_from_wire, finish_reason, payload, usage
+
+if TYPE_CHECKING:
+    import httpx  # for annotations only: the aiohttp transport never loads it
 
 __all__ = ["DEFAULT_BASE_URL", "EchoProvider"]
 

@@ -39,7 +39,6 @@ DEFAULT_MAX_TOKENS = 4096
 API_VERSION = "2023-06-01"
 """The ``anthropic-version`` header: the wire format this adapter was written for."""
 
-_PUBLIC_HOST = "api.anthropic.com"
 _PATH = "v1/messages"
 
 

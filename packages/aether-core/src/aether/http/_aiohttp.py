@@ -11,7 +11,7 @@ is always used as given.
 aiohttp's failures go through the same mapping as httpx's (:func:`~aether.http.
 map_transport_errors`, which knows both), so a provider cannot tell the two paths apart.
 This path never imports httpx (see :mod:`aether.http._transport` for what that saves): the
-timeout and limits are read from httpx objects only when the caller passed some.
+timeout is read from an httpx object only when the caller passed one.
 """
 
 from __future__ import annotations
@@ -61,40 +61,29 @@ class AiohttpWire:
         provider: Put on every error.
         timeout: Connect, pool and read limits (httpx's write timeout has no aiohttp twin), or
             seconds for all of them; None: those of ``aether.http.DEFAULT_TIMEOUT``.
-        limits: ``max_connections`` caps the pool; ``keepalive_expiry`` how long an idle
-            connection is kept. None: those of ``aether.http.DEFAULT_LIMITS``.
         secrets: Masked if they ever appear in an exception's text.
     """
 
-    __slots__ = (
-        "_keepalive_expiry",
-        "_max_connections",
-        "_provider",
-        "_secrets",
-        "_session",
-        "_timeout",
-    )
+    __slots__ = ("_provider", "_secrets", "_session", "_timeout")
 
     def __init__(
         self,
         *,
         provider: str,
         timeout: float | httpx.Timeout | None = None,
-        limits: httpx.Limits | None = None,
         secrets: Iterable[str] = (),
     ) -> None:
         self._provider = provider
         self._timeout = _client_timeout(timeout)
-        self._max_connections = _MAX_CONNECTIONS if limits is None else limits.max_connections
-        self._keepalive_expiry = _KEEPALIVE_EXPIRY if limits is None else limits.keepalive_expiry
         self._secrets = tuple(secrets)
         self._session: aiohttp.ClientSession | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
         session = self._session
         if session is None or session.closed:
+            # The pool limits of aether.http.DEFAULT_LIMITS, as httpx's pool would have them.
             connector = aiohttp.TCPConnector(
-                limit=self._max_connections or 0, keepalive_timeout=self._keepalive_expiry or 0
+                limit=_MAX_CONNECTIONS, keepalive_timeout=_KEEPALIVE_EXPIRY
             )
             session = self._session = aiohttp.ClientSession(
                 connector=connector, timeout=self._timeout, cookie_jar=aiohttp.DummyCookieJar()

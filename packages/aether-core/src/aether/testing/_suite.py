@@ -6,13 +6,13 @@ replaced by a function that says why: ``@pytest.mark.xfail(reason=...)`` (the te
 to fail; the kit treats it as strict) or ``@pytest.mark.aether_kit_override(reason=...)`` (the
 author checks the same thing differently). A test set to ``None``, deleted by a same-named
 non-function, or overridden without one of those marks is a violation; so is a kit test that
-ends skipped (see :func:`outcome_problem`) and a suite pytest never collects
+ends skipped (see :func:`skipped_problem`) and a suite pytest never collects
 (:func:`uncollected_problem`, :func:`suites_in_source`).
 
 A base class of the author's own, shared by several suites, is either named so pytest does not
 collect it (``AcmeProviderBase``), or marked ``@pytest.mark.aether_kit_abstract`` when it sets
-``__test__ = False``. Imports only pytest, so the pytest plugin stays cheap for every project
-that has aether-core installed.
+``__test__ = False``. Imports only the standard library, so the pytest plugin stays cheap for
+every project that has aether-core installed.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ pytest and :mod:`aether.testing._suite` (asyncio only once a kit test needs a lo
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
@@ -41,9 +41,6 @@ from aether.testing._suite import (
     suites_in_source,
     uncollected_problem,
 )
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "REPORTS",
