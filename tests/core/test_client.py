@@ -289,10 +289,13 @@ async def test_retry_layer_is_live_and_opt_out_removes_it() -> None:
 async def test_ask_raises_on_a_refusal_rather_than_returning_nothing() -> None:
     refused = LLMResponse(text="", refusal="I can't help with that.", response_id="resp_1")
     client = Aether(FakeProvider(responses=[refused, refused]))
-    with pytest.raises(ResponseBlockedError, match=r"refused to answer.*can.t help") as info:
+    with pytest.raises(ResponseBlockedError, match=r"refused to answer") as info:
         await client.ask("something it refuses")
     assert info.value.reason == "refusal"
-    assert info.value.request_id == "resp_1"
+    assert info.value.refusal == "I can't help with that."
+    assert info.value.provider == "fake"
+    assert "help with that" not in str(info.value)  # model text stays out of the message
+    assert info.value.request_id is None  # the answer's id is not a request id
     # complete() hands the refusal over as data instead.
     response = await client.complete("something it refuses")
     assert response.text == "" and response.refusal == "I can't help with that."

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from aether import config
 from aether.errors import ResponseBlockedError
 from aether.events import EventBus, Subscriber
-from aether.extensions.llm._layer import aclosing_stream, maybe_aclose
+from aether.extensions.llm._layer import ProviderLayer, aclosing_stream, maybe_aclose
 from aether.extensions.llm.builder import ProviderConfig, build_provider, find_layer
 from aether.extensions.llm.cost_tracking import CostTrackingProvider
 from aether.extensions.llm.usage import UsageSummary
@@ -105,6 +105,11 @@ class Aether:
         )
         self._registry = registry
         self._cost = find_layer(self.provider, CostTrackingProvider)
+        # For the errors the client raises itself: the configured name, else the provider's.
+        base: object = self.provider
+        while isinstance(base, ProviderLayer):
+            base = base.inner
+        self._provider_name: str | None = chosen.provider or getattr(base, "name", None)
         self._memory_store = memory_store
         # Weak: a long-running server would otherwise keep every Session it ever opened. A
         # session stays (the same object, so the same lock) while anyone holds it, and a call
@@ -256,10 +261,12 @@ class Aether:
         )
         if response.refusal is not None and not response.text:
             raise ResponseBlockedError(
-                f"The model refused to answer: {response.refusal!r}. Rephrase the request, or "
-                f"call complete() to handle LLMResponse.refusal yourself.",
+                "The model refused to answer and wrote no answer; its words are on the "
+                "error's .refusal. Rephrase the request, or call complete() to handle "
+                "LLMResponse.refusal yourself.",
                 reason="refusal",
-                request_id=response.response_id,
+                refusal=response.refusal,
+                provider=self._provider_name,
             )
         return response.text
 

@@ -207,7 +207,9 @@ class ProviderError(AetherError):
         return f"{head}{self.message}{tail}"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only attributes survive pickling (multiprocessing, task queues).
+        # Keyword-only attributes survive pickling (multiprocessing, task queues), a
+        # subclass's own ones (reason, chunks_received, ...) too: the instance dict is the
+        # state pickle restores.
         return (
             _rebuild_provider_error,
             (
@@ -221,6 +223,7 @@ class ProviderError(AetherError):
                     "request_id": self.request_id,
                 },
             ),
+            dict(self.__dict__),
         )
 
 
@@ -284,11 +287,22 @@ class ResponseBlockedError(ProviderError):
     """The provider returned no answer on purpose (a safety block, an empty candidate).
 
     Attributes:
-        reason: The provider's reason, e.g. ``"SAFETY"`` or ``"PROHIBITED_CONTENT"``.
+        reason: The provider's reason, e.g. ``"SAFETY"``, ``"PROHIBITED_CONTENT"`` or
+            ``"refusal"``.
+        refusal: The model's own words when it refused, if it gave any. Kept out of the
+            message, as any model text is: it can quote the prompt, and messages reach logs.
     """
 
-    def __init__(self, message: str, *, reason: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str | None = None,
+        refusal: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.reason = reason
+        self.refusal = refusal
         super().__init__(message, **kwargs)
 
 

@@ -53,6 +53,8 @@ class FakeProvider:
         api_key: Accepted and ignored, so the factory can build it like any provider.
     """
 
+    name = "fake"
+
     def __init__(
         self,
         canned_response: str | LLMResponse | None = None,
