@@ -41,7 +41,9 @@ async def test_killed_server_gives_typed_errors_and_keeps_acknowledged_turns(
 
         tasks = [asyncio.create_task(writer(index)) for index in range(WRITERS)]
         await asyncio.wait_for(enough.wait(), timeout=30)
-        server.kill()  # writers are mid-append: some sent, some waiting for the reply
+        # Off the event loop (kill waits for the process), so writers keep going meanwhile:
+        # some appends sent, some waiting for the reply when the server dies.
+        await asyncio.to_thread(server.kill)
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
 
         assert len(failures) == WRITERS
@@ -52,7 +54,7 @@ async def test_killed_server_gives_typed_errors_and_keeps_acknowledged_turns(
             with pytest.raises(SessionStoreError, match="server is running"):
                 await call
 
-        server.start()  # same port and files: the append-only file is replayed
+        await asyncio.to_thread(server.start)  # same port and files: the AOF is replayed
         turns = split_tagged(await store.load("s"))  # the same store reconnects by itself
         stored = [turn_id for turn_id, _ in turns]
         assert set(acked) <= set(stored)

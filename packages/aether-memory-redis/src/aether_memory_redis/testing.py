@@ -106,6 +106,9 @@ def free_port() -> int:
 class RedisServer:
     """One ``redis-server`` process; starting it again after a kill reuses its port and files.
 
+    Its methods block while they wait for the process; from a running event loop call them
+    through ``await asyncio.to_thread(server.start)`` so other tasks keep going.
+
     Args:
         directory: Where the server keeps its log and append-only file (created if missing).
         persistent: Append-only file with ``appendfsync always``: acknowledged writes survive
