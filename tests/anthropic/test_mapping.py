@@ -16,6 +16,7 @@ from aether.errors import (
     ServerError,
 )
 from aether.http import RAW_ARGUMENTS_KEY
+from aether.llm import check_tool_choice
 from aether.llm.contracts import LLMRequest, Message, ToolCall, ToolSpec
 from aether_anthropic._mapping import (
     THINKING_KEY,
@@ -257,13 +258,31 @@ def test_tool_choice(choice: str | None, wire: dict[str, Any] | None) -> None:
     assert tool_choice_to_wire(choice, [ToolSpec(name="add")]) == wire
 
 
-def test_tool_choice_that_cannot_be_honoured() -> None:
-    with pytest.raises(BadRequestError, match="not among the request's tools"):
-        tool_choice_to_wire("sub", [ToolSpec(name="add")])
-    with pytest.raises(BadRequestError, match="needs tools"):
-        tool_choice_to_wire("required", [])
-    assert tool_choice_to_wire("auto", []) is None
-    assert tool_choice_to_wire("none", []) is None
+@pytest.mark.parametrize("choice", ["auto", "none"])
+def test_tool_choice_without_tools_that_needs_none_is_left_out(choice: str) -> None:
+    assert tool_choice_to_wire(choice, []) is None
+    body = payload(tool_choice=choice)
+    assert "tool_choice" not in body and "tools" not in body
+
+
+@pytest.mark.parametrize(
+    ("tools", "choice"),
+    [
+        ([], "required"),
+        ([], "add"),
+        ([ToolSpec(name="add")], "sub"),
+    ],
+)
+def test_tool_choice_that_cannot_be_honoured_is_refused_by_the_core_check(
+    tools: list[ToolSpec], choice: str
+) -> None:
+    request = LLMRequest(messages=[user("hi")], tools=tools, tool_choice=choice)
+    with pytest.raises(BadRequestError) as core:
+        check_tool_choice(request, provider="anthropic")
+    with pytest.raises(BadRequestError) as info:
+        payload(tools=tools, tool_choice=choice)
+    assert info.value.provider == "anthropic"
+    assert info.value.message == core.value.message
 
 
 # --- answers -------------------------------------------------------------------------------

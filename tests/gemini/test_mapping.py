@@ -8,6 +8,7 @@ import pytest
 
 from aether.errors import BadRequestError, ResponseBlockedError
 from aether.http import RAW_ARGUMENTS_KEY
+from aether.llm import check_tool_choice
 from aether.llm.contracts import LLMRequest, Message, ToolCall, ToolSpec
 from aether_gemini._mapping import (
     build_contents,
@@ -162,9 +163,29 @@ def test_tool_choice(choice: str, config: dict[str, Any]) -> None:
     assert payload["toolConfig"] == {"functionCallingConfig": config}
 
 
-def test_tool_choice_naming_an_unknown_tool_is_rejected() -> None:
-    with pytest.raises(BadRequestError, match="'sub'"):
-        _payload(tools=[ToolSpec(name="add")], tool_choice="sub")
+@pytest.mark.parametrize("choice", ["auto", "none"])
+def test_tool_choice_that_needs_no_tools_is_fine_without_them(choice: str) -> None:
+    assert "tools" not in _payload(tool_choice=choice)
+
+
+@pytest.mark.parametrize(
+    ("tools", "choice"),
+    [
+        ([], "required"),  # would be mode ANY with nothing to call
+        ([], "add"),
+        ([ToolSpec(name="add")], "sub"),
+    ],
+)
+def test_tool_choice_that_cannot_be_honoured_is_refused_by_the_core_check(
+    tools: list[ToolSpec], choice: str
+) -> None:
+    request = LLMRequest(messages=[user("hi")], tools=tools, tool_choice=choice)
+    with pytest.raises(BadRequestError) as core:
+        check_tool_choice(request, provider="gemini")
+    with pytest.raises(BadRequestError) as info:
+        build_payload(request, DeclarationCache())
+    assert info.value.provider == "gemini"
+    assert info.value.message == core.value.message
 
 
 def test_a_conversation_of_only_system_messages_is_rejected() -> None:

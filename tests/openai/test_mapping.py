@@ -8,6 +8,7 @@ import pytest
 
 from aether.errors import BadRequestError, ResponseBlockedError
 from aether.http import RAW_ARGUMENTS_KEY
+from aether.llm import check_tool_choice
 from aether.llm.contracts import LLMRequest, Message, ToolCall, ToolSpec
 from aether_openai._mapping import (
     build_payload,
@@ -148,11 +149,30 @@ def test_minimal_payload_omits_unset_fields() -> None:
     assert request_problems(body) == []
 
 
-def test_tool_choice_without_tools() -> None:
-    body = build_payload(full_request(tools=[], tool_choice="auto"), model="m", stream=False)
+@pytest.mark.parametrize("choice", ["auto", "none"])
+def test_tool_choice_without_tools_that_needs_none_is_left_out(choice: str) -> None:
+    body = build_payload(full_request(tools=[], tool_choice=choice), model="m", stream=False)
     assert "tool_choice" not in body and "tools" not in body
-    with pytest.raises(BadRequestError, match="needs tools"):
-        build_payload(full_request(tools=[], tool_choice="get_weather"), model="m", stream=False)
+
+
+@pytest.mark.parametrize(
+    ("tools", "choice"),
+    [
+        ([], "required"),
+        ([], "get_weather"),
+        ([WEATHER], "get_forecast"),  # not among the tools: refused here, not by the API
+    ],
+)
+def test_tool_choice_that_cannot_be_honoured_is_refused_by_the_core_check(
+    tools: list[ToolSpec], choice: str
+) -> None:
+    request = full_request(tools=tools, tool_choice=choice)
+    with pytest.raises(BadRequestError) as core:
+        check_tool_choice(request, provider="openai")
+    with pytest.raises(BadRequestError) as info:
+        build_payload(request, model="m", stream=False)
+    assert info.value.provider == "openai"
+    assert info.value.message == core.value.message
 
 
 @pytest.mark.parametrize(

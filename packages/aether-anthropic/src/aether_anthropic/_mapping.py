@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any
 
 from aether.errors import BadRequestError, ProviderError
 from aether.http import RAW_ARGUMENTS_KEY, error_from_payload, parse_tool_arguments
@@ -33,6 +33,7 @@ from aether.llm.contracts import (
     ToolChoice,
     ToolSpec,
 )
+from aether.llm.mapping import Usage, check_tool_choice, token_count
 
 __all__ = [
     "PROVIDER",
@@ -182,26 +183,16 @@ def tool_to_wire(spec: ToolSpec) -> dict[str, Any]:
 def tool_choice_to_wire(
     choice: ToolChoice | None, tools: Sequence[ToolSpec]
 ) -> dict[str, Any] | None:
-    """``auto``/``required``/``none`` or one tool's name as ``tool_choice``; None: omit it."""
-    if choice is None:
+    """``auto``/``required``/``none`` or one tool's name as ``tool_choice``; None: omit it.
+
+    ``choice`` has passed :func:`~aether.llm.check_tool_choice` (``build_payload`` runs it).
+    """
+    if choice is None or not tools:
+        # Without tools only "auto"/"none" pass the check, and the API's default (no
+        # tool_choice) already means that.
         return None
-    if not tools:
-        if choice in ("auto", "none"):
-            return None  # nothing to choose from: the API's default already means that
-        raise BadRequestError(
-            f"tool_choice={choice!r} needs tools, but the request has none: pass tools=[...] "
-            f"or drop tool_choice.",
-            provider=PROVIDER,
-        )
     if choice in _CHOICES:
         return dict(_CHOICES[choice])
-    names = [tool.name for tool in tools]
-    if choice not in names:
-        raise BadRequestError(
-            f"tool_choice names {choice!r}, which is not among the request's tools "
-            f"({', '.join(names)}); pass one of them, or 'auto'/'required'/'none'.",
-            provider=PROVIDER,
-        )
     return {"type": "tool", "name": choice}
 
 
@@ -222,8 +213,10 @@ def build_payload(
 
     Raises:
         BadRequestError: The conversation has no user or assistant content, a tool message
-            has no ``tool_call_id``, or ``tool_choice`` cannot be honoured.
+            has no ``tool_call_id``, or ``tool_choice`` cannot be honoured with the request's
+            tools.
     """
+    check_tool_choice(request, provider=PROVIDER)
     system, messages = build_messages(request.messages)
     if not messages:
         raise BadRequestError(
@@ -255,20 +248,6 @@ def build_payload(
 # --- response ------------------------------------------------------------------------
 
 
-class Usage(TypedDict):
-    """Token counts, named as :class:`LLMResponse` fields."""
-
-    input_tokens: int
-    output_tokens: int
-    cached_input_tokens: int
-    cache_write_tokens: int
-    reasoning_tokens: int
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
 def usage_from_wire(usage: Any) -> Usage:
     """Token counts in Aether's convention (zeros when the server sent none).
 
@@ -278,16 +257,16 @@ def usage_from_wire(usage: Any) -> Usage:
     """
     if not isinstance(usage, dict):
         usage = {}
-    read = _count(usage.get("cache_read_input_tokens"))
-    written = _count(usage.get("cache_creation_input_tokens"))
+    read = token_count(usage.get("cache_read_input_tokens"))
+    written = token_count(usage.get("cache_creation_input_tokens"))
     details = usage.get("output_tokens_details")
     return {
-        "input_tokens": _count(usage.get("input_tokens")) + read + written,
-        "output_tokens": _count(usage.get("output_tokens")),
+        "input_tokens": token_count(usage.get("input_tokens")) + read + written,
+        "output_tokens": token_count(usage.get("output_tokens")),
         "cached_input_tokens": read,
         "cache_write_tokens": written,
         "reasoning_tokens": (
-            _count(details.get("thinking_tokens")) if isinstance(details, dict) else 0
+            token_count(details.get("thinking_tokens")) if isinstance(details, dict) else 0
         ),
     }
 

@@ -13,11 +13,12 @@ import math
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any
 
 from aether.errors import BadRequestError, ResponseBlockedError
 from aether.http import RAW_ARGUMENTS_KEY
 from aether.llm.contracts import FinishReason, LLMRequest, Message, ToolCall
+from aether.llm.mapping import Usage, check_tool_choice, token_count
 from aether_gemini._schema import DeclarationCache
 
 __all__ = [
@@ -181,23 +182,23 @@ def _ordered(turn: _Turn) -> list[dict[str, Any]]:
 
 
 def _tool_config(request: LLMRequest) -> dict[str, Any] | None:
+    # request.tool_choice has passed check_tool_choice (build_payload runs it first).
     choice = request.tool_choice
     if choice is None:
         return None
     if choice in _TOOL_CHOICE:
         return {"functionCallingConfig": {"mode": _TOOL_CHOICE[choice]}}
-    names = [tool.name for tool in request.tools]
-    if choice not in names:
-        raise BadRequestError(
-            f"tool_choice names {choice!r}, which is not among the request's tools "
-            f"({', '.join(names) or 'none'}); pass one of them, or 'auto'/'required'/'none'.",
-            provider=PROVIDER,
-        )
     return {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": [choice]}}
 
 
 def build_payload(request: LLMRequest, declarations: DeclarationCache) -> dict[str, Any]:
-    """The JSON body of ``models/<model>:generateContent`` (and the streaming variant)."""
+    """The JSON body of ``models/<model>:generateContent`` (and the streaming variant).
+
+    Raises:
+        BadRequestError: The conversation has no user or assistant content, a tool message
+            names no function, or ``tool_choice`` cannot be honoured with the request's tools.
+    """
+    check_tool_choice(request, provider=PROVIDER)
     contents, instruction = build_contents(request.messages)
     if not contents:
         raise BadRequestError(
@@ -300,30 +301,21 @@ def finish_reason(raw: str | None, *, has_tool_calls: bool) -> FinishReason | No
     return _FINISH.get(raw, "other")
 
 
-class Usage(TypedDict):
-    """Token counts in the contract's field names, ready to pass as keywords."""
-
-    input_tokens: int
-    output_tokens: int
-    reasoning_tokens: int
-    cached_input_tokens: int
-
-
 def usage(metadata: Any) -> Usage:
-    """Token counts from ``usageMetadata``: thinking is billed, so it counts as output."""
+    """Token counts from ``usageMetadata``: thinking is billed, so it counts as output.
+
+    There is no ``cache_write_tokens``: ``usageMetadata`` counts only the prompt tokens read
+    from a cache. Writing one is not part of a ``generateContent`` call (an explicit cache is
+    created by its own API call; implicit caching bills no writes).
+    """
     if not isinstance(metadata, dict):
         metadata = {}
-
-    def count(key: str) -> int:
-        value = metadata.get(key)
-        return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-    thoughts = count("thoughtsTokenCount")
+    thoughts = token_count(metadata.get("thoughtsTokenCount"))
     return {
-        "input_tokens": count("promptTokenCount"),
-        "output_tokens": count("candidatesTokenCount") + thoughts,
+        "input_tokens": token_count(metadata.get("promptTokenCount")),
+        "output_tokens": token_count(metadata.get("candidatesTokenCount")) + thoughts,
         "reasoning_tokens": thoughts,
-        "cached_input_tokens": count("cachedContentTokenCount"),
+        "cached_input_tokens": token_count(metadata.get("cachedContentTokenCount")),
     }
 
 

@@ -6,7 +6,7 @@ Tool-call arguments that are not a JSON object are kept as
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
 
 from aether.errors import BadRequestError, ResponseBlockedError
 from aether.http import dump_tool_arguments, parse_tool_arguments
@@ -19,6 +19,7 @@ from aether.llm.contracts import (
     ToolChoice,
     ToolSpec,
 )
+from aether.llm.mapping import Usage, check_tool_choice, token_count
 
 __all__ = [
     "MaxTokensField",
@@ -43,15 +44,6 @@ PROVIDER = "openai"
 MaxTokensField = Literal["max_tokens", "max_completion_tokens"]
 """OpenAI deprecated ``max_tokens`` (reasoning models reject it); many compatible servers
 only know ``max_tokens``."""
-
-
-class Usage(TypedDict, total=False):
-    """Token counts, named as :class:`LLMResponse` fields."""
-
-    input_tokens: int
-    output_tokens: int
-    cached_input_tokens: int
-    reasoning_tokens: int
 
 
 _FINISH_REASONS: dict[str, FinishReason] = {
@@ -116,7 +108,13 @@ def build_payload(
     stream: bool,
     max_tokens_field: MaxTokensField = "max_completion_tokens",
 ) -> dict[str, Any]:
-    """The JSON body of ``POST /chat/completions`` for ``request``."""
+    """The JSON body of ``POST /chat/completions`` for ``request``.
+
+    Raises:
+        BadRequestError: A tool message has no ``tool_call_id``, or ``tool_choice`` cannot be
+            honoured with the request's tools.
+    """
+    check_tool_choice(request, provider=PROVIDER)
     payload: dict[str, Any] = {
         "model": model,
         "messages": [message_to_wire(m) for m in request.messages],
@@ -127,16 +125,12 @@ def build_payload(
         payload[max_tokens_field] = request.max_tokens
     if request.stop:
         payload["stop"] = request.stop
+    # Without tools only "auto"/"none" pass the check, and leaving tool_choice out means the
+    # same: the API rejects a tool_choice sent without tools.
     if request.tools:
         payload["tools"] = [tool_to_wire(t) for t in request.tools]
         if request.tool_choice is not None:
             payload["tool_choice"] = tool_choice_to_wire(request.tool_choice)
-    elif request.tool_choice not in (None, "auto", "none"):
-        raise BadRequestError(
-            f"tool_choice={request.tool_choice!r} needs tools, but the request has none: "
-            f"pass tools=[...] or drop tool_choice.",
-            provider=PROVIDER,
-        )
     if stream:
         payload["stream"] = True
         payload["stream_options"] = {"include_usage": True}
@@ -159,24 +153,25 @@ def finish_reason_from_wire(
     return reason
 
 
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
 def usage_from_wire(usage: Any) -> Usage:
-    """Token counts as :class:`LLMResponse` keywords (zeros when the server sent none)."""
+    """Token counts as :class:`LLMResponse` keywords (zeros when the server sent none).
+
+    The detail counts are set only when the server sent their object (many compatible servers
+    do not). There is never a ``cache_write_tokens``: OpenAI caches prompts on its own and
+    neither reports nor bills writing them.
+    """
     if not isinstance(usage, dict):
         return {}
     counts: Usage = {
-        "input_tokens": _count(usage.get("prompt_tokens")),
-        "output_tokens": _count(usage.get("completion_tokens")),
+        "input_tokens": token_count(usage.get("prompt_tokens")),
+        "output_tokens": token_count(usage.get("completion_tokens")),
     }
     prompt_details = usage.get("prompt_tokens_details")
     if isinstance(prompt_details, dict):
-        counts["cached_input_tokens"] = _count(prompt_details.get("cached_tokens"))
+        counts["cached_input_tokens"] = token_count(prompt_details.get("cached_tokens"))
     completion_details = usage.get("completion_tokens_details")
     if isinstance(completion_details, dict):
-        counts["reasoning_tokens"] = _count(completion_details.get("reasoning_tokens"))
+        counts["reasoning_tokens"] = token_count(completion_details.get("reasoning_tokens"))
     return counts
 
 

@@ -1,4 +1,4 @@
-"""The user-facing LLM API: contracts and the provider protocol."""
+"""The user-facing LLM API: contracts, the provider protocol, and helpers for providers."""
 
 from aether.llm.contracts import (
     FinishReason,
@@ -12,6 +12,7 @@ from aether.llm.contracts import (
     ToolChoice,
     ToolSpec,
 )
+from aether.llm.mapping import Usage, check_tool_choice, token_count
 
 __all__ = [
     "FinishReason",
@@ -24,4 +25,7 @@ __all__ = [
     "ToolCall",
     "ToolChoice",
     "ToolSpec",
+    "Usage",
+    "check_tool_choice",
+    "token_count",
 ]
