@@ -7,13 +7,7 @@ from typing import Any
 import pytest
 
 from aether.errors import (
-    AuthenticationError,
     BadRequestError,
-    ContextLengthError,
-    NotFoundError,
-    ProviderError,
-    RateLimitError,
-    ServerError,
 )
 from aether.http import RAW_ARGUMENTS_KEY
 from aether.llm import check_tool_choice
@@ -22,7 +16,6 @@ from aether_anthropic._mapping import (
     THINKING_KEY,
     build_messages,
     build_payload,
-    error_from_event,
     read_content,
     response_from_wire,
     thinking_to_replay,
@@ -403,46 +396,3 @@ def test_whole_response() -> None:
         None,
         None,
     )
-
-
-# --- errors inside a 200 -----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("kind", "cls"),
-    [
-        ("overloaded_error", RateLimitError),
-        ("rate_limit_error", RateLimitError),
-        ("api_error", ServerError),
-        ("timeout_error", ServerError),
-        ("invalid_request_error", BadRequestError),
-        ("authentication_error", AuthenticationError),
-        ("permission_error", AuthenticationError),
-        ("not_found_error", NotFoundError),
-        ("request_too_large", ContextLengthError),
-        ("an_error_from_the_future", ServerError),
-    ],
-)
-def test_error_event_gets_the_class_of_its_type(kind: str, cls: type[ProviderError]) -> None:
-    error = error_from_event(
-        {"type": "error", "error": {"type": kind, "message": "Something broke"}}
-    )
-    assert type(error) is cls
-    # The exchange itself succeeded (HTTP 200): the class says what the type stands for,
-    # and no status is claimed that the server did not send.
-    assert (error.status_code, error.provider) == (None, "anthropic")
-    assert "Something broke" in error.message
-
-
-def test_error_event_masks_secrets_and_keeps_the_request_id() -> None:
-    error = error_from_event(
-        {
-            "type": "error",
-            "error": {"type": "api_error", "message": "bad key sk-ant-secret-1"},
-            "request_id": "req_9",
-        },
-        secrets=["sk-ant-secret-1"],
-    )
-    assert "sk-ant-secret-1" not in str(error)
-    assert error.request_id == "req_9"
-    assert type(error_from_event("garbage")) is ServerError

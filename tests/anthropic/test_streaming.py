@@ -10,7 +10,16 @@ from typing import Any
 import httpx
 import pytest
 
-from aether.errors import RateLimitError, ServerError, StreamInterruptedError
+from aether.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ContextLengthError,
+    NotFoundError,
+    ProviderError,
+    RateLimitError,
+    ServerError,
+    StreamInterruptedError,
+)
 from aether.http import RAW_ARGUMENTS_KEY
 from aether.llm.contracts import LLMRequest, LLMStreamChunk, Message, ToolCall
 from aether_anthropic import AnthropicProvider
@@ -32,7 +41,7 @@ def event(data: dict[str, Any], name: str | None = None) -> bytes:
 
 
 def start(usage: dict[str, Any] | None = None) -> bytes:
-    message = {
+    message: dict[str, Any] = {
         "id": "msg_s",
         "type": "message",
         "role": "assistant",
@@ -252,6 +261,19 @@ async def test_api_error_event_is_a_server_error_with_the_key_masked() -> None:
     assert "oops ***" in str(info.value)
 
 
+async def test_error_object_under_another_event_name_is_raised() -> None:
+    # Typed by core's decode_event from its "type": "error", whatever the SSE event name.
+    error = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    with pytest.raises(RateLimitError, match="Overloaded"):
+        await drain(serving(b"".join([start(), event(error, "message")])))
+
+
+async def test_error_event_with_no_data_is_raised() -> None:
+    # Used to be skipped as a blank event: an error event must never pass in silence.
+    with pytest.raises(ServerError, match="empty error event"):
+        await drain(serving(start() + b"event: error\ndata: \n\n" + b"".join(end())))
+
+
 async def test_stream_that_ends_without_message_stop_is_interrupted() -> None:
     body = b"".join([start(), *text_block(0, "Hel", "lo"), end()[0]])
     received: list[LLMStreamChunk] = []
@@ -288,9 +310,12 @@ async def test_event_that_is_not_json_is_interrupted() -> None:
     assert info.value.chunks_received == 1
 
 
-def test_assembler_refuses_an_event_that_is_not_an_object() -> None:
-    with pytest.raises(StreamInterruptedError, match="not a JSON object"):
-        StreamAssembler("m").feed([1, 2])
+async def test_event_that_is_not_an_object_is_interrupted() -> None:
+    # Refused by core's decode_event before the assembler sees it.
+    body = b"".join([start(), *text_block(0, "a")[:2]]) + b"event: x\ndata: [1, 2]\n\n"
+    with pytest.raises(StreamInterruptedError, match="not a JSON object") as info:
+        await drain(serving(body))
+    assert info.value.chunks_received == 1
 
 
 def test_assembler_hands_out_a_call_whose_block_never_stopped() -> None:
@@ -351,3 +376,46 @@ def test_assembler_keeps_signed_thinking_for_the_call_it_preceded() -> None:
             {"type": "redacted_thinking", "data": "opaque"},
         ]
     }
+
+
+# --- errors inside a 200 -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "cls"),
+    [
+        ("overloaded_error", RateLimitError),
+        ("rate_limit_error", RateLimitError),
+        ("api_error", ServerError),
+        ("timeout_error", ServerError),
+        ("invalid_request_error", BadRequestError),
+        ("authentication_error", AuthenticationError),
+        ("permission_error", AuthenticationError),
+        ("not_found_error", NotFoundError),
+        ("request_too_large", ContextLengthError),
+        ("an_error_from_the_future", ServerError),
+    ],
+)
+async def test_error_event_gets_the_class_of_its_type(kind: str, cls: type[ProviderError]) -> None:
+    error_event = {"type": "error", "error": {"type": kind, "message": "Something broke"}}
+    with pytest.raises(ProviderError) as info:
+        await drain(serving(b"".join([start(), event(error_event, "error")])))
+    error = info.value
+    assert type(error) is cls
+    # The exchange itself succeeded (HTTP 200): the class says what the type stands for,
+    # and no status is claimed that the server did not send.
+    assert (error.status_code, error.provider) == (None, "anthropic")
+    assert "Something broke" in error.message
+
+
+async def test_error_event_keeps_the_request_id_and_types_garbage_as_a_server_failure() -> None:
+    error_event = {
+        "type": "error",
+        "error": {"type": "api_error", "message": "Internal"},
+        "request_id": "req_9",
+    }
+    with pytest.raises(ServerError) as info:
+        await drain(serving(b"".join([start(), event(error_event, "error")])))
+    assert info.value.request_id == "req_9"
+    with pytest.raises(ServerError):
+        await drain(serving(start() + b"event: error\ndata: garbage\n\n"))

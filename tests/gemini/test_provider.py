@@ -303,6 +303,46 @@ async def test_error_in_a_200_body_is_typed_by_its_code(wrap: bool) -> None:
     assert is_retryable(info.value)
 
 
+@pytest.mark.parametrize("wrap", [False, True])
+async def test_in_band_429_in_a_200_body_keeps_its_retry_delay_in_both_modes(wrap: bool) -> None:
+    error: Any = {
+        "error": {
+            "code": 429,
+            "message": "Quota exceeded.",
+            "status": "RESOURCE_EXHAUSTED",
+            "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "7s"}],
+        }
+    }
+    body = [error] if wrap else error
+    gemini = provider(lambda request: httpx.Response(200, json=body))
+    with pytest.raises(RateLimitError) as whole:
+        await gemini.complete(ask())
+    with pytest.raises(RateLimitError) as streamed:  # stream() used to drop the delay
+        _ = [c async for c in gemini.stream(ask())]
+    for caught in (whole.value, streamed.value):
+        assert (caught.retry_after, caught.status_code) == (7.0, 429)
+
+
+async def test_broken_stream_error_is_counted_not_rebuilt() -> None:
+    cut = httpx.ReadError("connection reset")
+
+    async def body() -> AsyncIterator[bytes]:
+        yield sse(answer([{"text": "Hel"}], finish=None))
+        raise cut
+
+    with pytest.raises(StreamInterruptedError) as info:
+        _ = [c async for c in provider(streaming(body())).stream(ask())]
+    # The count is set on core's own error: its cause and status stay as they were.
+    assert info.value.chunks_received == 1
+    assert (info.value.__cause__, info.value.status_code) == (cut, 200)
+
+
+async def test_blank_keep_alive_event_is_ignored() -> None:
+    body = b"data: \r\n\r\n" + sse(answer([{"text": "hi"}]))
+    chunks = [c async for c in provider(streaming(body)).stream(ask())]
+    assert [c.text for c in chunks] == ["hi", ""]
+
+
 async def test_a_json_body_where_events_were_asked_for_is_refused_clearly() -> None:
     body = [answer([{"text": "hi"}])]
     gemini = provider(lambda request: httpx.Response(200, json=body))

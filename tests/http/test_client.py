@@ -262,3 +262,206 @@ async def test_stream_decodes_a_gzip_body() -> None:
 
     events = [e async for e in make(handler).stream_sse("chat", {})]
     assert [e.data for e in events] == ["1", "2"]
+
+
+# --- errors reported inside a 2xx exchange (in-band) ----------------------------------------
+
+
+def _gemini_delay(body: Any) -> float | None:
+    """A retry_after_from_body hook shaped like Gemini's: RetryInfo.retryDelay, "7s"."""
+    if isinstance(body, list) and body:
+        body = body[0]
+    error = body.get("error") if isinstance(body, dict) else None
+    for detail in error.get("details", []) if isinstance(error, dict) else []:
+        if str(detail.get("@type", "")).endswith("RetryInfo"):
+            return float(detail["retryDelay"].rstrip("s"))
+    return None
+
+
+_QUOTA = {
+    "error": {
+        "code": 429,
+        "message": "Quota exceeded.",
+        "status": "RESOURCE_EXHAUSTED",
+        "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "7s"}],
+    }
+}
+
+
+@pytest.mark.parametrize("body", [_QUOTA, [_QUOTA]], ids=["object", "wrapped"])
+async def test_retry_hook_reaches_an_in_band_error_in_every_mode(body: Any) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
+
+    http = make(handler, retry_after_from_body=_gemini_delay)
+    with pytest.raises(RateLimitError) as whole:
+        await http.post_json("chat", {})
+    # The same 200 body answering a stream request used to lose the delay.
+    with pytest.raises(RateLimitError) as streamed:
+        _ = [e async for e in http.stream_sse("chat", {})]
+    for error in (whole.value, streamed.value):
+        assert (error.retry_after, error.status_code) == (7.0, 429)
+        assert "Quota exceeded" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("body", "cls"),
+    [
+        ({"error": {"message": "busy", "type": "server_error"}}, ServerError),
+        ([{"error": {"code": 503, "message": "busy", "status": "UNAVAILABLE"}}], ServerError),
+        ({"type": "error", "error": {"type": "overloaded_error", "message": "busy"}},
+         RateLimitError),
+        ({"error": "busy"}, ProviderError),  # names no kind: not guessed as a server failure
+    ],
+)  # fmt: skip
+async def test_post_json_raises_the_error_a_2xx_body_reports(
+    body: Any, cls: type[ProviderError]
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body, headers={"x-request-id": "req_200"})
+
+    with pytest.raises(ProviderError, match="busy") as info:
+        await make(handler).post_json("chat", {})
+    assert type(info.value) is cls
+    assert info.value.request_id == "req_200"  # from the headers of the answer that carried it
+
+
+async def test_in_band_error_headers_win_over_the_retry_hook() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=_QUOTA, headers={"retry-after": "2"})
+
+    with pytest.raises(RateLimitError) as info:
+        await make(handler, retry_after_from_body=_gemini_delay).post_json("chat", {})
+    assert info.value.retry_after == 2.0  # as for a 429 status: the header first
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"error": None, "id": "x"}, {"error": "", "id": "x"}, {"type": "message", "id": "x"}, []],
+)
+async def test_post_json_returns_bodies_that_report_no_error(body: Any) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
+
+    assert await make(handler).post_json("chat", {}) == body
+
+
+async def test_answer_keys_keep_an_answer_that_carries_an_error_member() -> None:
+    body = {"choices": [{"message": {"content": "hi"}}], "error": {"message": "partial"}}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
+
+    http = make(handler, answer_keys=("choices",))
+    assert await http.post_json("chat", {}) == body
+    # The same rule for a stream request: an answer, just not an event stream.
+    with pytest.raises(ProviderError, match="Expected an event stream") as info:
+        _ = [e async for e in http.stream_sse("chat", {})]
+    assert type(info.value) is ProviderError
+    with pytest.raises(ProviderError, match="partial"):  # without answer_keys: an error
+        await make(handler).post_json("chat", {})
+
+
+def _event(data: str, name: str = "message") -> ServerSentEvent:
+    return ServerSentEvent(event=name, data=data)
+
+
+def test_decode_event_returns_the_object() -> None:
+    http = make(lambda r: httpx.Response(200))
+    assert http.decode_event(_event('{"n": 1, "error": null}')) == {"n": 1, "error": None}
+    # Blank data (a keep-alive) carries nothing; no provider needs a special case for it.
+    assert http.decode_event(_event("")) == {}
+    assert http.decode_event(_event("  ")) == {}
+
+
+@pytest.mark.parametrize(
+    ("event", "cls"),
+    [
+        (_event('{"error": {"message": "boom", "type": "server_error"}}'), ServerError),
+        (_event('{"type": "error", "error": {"type": "overloaded_error", "message": "boom"}}'),
+         RateLimitError),
+        (_event('{"type": "error", "message": "boom"}'), ServerError),  # Responses API shape
+        (_event('{"message": "boom"}', "error"), ServerError),
+        (_event("boom: upstream died", "error"), ServerError),
+        (_event('{"error": {"message": "boom"}, "choices": []}'), ServerError),
+    ],
+)  # fmt: skip
+def test_decode_event_raises_the_error_an_event_reports(
+    event: ServerSentEvent, cls: type[ProviderError]
+) -> None:
+    with pytest.raises(ProviderError, match="boom") as info:
+        make(lambda r: httpx.Response(200)).decode_event(event)
+    assert type(info.value) is cls
+    assert info.value.provider == "acme"
+    assert info.value.status_code is None  # the exchange itself said 200
+
+
+def test_decode_event_applies_the_retry_hook() -> None:
+    http = make(lambda r: httpx.Response(200), retry_after_from_body=_gemini_delay)
+    for event in (_event(json.dumps(_QUOTA)), _event(json.dumps(_QUOTA), "error")):
+        with pytest.raises(RateLimitError) as info:
+            http.decode_event(event)
+        assert info.value.retry_after == 7.0
+
+
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [("{nope sk-zzz", "not JSON"), ("[1, 2]", "not a JSON object"), ('"sk-zzz"', "not a JSON")],
+)
+def test_decode_event_refuses_what_is_not_a_json_object(data: str, what: str) -> None:
+    http = make(lambda r: httpx.Response(200), secrets=["sk-zzz"])
+    with pytest.raises(StreamInterruptedError, match=what) as info:
+        http.decode_event(_event(data))
+    assert info.value.chunks_received == 0  # the provider sets it: set_chunks_received
+    assert "sk-zzz" not in str(info.value)
+
+
+async def test_not_an_event_stream_hint_replaces_the_advice() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"candidates": []})
+
+    hint = "The ?alt=sse query was lost on the way."
+    with pytest.raises(ProviderError) as info:
+        _ = [e async for e in make(handler, not_an_event_stream_hint=hint).stream_sse("x", {})]
+    # A plain ProviderError with the 2xx status, saying what the provider knows about it.
+    assert type(info.value) is ProviderError and info.value.status_code == 200
+    assert "Expected an event stream" in str(info.value) and hint in str(info.value)
+    assert "Check that the base URL" not in str(info.value)
+
+
+async def test_unexpected_bodies_quoted_in_errors_are_redacted() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("html"):
+            return httpx.Response(200, text="<html>key sk-zzz</html>")
+        return httpx.Response(200, json={"echo": "key sk-zzz"})
+
+    http = make(handler, secrets=["sk-zzz"])
+    with pytest.raises(ProviderError, match="not JSON") as whole:
+        await http.post_json("html", {})
+    with pytest.raises(ProviderError, match="Expected an event stream") as streamed:
+        _ = [e async for e in http.stream_sse("json", {})]
+    for error in (whole.value, streamed.value):
+        assert "sk-zzz" not in str(error) and "key ***" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("fail", "cls"),
+    [
+        (httpx.RemoteProtocolError("peer closed"), ProviderConnectionError),
+        (httpx.ReadTimeout("slow"), ProviderTimeoutError),
+    ],
+)
+async def test_stream_error_body_that_fails_to_read_is_a_transport_error(
+    fail: Exception, cls: type[ProviderError]
+) -> None:
+    # No event reached anyone: the call failed to start, it was not interrupted.
+    body = TrackedStream([b'{"error": {"mess'], fail=fail)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, stream=body)
+
+    with pytest.raises(cls) as info:
+        _ = [e async for e in make(handler).stream_sse("chat", {})]
+    assert not isinstance(info.value, StreamInterruptedError)
+    assert info.value.__cause__ is fail
+    assert body.closed

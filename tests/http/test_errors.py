@@ -21,15 +21,18 @@ from aether.errors import (
     ProviderTimeoutError,
     RateLimitError,
     ServerError,
+    StreamInterruptedError,
 )
 from aether.http import (
+    error_from_payload,
     error_from_response,
     map_transport_errors,
     parse_retry_after,
     parse_should_retry,
     request_id_from,
+    set_chunks_received,
 )
-from aether.http._errors import error_from_payload
+from aether.http._errors import map_stream_errors
 
 
 @pytest.mark.parametrize(
@@ -336,3 +339,78 @@ def test_in_band_error_keeps_retry_hints_and_masks_secrets() -> None:
     assert error.retry_after == 3.0
     assert error.request_id == "req_9"
     assert "sk-abcdef" not in str(error) and "sk-abcdef" not in repr(error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        {"code": 503, "message": "Overloaded.", "status": "UNAVAILABLE"},
+        {"message": "Slow down", "type": "rate_limit_error", "request_id": "req_b"},
+        {"message": "too long", "code": "context_length_exceeded"},
+        {"code": 429},  # no message: the body is summarised
+    ],
+)
+def test_in_band_and_status_errors_are_built_alike(error: dict[str, object]) -> None:
+    # One builder for both: an in-band error reads exactly as the status it stands for,
+    # except for the status itself, which the exchange (a 200) did not give.
+    in_band = error_from_payload(provider="acme", payload={"error": error})
+    status = in_band.status_code or {"rate_limit_error": 429}.get(str(error.get("type")), 400)
+    failed = error_from_response(
+        provider="acme", status_code=status, headers={}, body=json.dumps({"error": error})
+    )
+    assert type(in_band) is type(failed)
+    assert in_band.message == failed.message
+    assert (in_band.request_id, in_band.should_retry) == (failed.request_id, failed.should_retry)
+
+
+def test_in_band_error_reads_the_headers_of_its_answer() -> None:
+    headers = {"x-request-id": "req_h", "retry-after": "4", "x-should-retry": "false"}
+    payload = {"error": {"message": "busy", "type": "server_error"}, "request_id": "req_body"}
+    error = error_from_payload(provider="acme", payload=payload, headers=headers)
+    assert (error.request_id, error.retry_after, error.should_retry) == ("req_h", 4.0, False)
+    assert error.status_code is None
+    # A delay the provider read from the body wins, as it does for a failed status.
+    assert (
+        error_from_payload(
+            provider="acme", payload=payload, headers=headers, retry_after=9.0
+        ).retry_after
+        == 9.0
+    )
+    # Without headers, the request id the body carries.
+    assert error_from_payload(provider="acme", payload=payload).request_id == "req_body"
+
+
+def test_set_chunks_received_keeps_everything_else() -> None:
+    cause = OSError("reset")
+    try:
+        try:
+            raise cause
+        except OSError as exc:
+            raise StreamInterruptedError(
+                "broke", provider="acme", status_code=200, retry_after=3.0,
+                should_retry=True, request_id="req_s",
+            ) from exc  # fmt: skip
+    except StreamInterruptedError as exc:
+        error = exc
+    set_chunks_received(error, 4)
+    assert error.chunks_received == 4
+    assert (error.retry_after, error.should_retry, error.request_id) == (3.0, True, "req_s")
+    assert (error.status_code, error.message, error.__cause__) == (200, "broke", cause)
+
+
+@pytest.mark.parametrize(
+    ("fail", "kind"), [(httpx.ReadError("reset"), "broke"), (httpx.ReadTimeout("t"), "timed out")]
+)
+def test_map_stream_errors(fail: Exception, kind: str) -> None:
+    with (
+        pytest.raises(StreamInterruptedError, match=f"{kind} mid-way") as info,
+        map_stream_errors("acme", status_code=200, secrets=["k3y-value"]),
+    ):
+        raise fail
+    assert (info.value.status_code, info.value.provider, info.value.__cause__) == (
+        200,
+        "acme",
+        fail,
+    )
+    with pytest.raises(ValueError), map_stream_errors("acme", status_code=200):
+        raise ValueError("not a transport failure")

@@ -53,8 +53,14 @@ async def _answer(
 ) -> bool:
     """/json → JSON, /sse → a chunked event stream, /busy → 429, /gzip, /slow (no answer for
     5 s), /broken (an event, then the socket closes mid-body), /hang (an event, then
-    silence), /jsonstream (JSON where events were asked for), else 404."""
+    silence), /jsonstream (JSON where events were asked for), /cut503 and /cut200 (a JSON
+    body promising 100 bytes, closed after 16), else 404."""
     route = request["path"].rsplit("/", 1)[-1]
+    if route in ("cut503", "cut200"):
+        head = f"HTTP/1.1 {route[3:]} X\r\ncontent-type: application/json\r\n"
+        writer.write(f"{head}content-length: 100\r\n\r\n".encode() + b'{"error": {"mess')
+        await writer.drain()
+        return False  # closes the socket 84 bytes short
     if route == "slow":
         await asyncio.sleep(5)
         return False
@@ -288,6 +294,31 @@ async def test_stream_cut_mid_body_is_interrupted(
         assert info.value.status_code == 200
         # The broken connection was given up: the next call works on a fresh one.
         assert await http.post_json("json", {}) == {"ok": True}
+
+
+@pytest.mark.parametrize("transport", ["httpx", "aiohttp", "borrowed"])
+@pytest.mark.parametrize("route", ["cut503", "cut200"])
+async def test_answer_cut_before_any_event_is_a_transport_error_on_every_transport(
+    base_url: str, transport: str, route: str
+) -> None:
+    # A refused answer (or JSON where events were asked for) whose body breaks off: the call
+    # failed before any event, so it is the transport error, not an interrupted stream, the
+    # same on every path. "borrowed" is an httpx client given to the provider (over aiohttp
+    # too when the suite runs with --http-transport=aiohttp).
+    borrowed = httpx.AsyncClient() if transport == "borrowed" else None
+    chosen = None if borrowed is not None else transport
+    async with HTTPProviderClient(
+        provider="acme", base_url=base_url, transport=chosen, http_client=borrowed
+    ) as http:
+        for call in (_drain(http.stream_sse(route, {})), http.post_json(route, {})):
+            with pytest.raises(ProviderError) as info:
+                await call
+            assert type(info.value) is ProviderConnectionError, repr(info.value)
+            assert info.value.provider == "acme"
+            assert "incomplete" not in str(info.value)
+        assert await http.post_json("json", {}) == {"ok": True}  # a fresh connection works
+    if borrowed is not None:
+        await borrowed.aclose()
 
 
 @TRANSPORTS

@@ -255,6 +255,22 @@ async def test_error_in_a_200_body_is_typed_by_its_code(
     assert is_retryable(info.value) is (error.get("type") != "insufficient_quota")
 
 
+async def test_a_200_body_with_choices_is_an_answer_whatever_else_it_carries() -> None:
+    body = {**OK, "error": {"message": "a warning some gateways add"}}
+    response = await mock(lambda request: httpx.Response(200, json=body)).complete(REQUEST)
+    assert response.text == "ok"
+
+
+async def test_error_in_a_200_body_carries_the_request_id_of_its_answer() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = {"error": {"message": "busy", "type": "server_error"}}
+        return httpx.Response(200, json=body, headers={"x-request-id": "req_200"})
+
+    with pytest.raises(ServerError) as info:
+        await mock(handler).complete(REQUEST)
+    assert info.value.request_id == "req_200"
+
+
 @pytest.mark.parametrize(
     ("exc", "cls"),
     [

@@ -347,6 +347,25 @@ async def test_non_json_event() -> None:
         await collect(b"data: [1, 2]\n\n")
 
 
+async def test_blank_keep_alive_event_is_ignored() -> None:
+    body = b"data: \n\n" + sse(chunk({"content": "a"}), chunk({}, finish="stop"))
+    assert [c.text for c in await collect(body)] == ["a", ""]
+
+
+async def test_non_json_event_mid_stream_counts_what_was_delivered() -> None:
+    body = sse(chunk({"content": "a"}), done=False) + b"data: {nope\n\n"
+    got: list[LLMStreamChunk] = []
+
+    async def consume() -> None:
+        async for c in provider_for(body).stream(REQUEST):
+            got.append(c)
+
+    with pytest.raises(StreamInterruptedError, match="not JSON") as info:
+        await consume()
+    assert [c.text for c in got] == ["a"]
+    assert info.value.chunks_received == 1
+
+
 async def test_events_after_done_are_ignored() -> None:
     body = sse(chunk({"content": "a"}), chunk({}, finish="stop")) + sse(
         chunk({"content": "late"}), done=False

@@ -3,18 +3,19 @@
 ``HTTPProviderClient`` does the parts every HTTP provider shares: it maps statuses and
 transport failures to :mod:`aether.errors` types, keeps the key out of errors, parses
 server-sent events and gives the connection back on every exit path, cancellation included.
-What is left here is the mapping to and from the Echo API's JSON.
+Its ``decode_event`` reads each event (the JSON object, or the typed error an error event
+reports) and ``set_chunks_received`` tells a caller how much of a broken stream it already
+has. What is left here is the mapping to and from the Echo API's JSON.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aether.errors import ProviderError, StreamInterruptedError
-from aether.http import HTTPProviderBase, HTTPProviderClient, resolve_settings
+from aether.http import HTTPProviderBase, HTTPProviderClient, resolve_settings, set_chunks_received
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk, ToolCall
 from aether_example_echo._wire import PROVIDER, call_from_wire, finish_reason, payload, usage
 
@@ -101,7 +102,7 @@ class EchoProvider(HTTPProviderBase):
         try:
             async with aclosing(events):
                 async for event in events:
-                    data = _event(event.data, sent)
+                    data = self._http.decode_event(event)
                     if "stop" in data:
                         input_tokens, output_tokens = usage(data)
                         yield LLMStreamChunk(
@@ -117,7 +118,7 @@ class EchoProvider(HTTPProviderBase):
                         yield LLMStreamChunk(text=data["delta"], model=model)
                         sent += 1
         except StreamInterruptedError as exc:
-            exc.chunks_received = sent
+            set_chunks_received(exc, sent)
             raise
         raise StreamInterruptedError(
             "The Echo API stream ended before its stop event; the answer is incomplete. "
@@ -125,21 +126,3 @@ class EchoProvider(HTTPProviderBase):
             provider=PROVIDER,
             chunks_received=sent,
         )
-
-
-def _event(text: str, sent: int) -> dict[str, Any]:
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise StreamInterruptedError(
-            f"The Echo API sent an event that is not JSON ({text[:200]!r}). Retry the call.",
-            provider=PROVIDER,
-            chunks_received=sent,
-        ) from exc
-    if not isinstance(data, dict):
-        raise StreamInterruptedError(
-            f"The Echo API sent an event that is not an object ({text[:200]!r}).",
-            provider=PROVIDER,
-            chunks_received=sent,
-        )
-    return data

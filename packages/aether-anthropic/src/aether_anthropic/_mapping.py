@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aether.errors import BadRequestError, ProviderError
-from aether.http import RAW_ARGUMENTS_KEY, error_from_payload, parse_tool_arguments
+from aether.errors import BadRequestError
+from aether.http import RAW_ARGUMENTS_KEY, parse_tool_arguments
 from aether.llm.contracts import (
     FinishReason,
     LLMRequest,
@@ -42,7 +42,6 @@ __all__ = [
     "Usage",
     "build_messages",
     "build_payload",
-    "error_from_event",
     "finish_reason_from_wire",
     "read_content",
     "response_from_wire",
@@ -382,13 +381,3 @@ def response_from_wire(body: dict[str, Any], *, model: str) -> LLMResponse:
         response_id=body["id"] if isinstance(body.get("id"), str) else None,
         **usage_from_wire(body.get("usage")),
     )
-
-
-def error_from_event(data: Any, *, secrets: Sequence[str] = ()) -> ProviderError:
-    """The typed error for an ``error`` object sent with HTTP 200 (in a stream or a body).
-
-    Classified by core's :func:`~aether.http.error_from_payload` from the error's ``type``,
-    which knows Anthropic's documented statuses: an ``overloaded_error`` is retryable exactly
-    like a 529.
-    """
-    return error_from_payload(provider=PROVIDER, payload=data, secrets=secrets)

@@ -11,14 +11,14 @@ from aether.errors import (
     ProviderError,
     StreamInterruptedError,
 )
-from aether.http import HTTPProviderBase, HTTPProviderClient, json_loads, resolve_settings
-from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
-from aether_anthropic._mapping import (
-    PROVIDER,
-    build_payload,
-    error_from_event,
-    response_from_wire,
+from aether.http import (
+    HTTPProviderBase,
+    HTTPProviderClient,
+    resolve_settings,
+    set_chunks_received,
 )
+from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
+from aether_anthropic._mapping import PROVIDER, build_payload, response_from_wire
 from aether_anthropic._streaming import StreamAssembler
 
 if TYPE_CHECKING:  # annotations only: the aiohttp transport never loads httpx
@@ -124,7 +124,9 @@ class AnthropicProvider(HTTPProviderBase):
         """Send ``request`` and return the whole answer.
 
         Raises:
-            ProviderError: The typed subclass for an HTTP or transport failure.
+            ProviderError: The typed subclass for an HTTP or transport failure, or for a 200
+                body of ``type: error`` (raised by core's ``post_json``, typed by its error's
+                ``type``).
         """
         model = request.model or self.default_model
         body = await self._http.post_json(_PATH, self._payload(request, stream=False))
@@ -134,8 +136,6 @@ class AnthropicProvider(HTTPProviderBase):
                 f"check that the base URL points at the Messages API.",
                 provider=PROVIDER,
             )
-        if body.get("type") == "error":
-            raise error_from_event(body, secrets=self._secrets)
         return response_from_wire(body, model=model)
 
     async def stream(self, request: LLMRequest) -> AsyncGenerator[LLMStreamChunk, None]:
@@ -151,21 +151,21 @@ class AnthropicProvider(HTTPProviderBase):
                 ``error`` event in the stream (``overloaded_error`` is a ``RateLimitError``,
                 as HTTP 529 is).
         """
-        assembler = StreamAssembler(request.model or self.default_model, secrets=self._secrets)
+        assembler = StreamAssembler(request.model or self.default_model)
+        # Typed in-band errors (an ``error`` event, overloaded_error included), non-JSON
+        # events refused.
+        decode = self._http.decode_event
         payload = self._payload(request, stream=True)
         try:
             async with aclosing(self._http.stream_sse(_PATH, payload)) as events:
                 async for event in events:
                     if assembler.done or event.event == "ping":
                         continue  # after message_stop: read on so the connection is reused
-                    data = event.data
-                    if not data or data.isspace():
-                        continue
-                    chunk = assembler.feed(_decode(data, assembler.chunks), event.event)
+                    chunk = assembler.feed(decode(event), event.event)
                     if chunk is not None:
                         yield chunk
         except StreamInterruptedError as exc:
-            exc.chunks_received = max(exc.chunks_received, assembler.chunks)
+            set_chunks_received(exc, assembler.chunks)
             raise
         if not assembler.done:
             raise StreamInterruptedError(
@@ -175,15 +175,3 @@ class AnthropicProvider(HTTPProviderBase):
                 chunks_received=assembler.chunks,
             )
         yield assembler.finish()
-
-
-def _decode(data: str, chunks: int) -> Any:
-    try:
-        return json_loads(data)
-    except ValueError as exc:
-        raise StreamInterruptedError(
-            f"Anthropic sent a stream event that is not JSON ({data[:200]!r}); the answer is "
-            f"incomplete. Retry the call.",
-            provider=PROVIDER,
-            chunks_received=chunks,
-        ) from exc

@@ -3,21 +3,18 @@
 A stream is ``message_start`` (id, model, the prompt's usage), then per content block a
 ``content_block_start``, its ``content_block_delta`` events and a ``content_block_stop``,
 then ``message_delta`` (stop reason, final usage) and ``message_stop``; ``ping`` may come
-anywhere and an ``error`` event replaces the rest. Text and thinking deltas are passed on as
+anywhere and an ``error`` event replaces the rest (core's ``decode_event`` raises it before
+it reaches the assembler). Text and thinking deltas are passed on as
 they arrive; a tool call is handed out whole when its block stops; the last chunk carries the
 finish reason and the usage of ``message_start`` as updated by ``message_delta``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from aether.errors import StreamInterruptedError
 from aether.llm.contracts import LLMStreamChunk, ToolCall
 from aether_anthropic._mapping import (
-    PROVIDER,
-    error_from_event,
     finish_reason_from_wire,
     thinking_to_replay,
     tool_call_from_wire,
@@ -66,18 +63,18 @@ class StreamAssembler:
     """Turns the decoded JSON of each event into chunks to yield.
 
     Call :meth:`feed` per event (it returns a chunk, or None) and, once :attr:`done`,
-    :meth:`finish` for the closing chunk.
+    :meth:`finish` for the closing chunk. Events come decoded by
+    :meth:`~aether.http.HTTPProviderClient.decode_event`, which has already raised an
+    ``error`` event as its typed error and refused anything that is not a JSON object.
 
     Args:
         model: The model asked for, used until ``message_start`` names the one answering.
-        secrets: Strings masked if an error event echoes them.
     """
 
     __slots__ = (
         "_blocks",
         "_calls",
         "_pending",
-        "_secrets",
         "_stop_reason",
         "_usage",
         "chunks",
@@ -87,38 +84,26 @@ class StreamAssembler:
         "thinking",
     )
 
-    def __init__(self, model: str, *, secrets: Sequence[str] = ()) -> None:
+    def __init__(self, model: str) -> None:
         self.model = model
         self.response_id: str | None = None
         self.done = False
         """True once ``message_stop`` arrived: the answer is complete."""
         self.chunks = 0
         """How many chunks :meth:`feed` and :meth:`finish` returned."""
-        self._secrets = tuple(secrets)
         self._usage: dict[str, Any] = {}
         self._stop_reason: str | None = None
         self._blocks: dict[int, _Block] = {}
         self._calls = 0
         self._pending: list[dict[str, Any]] = []
 
-    def feed(self, data: Any, event: str = "message") -> LLMStreamChunk | None:
+    def feed(self, data: dict[str, Any], event: str = "message") -> LLMStreamChunk | None:
         """Take one event's decoded ``data``; return the chunk to yield, if any.
 
         Args:
-            data: The event's JSON.
+            data: The event's JSON object.
             event: The SSE event name, used when the JSON carries no ``type``.
-
-        Raises:
-            StreamInterruptedError: The event is not a JSON object.
-            ProviderError: The typed error of an ``error`` event.
         """
-        if not isinstance(data, dict):
-            raise StreamInterruptedError(
-                f"Anthropic sent a stream event that is not a JSON object "
-                f"({str(data)[:200]!r}); the answer is incomplete. Retry the call.",
-                provider=PROVIDER,
-                chunks_received=self.chunks,
-            )
         kind = data.get("type") or event
         if kind == "content_block_delta":
             return self._delta(data)
@@ -135,8 +120,6 @@ class StreamAssembler:
             self._update_usage(data.get("usage"))
         elif kind == "message_stop":
             self.done = True
-        elif kind == "error":
-            raise error_from_event(data, secrets=self._secrets)
         # ping, and event types added to the API later, carry nothing Aether uses.
         return None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
@@ -14,7 +13,12 @@ from aether.errors import (
     ProviderError,
     StreamInterruptedError,
 )
-from aether.http import HTTPProviderBase, HTTPProviderClient, error_from_payload, resolve_settings
+from aether.http import (
+    HTTPProviderBase,
+    HTTPProviderClient,
+    resolve_settings,
+    set_chunks_received,
+)
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_gemini._mapping import (
     PROVIDER,
@@ -37,6 +41,11 @@ __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MODEL", "GeminiProvider"]
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
 DEFAULT_MODEL = "gemini-2.5-flash"
 _KEY_MARKS = ("API key not valid", "API_KEY_INVALID")
+_ALT_SSE_LOST = (
+    "Gemini answers streamGenerateContent with one JSON body instead of server-sent events "
+    "when the ?alt=sse query is lost on the way (a proxy or gateway at base_url may drop "
+    "it). Check the base URL, or use complete() instead of stream()."
+)
 
 
 class GeminiProvider(HTTPProviderBase):
@@ -87,7 +96,12 @@ class GeminiProvider(HTTPProviderBase):
             http_client=http_client,
             timeout=timeout,
             secrets=self._secrets,
+            # RetryInfo.retryDelay, for a 429 status and an in-band 429 alike.
             retry_after_from_body=retry_delay,
+            # An error in a 200 body is raised by post_json, typed by its own code (a 503
+            # stays retryable); one with candidates is an answer.
+            answer_keys=("candidates",),
+            not_an_event_stream_hint=_ALT_SSE_LOST,
         )
         self._declarations = DeclarationCache()
 
@@ -116,15 +130,6 @@ class GeminiProvider(HTTPProviderBase):
             raise rejected from exc
         if isinstance(body, list) and len(body) == 1:
             body = body[0]  # some Gemini front ends wrap the body in a one-element list
-        if isinstance(body, dict) and body.get("error") and "candidates" not in body:
-            # An error in a 200 body: typed by its own code, so a 503 stays retryable.
-            raise error_from_payload(
-                provider=PROVIDER,
-                payload=body,
-                default_status=None,
-                retry_after=retry_delay(body),
-                secrets=self._secrets,
-            )
         if not isinstance(body, dict):
             raise ProviderError(
                 f"Gemini answered with JSON that is not an object: {str(body)[:200]}.",
@@ -158,7 +163,8 @@ class GeminiProvider(HTTPProviderBase):
             ProviderError: The typed subclass for an HTTP or transport failure.
         """
         model = request.model or self.default_model
-        state = StreamState(model, secrets=self._secrets)
+        state = StreamState(model)
+        decode = self._http.decode_event  # typed in-band errors, non-JSON events refused
         sent = 0
         events = self._http.stream_sse(
             self._path(model, "streamGenerateContent") + "?alt=sse", self._payload(request)
@@ -166,14 +172,7 @@ class GeminiProvider(HTTPProviderBase):
         try:
             async with aclosing(events):
                 async for event in events:
-                    if event.event == "error":
-                        # Whatever its shape, an error event must not pass as content.
-                        raise error_from_payload(
-                            provider=PROVIDER, payload=event.data, secrets=self._secrets
-                        )
-                    if not event.data.strip():
-                        continue
-                    chunk = state.feed(_json(event.data))
+                    chunk = state.feed(decode(event))
                     if chunk is not None:
                         yield chunk
                         sent += 1
@@ -183,40 +182,9 @@ class GeminiProvider(HTTPProviderBase):
                 raise
             raise rejected from exc
         except StreamInterruptedError as exc:
-            if exc.chunks_received == sent:
-                raise
-            raise StreamInterruptedError(
-                exc.message,
-                chunks_received=sent,
-                provider=PROVIDER,
-                status_code=exc.status_code,
-                request_id=exc.request_id,
-            ) from exc
-        except ProviderError as exc:
-            refused = _json_instead_of_events(exc, sent)
-            if refused is None:
-                raise
-            raise refused from exc
+            set_chunks_received(exc, sent)
+            raise
         yield state.finish(chunks_received=sent)
-
-
-def _json_instead_of_events(exc: ProviderError, sent: int) -> ProviderError | None:
-    """The clear error for a 2xx JSON body where server-sent events were asked for.
-
-    The shared HTTP client refuses such a body with a plain ``ProviderError`` carrying the
-    2xx status (no other error it raises has both), worded for a failed status.
-    """
-    status = exc.status_code
-    if type(exc) is not ProviderError or sent or status is None or not 200 <= status < 300:
-        return None
-    return ProviderError(
-        "Gemini answered streamGenerateContent with one JSON body instead of server-sent "
-        "events: the ?alt=sse query was lost on the way (a proxy or gateway at base_url may "
-        "drop it). Check the base URL, or use complete() instead of stream().",
-        provider=PROVIDER,
-        status_code=status,
-        request_id=exc.request_id,
-    )
 
 
 def _key_rejected(exc: BadRequestError) -> AuthenticationError | None:
@@ -231,14 +199,3 @@ def _key_rejected(exc: BadRequestError) -> AuthenticationError | None:
         status_code=exc.status_code,
         request_id=exc.request_id,
     )
-
-
-def _json(data: str) -> Any:
-    try:
-        return json.loads(data)
-    except ValueError as exc:
-        raise StreamInterruptedError(
-            f"Gemini sent a stream event that is not JSON ({data[:200]!r}); the answer is "
-            f"incomplete. Retry the call.",
-            provider=PROVIDER,
-        ) from exc

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from aether.errors import StreamInterruptedError
-from aether.http import error_from_payload
 from aether.llm.contracts import LLMStreamChunk
 from aether_gemini._mapping import (
     PROVIDER,
@@ -22,7 +21,6 @@ from aether_gemini._mapping import (
     new_call_id,
     raise_if_prompt_blocked,
     read_candidate,
-    retry_delay,
     usage,
 )
 
@@ -32,21 +30,17 @@ __all__ = ["StreamState"]
 class StreamState:
     """Folds a stream's events into chunks; :meth:`finish` gives the closing chunk.
 
+    Events come decoded by :meth:`~aether.http.HTTPProviderClient.decode_event`, which has
+    already raised any in-band error (with its ``RetryInfo.retryDelay``) and refused anything
+    that is not a JSON object.
+
     Args:
         model: The model asked for, used until the stream names its ``modelVersion``.
         new_id: Makes ids for function calls Gemini sent without one.
-        secrets: Strings to mask if an in-band error echoes them (the API key).
     """
 
-    def __init__(
-        self,
-        model: str,
-        new_id: Callable[[], str] = new_call_id,
-        *,
-        secrets: tuple[str, ...] = (),
-    ) -> None:
+    def __init__(self, model: str, new_id: Callable[[], str] = new_call_id) -> None:
         self.model = model
-        self._secrets = secrets
         self.response_id: str | None = None
         self._new_id = new_id
         self._usage: Any = None
@@ -58,27 +52,12 @@ class StreamState:
         self._finish_message: str | None = None
         self._reasoning_chars = 0
 
-    def feed(self, body: Any) -> LLMStreamChunk | None:
-        """The chunk for one event's JSON body, or None when it carried no content.
+    def feed(self, body: dict[str, Any]) -> LLMStreamChunk | None:
+        """The chunk for one event's JSON object, or None when it carried no content.
 
         Raises:
             ResponseBlockedError: The prompt was blocked.
-            ProviderError: The event is an in-band error object.
         """
-        if not isinstance(body, dict):
-            raise StreamInterruptedError(
-                f"Gemini sent a stream event that is not a JSON object ({str(body)[:200]}); "
-                f"the answer is incomplete. Retry the call.",
-                provider=PROVIDER,
-            )
-        if body.get("error"):
-            # Typed by its own code/status, so a 503 or 429 stays retryable.
-            raise error_from_payload(
-                provider=PROVIDER,
-                payload=body,
-                retry_after=retry_delay(body),
-                secrets=self._secrets,
-            )
         raise_if_prompt_blocked(body)
         if isinstance(body.get("modelVersion"), str):
             self.model = body["modelVersion"]

@@ -11,9 +11,8 @@ from aether.errors import StreamInterruptedError
 from aether.http import (
     HTTPProviderBase,
     HTTPProviderClient,
-    error_from_payload,
-    json_loads,
     resolve_settings,
+    set_chunks_received,
 )
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_openai._mapping import PROVIDER, MaxTokensField, build_payload, response_from_wire
@@ -104,6 +103,9 @@ class OpenAIProvider(HTTPProviderBase):
             http_client=http_client,
             timeout=timeout,
             secrets=self._secrets,
+            # A compatible server may report a failure in a 200 body: raised, typed by its own
+            # code, by post_json. One with choices is an answer, whatever else it carries.
+            answer_keys=("choices",),
         )
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
@@ -114,13 +116,7 @@ class OpenAIProvider(HTTPProviderBase):
             stream=False,
             max_tokens_field=self._max_tokens_field,
         )
-        data = await self._http.post_json(_PATH, payload)
-        if isinstance(data, dict) and data.get("error") and "choices" not in data:
-            # Some compatible servers report failures in a 200 body; type it by its own code.
-            raise error_from_payload(
-                provider=PROVIDER, payload=data, default_status=None, secrets=self._secrets
-            )
-        return response_from_wire(data)
+        return response_from_wire(await self._http.post_json(_PATH, payload))
 
     async def stream(self, request: LLMRequest) -> AsyncGenerator[LLMStreamChunk, None]:
         """Send ``request`` and yield text deltas, then one chunk with tool calls and usage.
@@ -136,36 +132,22 @@ class OpenAIProvider(HTTPProviderBase):
             stream=True,
             max_tokens_field=self._max_tokens_field,
         )
-        assembler = StreamAssembler(secrets=self._secrets)
+        assembler = StreamAssembler()
+        decode = self._http.decode_event  # typed in-band errors, non-JSON events refused
         done = False
         try:
             async with aclosing(self._http.stream_sse(_PATH, payload)) as events:
                 async for event in events:
                     if done:
                         continue  # read to the end so the connection can be reused
-                    data = event.data
-                    if data == "[DONE]":
+                    if event.data == "[DONE]":
                         done = True
                         continue
-                    if event.event == "error":
-                        # Whatever its shape, an error event must not pass as content.
-                        raise error_from_payload(
-                            provider=PROVIDER, payload=data, secrets=self._secrets
-                        )
-                    try:
-                        decoded = json_loads(data)
-                    except ValueError as exc:
-                        raise StreamInterruptedError(
-                            f"The stream sent an event that is not JSON ({data[:200]!r}); "
-                            f"the answer cannot be trusted. Retry the call.",
-                            provider=PROVIDER,
-                            chunks_received=assembler.chunks,
-                        ) from exc
-                    chunk = assembler.feed(decoded)
+                    chunk = assembler.feed(decode(event))
                     if chunk is not None:
                         yield chunk
         except StreamInterruptedError as exc:
-            exc.chunks_received = max(exc.chunks_received, assembler.chunks)
+            set_chunks_received(exc, assembler.chunks)
             raise
         if not done:
             raise StreamInterruptedError(

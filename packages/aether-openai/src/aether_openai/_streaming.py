@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aether.errors import StreamInterruptedError
-from aether.http import error_from_payload, parse_tool_arguments
+from aether.http import parse_tool_arguments
 from aether.llm.contracts import LLMStreamChunk, ToolCall
 from aether_openai._mapping import (
-    PROVIDER,
     Usage,
     finish_reason_from_wire,
     first_choice,
@@ -37,19 +35,17 @@ class _PartialCall:
 
 
 class StreamAssembler:
-    """Turns the decoded JSON of each SSE ``data`` line into stream chunks.
+    """Turns the JSON object of each SSE ``data`` line into stream chunks.
 
     Call :meth:`feed` per event (it returns a chunk to yield, or None) and :meth:`finish` after
-    ``[DONE]`` for the final chunk.
-
-    Args:
-        secrets: Strings to mask if the server echoes them in an in-band error (the API key).
+    ``[DONE]`` for the final chunk. Events come decoded by
+    :meth:`~aether.http.HTTPProviderClient.decode_event`, which has already raised any
+    in-band error and refused anything that is not a JSON object.
     """
 
-    __slots__ = ("_calls", "_finish", "_secrets", "_usage", "chunks", "model", "response_id")
+    __slots__ = ("_calls", "_finish", "_usage", "chunks", "model", "response_id")
 
-    def __init__(self, *, secrets: tuple[str, ...] = ()) -> None:
-        self._secrets = secrets  # masked if an in-band error echoes them
+    def __init__(self) -> None:
         self._calls: dict[int, _PartialCall] = {}
         self._finish: str | None = None
         self._usage: Usage = {}
@@ -58,25 +54,8 @@ class StreamAssembler:
         self.chunks = 0
         """How many chunks :meth:`feed` returned (for ``StreamInterruptedError``)."""
 
-    def feed(self, data: Any) -> LLMStreamChunk | None:
-        """Take one decoded chunk; return the delta to yield, if it carried text.
-
-        Raises:
-            ProviderError: The chunk is an in-band ``{"error": ...}`` object; the typed
-                subclass its code or type names (e.g. ServerError, RateLimitError).
-            StreamInterruptedError: The chunk is not a JSON object.
-        """
-        if not isinstance(data, dict):
-            raise StreamInterruptedError(
-                f"The stream sent an event that is not a JSON object ({str(data)[:200]!r}); "
-                f"the answer cannot be trusted. Retry the call.",
-                provider=PROVIDER,
-                chunks_received=self.chunks,
-            )
-        if data.get("error"):
-            # In-band failure: typed by its own code/type, so a rate limit or a server error
-            # stays retryable (the retry layer only retries before the first chunk).
-            raise error_from_payload(provider=PROVIDER, payload=data, secrets=self._secrets)
+    def feed(self, data: dict[str, Any]) -> LLMStreamChunk | None:
+        """Take one decoded chunk; return the delta to yield, if it carried text."""
         if not self.response_id:
             # Azure OpenAI opens with a prompt_filter_results chunk whose id and model are "".
             response_id = data.get("id")

@@ -6,7 +6,8 @@ transport for high concurrency (``aether-core[aiohttp]``, chosen with
 ``AETHER_HTTP_TRANSPORT=aiohttp``) a provider never loads it, saving its memory and start-up.
 Third-party providers are welcome to use it:
 
-    from aether.http import HTTPProviderClient, resolve_settings
+    from aether.errors import StreamInterruptedError
+    from aether.http import HTTPProviderClient, resolve_settings, set_chunks_received
 
     # api_key / default_model / base_url: keyword, else ACME_API_KEY / ACME_MODEL /
     # ACME_BASE_URL, else the defaults; a key is required on the public endpoint's host.
@@ -16,9 +17,15 @@ Third-party providers are welcome to use it:
     http = HTTPProviderClient(provider="acme", base_url=settings.base_url,
                               headers={"authorization": f"Bearer {settings.api_key}"},
                               secrets=settings.secrets)
-    data = await http.post_json("chat", {"prompt": "hi"})
-    async for event in http.stream_sse("chat", {"prompt": "hi", "stream": True}):
-        ...
+    data = await http.post_json("chat", {"prompt": "hi"})  # an in-band error is raised
+    sent = 0  # chunks yielded so far
+    try:
+        async for event in http.stream_sse("chat", {"prompt": "hi", "stream": True}):
+            data = http.decode_event(event)  # a dict; an in-band error is raised typed
+            ...  # yield a chunk made of data, then: sent += 1
+    except StreamInterruptedError as exc:
+        set_chunks_received(exc, sent)  # tell the caller how much it already has
+        raise
 """
 
 import typing
@@ -32,6 +39,7 @@ from aether.http._errors import (
     parse_retry_after,
     parse_should_retry,
     request_id_from,
+    set_chunks_received,
 )
 from aether.http._json import loads as json_loads
 from aether.http._provider import HTTPProviderBase
@@ -97,4 +105,5 @@ __all__ = [
     "request_id_from",
     "resolve_settings",
     "resolve_transport",
+    "set_chunks_received",
 ]

@@ -9,21 +9,23 @@ with ``transport="aiohttp"`` it sends through this module instead; a client the 
 is always used as given.
 
 aiohttp's failures go through the same mapping as httpx's (:func:`~aether.http.
-map_transport_errors`, which knows both), so a provider cannot tell the two paths apart.
+map_transport_errors`, which knows both), and a stream is read by the same loop in
+:class:`~aether.http.HTTPProviderClient` whichever library carries it (an open answer of
+either offers the same small interface, ``_client._OpenStream``), so a provider cannot tell
+the two paths apart.
 This path never imports httpx (see :mod:`aether.http._transport` for what that saves): the
 timeout is read from an httpx object only when the caller passed one.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aiohttp
 
-from aether.errors import StreamInterruptedError
-from aether.http._errors import map_transport_errors, stream_interrupted, transport_failure
+from aether.http._errors import map_transport_errors
 from aether.http._transport import (
     _CONNECT_TIMEOUT,
     _KEEPALIVE_EXPIRY,
@@ -107,51 +109,34 @@ class AiohttpWire:
     async def stream(
         self, url: str, content: bytes, headers: Mapping[str, str]
     ) -> AsyncIterator[_StreamedResponse]:
-        """POST ``content`` and hold the answer open for reading; always released on exit."""
+        """POST ``content`` and hold the answer open for reading; always released on exit.
+
+        Only sending is mapped here; failures while reading the answer are mapped by the
+        caller, the same way for both transports.
+        """
         with map_transport_errors(self._provider, secrets=self._secrets):
             response = await self._get_session().post(url, data=content, headers=headers)
         try:
-            yield _StreamedResponse(response, self)
+            yield _StreamedResponse(response)
         finally:
             response.release()
 
-    def _broken(self, exc: Exception, status: int) -> StreamInterruptedError | None:
-        """The error for a transport failure while reading a started body; None otherwise."""
-        failure = transport_failure(exc)
-        if failure is None:
-            return None
-        return stream_interrupted(
-            self._provider, exc, failure, status_code=status, secrets=self._secrets
-        )
-
 
 class _StreamedResponse:
-    """The part of an open aiohttp response that the SSE reader uses."""
+    """An open aiohttp answer, as the SSE reader sees either transport's (``_OpenStream``).
 
-    __slots__ = ("_response", "_wire", "headers", "status_code")
+    ``aread`` reads the whole body (to report a failure); ``chunks`` gives the body as it
+    arrives. Neither maps errors: the reader does, once, for both transports.
+    """
 
-    def __init__(self, response: aiohttp.ClientResponse, wire: AiohttpWire) -> None:
-        self._response = response
-        self._wire = wire
+    __slots__ = ("_content", "aread", "headers", "status_code")
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
         self.status_code: int = response.status
         self.headers: Mapping[str, str] = response.headers
+        self.aread: Callable[[], Awaitable[bytes]] = response.read
+        self._content = response.content
 
-    async def aread(self) -> bytes:
-        try:
-            return await self._response.read()
-        except Exception as exc:
-            interrupted = self._wire._broken(exc, self.status_code)
-            if interrupted is None:
-                raise
-            raise interrupted from exc
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        content: Any = self._response.content
-        try:
-            async for chunk in content.iter_any():
-                yield chunk
-        except Exception as exc:
-            interrupted = self._wire._broken(exc, self.status_code)
-            if interrupted is None:
-                raise
-            raise interrupted from exc
+    def chunks(self) -> AsyncIterable[bytes]:
+        # aiohttp's own iterator, not a generator around it: one layer fewer per chunk.
+        return self._content.iter_any()

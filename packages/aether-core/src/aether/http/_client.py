@@ -4,26 +4,42 @@
 failure to :mod:`aether.errors` exactly once, and streams server-sent events while making
 sure the connection goes back to the pool on every exit path: normal end, error, a consumer
 that stops early (``aclose``), and task cancellation. With the aiohttp transport, a client it
-creates itself sends through aiohttp directly (see :mod:`aether.http._aiohttp`).
+creates itself sends through aiohttp directly (see :mod:`aether.http._aiohttp`); both are read
+by the same code, so they fail the same way.
+
+An error a server reports *inside* a 2xx exchange is recognised here as well, so no provider
+repeats it: in a JSON body answering a call or a stream request, and in a stream's events
+(:meth:`HTTPProviderClient.decode_event`). Each becomes the typed error its own code, status
+or type names (:func:`~aether.http.error_from_payload`), with the provider's
+``retry_after_from_body`` hook applied.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+)
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any, Protocol
 
-from aether.errors import ConfigurationError, ProviderError
+from aether.errors import ConfigurationError, ProviderError, StreamInterruptedError
 from aether.http._errors import (
     _redact,
     error_from_payload,
     error_from_response,
+    map_stream_errors,
     map_transport_errors,
     parse_retry_after,
     request_id_from,
-    stream_interrupted,
-    transport_failure,
 )
+from aether.http._json import loads as json_loads
 from aether.http._sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder
 from aether.http._transport import (
     HTTPTransport,
@@ -44,10 +60,63 @@ RetryAfterFromBody = Callable[[Any], "float | None"]
 
 _JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
 _SSE_HEADERS = {"content-type": "application/json", "accept": "text/event-stream"}
+_START = 200  # characters of an unexpected body quoted in an error
+
+# The status an in-band error that names no kind is classified by. A stream that cannot
+# start or go on is a server failure (retryable); a whole 2xx body holding an error says
+# nothing of the sort (Ollama's {"error": "model not found"}), so it stays a plain
+# ProviderError.
+_STREAM_DEFAULT_STATUS = 500
+_BODY_DEFAULT_STATUS = None
 
 
 def _dumps(payload: Any) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _names_an_error(value: dict[str, Any]) -> bool:
+    """Whether a decoded object reports an error: a truthy ``error`` member (OpenAI and the
+    servers that copy it, Gemini, Ollama) or ``"type": "error"`` (Anthropic, OpenAI's
+    Responses API)."""
+    return bool(value.get("error")) or value.get("type") == "error"
+
+
+class _OpenStream(Protocol):
+    """An answer held open for reading, as :meth:`HTTPProviderClient.stream_sse` reads it.
+
+    Both transports give one (``_HttpxStream`` here, ``_StreamedResponse`` in
+    :mod:`aether.http._aiohttp`); neither maps errors, so the reader maps them once for both.
+    """
+
+    status_code: int
+    headers: Mapping[str, str]
+    aread: Callable[[], Awaitable[bytes]]
+    """Reads the whole body (of an answer that is not an event stream)."""
+
+    def chunks(self) -> AsyncIterable[bytes]:
+        """The body as it arrives."""
+        ...
+
+
+class _HttpxStream:
+    """An open httpx answer, as an :class:`_OpenStream`."""
+
+    __slots__ = ("_response", "aread", "headers", "status_code")
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self.status_code: int = response.status_code
+        self.headers: Mapping[str, str] = response.headers
+        self.aread: Callable[[], Awaitable[bytes]] = response.aread
+
+    def chunks(self) -> AsyncIterable[bytes]:
+        response = self._response
+        # aiter_raw skips httpx's identity decoder and re-chunker when nothing is encoded.
+        raw = (
+            not response.is_stream_consumed  # a body already read (mocks) must be replayed
+            and response.headers.get("content-encoding", "identity") == "identity"
+        )
+        return response.aiter_raw() if raw else response.aiter_bytes()
 
 
 def _httpx_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
@@ -74,11 +143,18 @@ class HTTPProviderClient:
             borrowed client's own setting otherwise. ``httpx.Timeout(None)`` disables it.
         secrets: Strings masked if a server echoes them in an error message (the API key).
         retry_after_from_body: Reads a retry delay from a parsed error body when the headers
-            give none.
+            give none; applied to every error this object builds, in-band ones included.
         max_event_bytes: Cap on one server-sent event, see :class:`~aether.http.SSEDecoder`.
         transport: For a created client: ``"httpx"`` or ``"aiohttp"``; None: the
             ``AETHER_HTTP_TRANSPORT`` environment variable, else httpx. See
             :func:`~aether.http.create_http_client`.
+        answer_keys: Keys that make a 2xx JSON body an answer even when it also carries an
+            ``error`` member (OpenAI's ``choices``, Gemini's ``candidates``). Any other 2xx
+            body that reports an error (a truthy ``error``, or ``"type": "error"``; alone or
+            in a one-element list) is raised as the error it reports.
+        not_an_event_stream_hint: What to advise when a stream request is answered with one
+            JSON body instead of events (Gemini: the ``?alt=sse`` query was lost); None:
+            check the base URL. The error is a plain ``ProviderError`` with the 2xx status.
 
     Raises:
         ConfigurationError: Both ``http_client`` and ``transport`` were given, or the
@@ -86,12 +162,14 @@ class HTTPProviderClient:
     """
 
     __slots__ = (
+        "_answer_keys",
         "_base_url",
         "_borrowed",
         "_client",
         "_headers",
         "_json_headers",
         "_max_event_bytes",
+        "_not_an_event_stream_hint",
         "_retry_after_from_body",
         "_secrets",
         "_sse_headers",
@@ -115,6 +193,8 @@ class HTTPProviderClient:
         retry_after_from_body: RetryAfterFromBody | None = None,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         transport: str | None = None,
+        answer_keys: Iterable[str] = (),
+        not_an_event_stream_hint: str | None = None,
     ) -> None:
         if http_client is not None and transport is not None:
             raise ConfigurationError(
@@ -143,6 +223,8 @@ class HTTPProviderClient:
         self._secrets = tuple(s for s in secrets if s)
         self._retry_after_from_body = retry_after_from_body
         self._max_event_bytes = max_event_bytes
+        self._answer_keys = tuple(answer_keys)
+        self._not_an_event_stream_hint = not_an_event_stream_hint
         # Parsed once per path: httpx re-parses a str URL on every request (~5% of its cost).
         self._urls: dict[str, httpx.URL] = {}
         # Merged once here so no request pays for it.
@@ -228,11 +310,59 @@ class HTTPProviderClient:
             secrets=self._secrets,
         )
 
+    def _in_band_error(
+        self,
+        payload: Any,
+        *,
+        default_status: int | None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ProviderError:
+        """The typed error for one reported inside a 2xx exchange, built the one way.
+
+        Args:
+            payload: The decoded error object, or an event's raw text.
+            default_status: See ``_STREAM_DEFAULT_STATUS`` and ``_BODY_DEFAULT_STATUS``.
+            headers: Those of the answer, when the error is its whole body.
+        """
+        parsed = payload
+        if isinstance(payload, str):
+            try:
+                parsed = json_loads(payload)
+            except ValueError:
+                parsed = None  # raw text: error_from_payload quotes it as the message
+        # As for a failed status: a retry-after header wins over the body.
+        retry_after = parse_retry_after(headers) if headers else None
+        if retry_after is None and self._retry_after_from_body is not None:
+            retry_after = self._retry_after_from_body(parsed)
+        return error_from_payload(
+            provider=self.provider,
+            payload=payload if parsed is None else parsed,
+            default_status=default_status,
+            retry_after=retry_after,
+            headers=headers,
+            secrets=self._secrets,
+        )
+
+    def _error_body(self, body: Any) -> dict[str, Any] | None:
+        """The error object a 2xx JSON body reports instead of an answer, else None."""
+        if isinstance(body, list) and len(body) == 1:
+            body = body[0]  # some Gemini front ends wrap the body in a one-element list
+        if not isinstance(body, dict) or not _names_an_error(body):
+            return None
+        if any(key in body for key in self._answer_keys):
+            return None
+        return body
+
+    def _start(self, body: bytes) -> str:
+        """The beginning of an unexpected body, safe to put in an error."""
+        return _redact(body[:_START].decode("utf-8", "replace"), self._secrets)
+
     async def post_json(self, path: str, payload: Any) -> Any:
         """POST ``payload`` as JSON and return the decoded JSON answer.
 
         Raises:
-            ProviderError: The typed subclass for the status; ProviderTimeoutError or
+            ProviderError: The typed subclass for the status, or for the error a 2xx body
+                reports (see ``answer_keys``); ProviderTimeoutError or
                 ProviderConnectionError for transport failures; ProviderError when a 2xx
                 body is not JSON.
         """
@@ -256,43 +386,69 @@ class HTTPProviderClient:
         if not 200 <= status < 300:
             raise self.error_for(status, headers, body)
         try:
-            return json.loads(body)
+            data = json.loads(body)
         except ValueError as exc:
             raise ProviderError(
                 f"The server answered HTTP {status} with a body that is not "
-                f"JSON ({body[:200]!r}); check that the base URL points at the API.",
-                provider=self.provider,
-                status_code=status,
-            ) from exc
-
-    async def _check_event_stream(
-        self, status: int, headers: Mapping[str, str], read: Callable[[], Awaitable[bytes]]
-    ) -> None:
-        """Raise the typed error unless the answer is a 2xx event stream (body read first)."""
-        if not 200 <= status < 300:
-            raise self.error_for(status, headers, await read())
-        if headers.get("content-type", "").startswith("application/json"):
-            body = await read()
-            try:
-                parsed: Any = json.loads(body)
-            except ValueError:
-                parsed = None
-            if isinstance(parsed, dict) and "error" in parsed:
-                # An error reported in-band under a 2xx: typed by what the error says.
-                error = error_from_payload(
-                    provider=self.provider, payload=parsed, secrets=self._secrets
-                )
-                error.request_id = error.request_id or request_id_from(headers)
-                raise error
-            start = _redact(body[:200].decode("utf-8", "replace"), self._secrets)
-            raise ProviderError(
-                f"Expected an event stream (text/event-stream) but the server answered "
-                f"HTTP {status} with a JSON body ({start!r}); check that the base URL points "
-                f"at the API and that it streams.",
+                f"JSON ({self._start(body)!r}); check that the base URL points at the API.",
                 provider=self.provider,
                 status_code=status,
                 request_id=request_id_from(headers),
-            )
+            ) from exc
+        error = self._error_body(data)
+        if error is not None:
+            raise self._in_band_error(error, default_status=_BODY_DEFAULT_STATUS, headers=headers)
+        return data
+
+    async def _check_event_stream(self, answer: _OpenStream) -> None:
+        """Raise the typed error unless the answer is a 2xx event stream (body read first).
+
+        Reading the body of a refused answer can fail too (a server that closes early): that
+        is the transport error it is, on both transports, as no event has reached anyone.
+        """
+        status, headers = answer.status_code, answer.headers
+        success = 200 <= status < 300
+        if success and not headers.get("content-type", "").startswith("application/json"):
+            return
+        with map_transport_errors(self.provider, secrets=self._secrets):
+            body = await answer.aread()
+        if not success:
+            raise self.error_for(status, headers, body)
+        try:
+            parsed: Any = json.loads(body)
+        except ValueError:
+            parsed = None
+        error = self._error_body(parsed)
+        if error is not None:
+            raise self._in_band_error(error, default_status=_STREAM_DEFAULT_STATUS, headers=headers)
+        advice = self._not_an_event_stream_hint or (
+            "Check that the base URL points at the API and that it streams."
+        )
+        raise ProviderError(
+            f"Expected an event stream (text/event-stream) but the server answered HTTP "
+            f"{status} with a JSON body ({self._start(body)!r}). {advice}",
+            provider=self.provider,
+            status_code=status,
+            request_id=request_id_from(headers),
+        )
+
+    @asynccontextmanager
+    async def _httpx_stream(self, path: str, content: bytes) -> AsyncIterator[_HttpxStream]:
+        """The httpx twin of ``AiohttpWire.stream``: sent, held open, always closed on exit."""
+        client = self._get_client()
+        request = client.build_request(
+            "POST",
+            self._url(path),
+            content=content,
+            headers=self._sse_headers,
+            timeout=self._timeout,
+        )
+        with map_transport_errors(self.provider, secrets=self._secrets):
+            response = await client.send(request, stream=True)
+        try:
+            yield _HttpxStream(response)
+        finally:
+            await response.aclose()
 
     async def stream_sse(self, path: str, payload: Any) -> AsyncGenerator[ServerSentEvent, None]:
         """POST ``payload`` as JSON and yield the server-sent events of the answer.
@@ -300,62 +456,75 @@ class HTTPProviderClient:
         The response is always closed when the generator ends, is closed early by its
         consumer, or is cancelled. Wrap it in ``contextlib.aclosing`` when you may stop early,
         so the connection is released at once rather than when the generator is collected.
+        Read each event with :meth:`decode_event`.
 
         Raises:
-            ProviderError: The typed subclass for a non-2xx status (body read first), or when
-                the server answered with JSON instead of an event stream.
-            StreamInterruptedError: The connection broke after the response started.
+            ProviderError: The typed subclass for a non-2xx status (body read first), for the
+                error a JSON body reports, or when the server answered with JSON instead of
+                an event stream.
+            ProviderTimeoutError, ProviderConnectionError: Sending failed, or reading the
+                body of a refused answer did.
+            StreamInterruptedError: The connection broke after the event stream started.
         """
+        content = _dumps(payload)
         wire = self._get_wire()
-        if wire is not None:
-            async with wire.stream(self.url(path), _dumps(payload), self._sse_headers) as answer:
-                await self._check_event_stream(answer.status_code, answer.headers, answer.aread)
-                decoder = SSEDecoder(max_event_bytes=self._max_event_bytes, provider=self.provider)
-                feed = decoder.feed
+        opened: AbstractAsyncContextManager[_OpenStream] = (
+            wire.stream(self.url(path), content, self._sse_headers)
+            if wire is not None
+            else self._httpx_stream(path, content)
+        )
+        async with opened as answer:
+            await self._check_event_stream(answer)
+            # Decoded inline rather than through aiter_sse: one generator fewer per event.
+            decoder = SSEDecoder(max_event_bytes=self._max_event_bytes, provider=self.provider)
+            feed = decoder.feed
+            with map_stream_errors(
+                self.provider, status_code=answer.status_code, secrets=self._secrets
+            ):
                 async for chunk in answer.chunks():
                     for event in feed(chunk):
                         yield event
-                for event in decoder.flush():
-                    yield event
-            return
-        client = self._get_client()
-        request = client.build_request(
-            "POST",
-            self._url(path),
-            content=_dumps(payload),
-            headers=self._sse_headers,
-            timeout=self._timeout,
-        )
-        with map_transport_errors(self.provider, secrets=self._secrets):
-            response = await client.send(request, stream=True)
-        try:
-
-            async def read_body() -> bytes:
-                with map_transport_errors(self.provider, secrets=self._secrets):
-                    return await response.aread()
-
-            await self._check_event_stream(response.status_code, response.headers, read_body)
-            # Decoded inline rather than through aiter_sse: one generator fewer per event.
-            # aiter_raw skips httpx's identity decoder and re-chunker when nothing is encoded.
-            decoder = SSEDecoder(max_event_bytes=self._max_event_bytes, provider=self.provider)
-            feed = decoder.feed
-            raw = (
-                not response.is_stream_consumed  # a body already read (mocks) must be replayed
-                and response.headers.get("content-encoding", "identity") == "identity"
-            )
-            chunks = response.aiter_raw() if raw else response.aiter_bytes()
-            async for chunk in chunks:
-                for event in feed(chunk):
-                    yield event
             for event in decoder.flush():
                 yield event
-        except Exception as exc:
-            failure = transport_failure(exc)
-            if failure is None:
-                raise
-            raise stream_interrupted(
-                self.provider, exc, failure, status_code=response.status_code,
-                secrets=self._secrets,
-            ) from exc  # fmt: skip
-        finally:
-            await response.aclose()
+
+    def decode_event(self, event: ServerSentEvent) -> dict[str, Any]:
+        """The JSON object ``event`` carries, or the typed error it reports.
+
+        The one way for a provider to read the events of :meth:`stream_sse`, so that none
+        re-implements it:
+
+        * ``event: error``, whatever its data, and an object reporting an error (a truthy
+          ``error`` member, or ``"type": "error"``) raise the error they report, typed by
+          its own code, status or type (a server failure when it names none), with
+          ``retry_after_from_body`` applied;
+        * data that is not JSON, or JSON that is not an object, raises
+          :class:`~aether.errors.StreamInterruptedError`: the answer cannot be trusted;
+        * blank data (a keep-alive) gives an empty object, which carries nothing.
+
+        A provider sentinel that is not JSON (OpenAI's ``[DONE]``) is checked before.
+        A ``StreamInterruptedError`` raised here carries ``chunks_received=0``: set the
+        count on the way out of the provider's ``stream`` with
+        :func:`~aether.http.set_chunks_received`.
+        """
+        data = event.data
+        if event.event == "error":
+            raise self._in_band_error(data, default_status=_STREAM_DEFAULT_STATUS)
+        try:
+            value = json_loads(data)
+        except ValueError as exc:
+            if not data or data.isspace():
+                return {}
+            raise self._bad_event("is not JSON", data) from exc
+        if not isinstance(value, dict):
+            raise self._bad_event("is not a JSON object", data)
+        if _names_an_error(value):
+            raise self._in_band_error(value, default_status=_STREAM_DEFAULT_STATUS)
+        return value
+
+    def _bad_event(self, what: str, data: str) -> StreamInterruptedError:
+        start = _redact(data[:_START], self._secrets)
+        return StreamInterruptedError(
+            f"The server sent a stream event that {what} ({start!r}); the answer is "
+            f"incomplete. Retry the call.",
+            provider=self.provider,
+        )

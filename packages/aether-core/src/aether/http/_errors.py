@@ -5,8 +5,9 @@ overflows, from the provider's message), pulls the provider's own message out of
 JSON error shapes, and attaches ``retry_after``, ``should_retry`` and the request id from the
 response headers. ``error_from_payload`` classifies an error a server reported in-band (a
 ``{"error": ...}`` stream event, or a 2xx body) by the error's own code, status or type.
-``map_transport_errors`` does the same for httpx's and aiohttp's transport exceptions.
-Neither ever looks at request headers, so an API key cannot leak into a message.
+``map_transport_errors`` does the same for httpx's and aiohttp's transport exceptions, and
+``map_stream_errors`` for those that break an event stream already started. None of them
+ever looks at request headers, so an API key cannot leak into a message.
 
 httpx is never imported here, so the aiohttp transport does not load it for nothing: an
 exception or a headers object can only be httpx's once something else imported httpx.
@@ -45,6 +46,7 @@ __all__ = [
     "parse_retry_after",
     "parse_should_retry",
     "request_id_from",
+    "set_chunks_received",
 ]
 
 _MAX_BODY_CHARS = 500
@@ -78,6 +80,11 @@ _HINTS: dict[type[ProviderError], str] = {
     ProviderTimeoutError: "The server timed out the request; retry, or raise the timeout.",
     ProviderError: "The provider answered with an unexpected status.",
 }
+# In place of the last one when the error came inside a 2xx exchange.
+_IN_BAND_HINT = (
+    "The server reported this error inside a successful response without naming its kind; "
+    "check the request and the server's logs."
+)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -252,7 +259,47 @@ def error_from_response(
         parsed = json.loads(text) if text.strip() else None
     except ValueError:
         parsed = None
-    detail = _error_object(parsed)
+    return _build(
+        provider=provider,
+        classify_as=status_code,
+        status_code=status_code,
+        detail=_error_object(parsed),
+        parsed=parsed,
+        text=text,
+        headers=headers,
+        message=message,
+        retry_after=retry_after,
+        in_band=False,
+        secrets=secrets,
+    )
+
+
+def _build(
+    *,
+    provider: str,
+    classify_as: int,
+    status_code: int | None,
+    detail: Mapping[str, Any] | None,
+    parsed: Any,
+    text: str,
+    headers: Mapping[str, str],
+    message: str | None,
+    retry_after: float | None,
+    in_band: bool,
+    secrets: Iterable[str],
+) -> ProviderError:
+    """The one place an error is put together, for a failed status and an in-band error alike.
+
+    Args:
+        classify_as: The status the class is picked by.
+        status_code: The status put on the error (None: the exchange itself succeeded).
+        detail: The error object holding the message, if the body had one.
+        parsed: The whole decoded body, for a request id beside the error object.
+        text: The body as text, summarised when no message could be found.
+        message: Overrides the message found in ``detail``.
+        in_band: The error came inside a 2xx exchange: a class that says nothing more than
+            "a provider error" gets a hint saying so, not one about an unexpected status.
+    """
     code: str | None = None
     labels: list[str] = []
     provider_message: str | None = None
@@ -272,19 +319,17 @@ def error_from_response(
             message = f"Unexpected error body: {_summary(text)}"
         else:
             message = "The response body was empty."
-    cls = _classify(status_code, message, code)
+    cls = _classify(classify_as, message, code)
     should_retry = parse_should_retry(headers)
     if should_retry is None and code in _NO_RETRY_CODES:
         should_retry = False
-    request_id = request_id_from(headers)
-    if request_id is None:
-        request_id = _body_request_id(detail, parsed)
+    request_id = request_id_from(headers) or _body_request_id(detail, parsed)
     if retry_after is None:
         retry_after = parse_retry_after(headers)
     label = f" ({', '.join(labels)})" if labels else ""
-    rendered = _redact(f"{message.rstrip()}{label}. {_HINTS[cls]}", secrets)
+    hint = _IN_BAND_HINT if in_band and cls is ProviderError else _HINTS[cls]
     return cls(
-        rendered,
+        _redact(f"{message.rstrip()}{label}. {hint}", secrets),
         provider=provider,
         status_code=status_code,
         retry_after=retry_after,
@@ -335,12 +380,6 @@ _IN_BAND_STATUS: dict[str, int] = {
 }
 
 
-_IN_BAND_HINT = (
-    "The server reported this error inside a successful response without naming its kind; "
-    "check the request and the server's logs."
-)
-
-
 def _in_band_status(detail: Mapping[str, Any]) -> int | None:
     """The HTTP status an in-band error object stands for, if it names one."""
     code = detail.get("code")
@@ -361,6 +400,7 @@ def error_from_payload(
     payload: Any,
     default_status: int | None = 500,
     retry_after: float | None = None,
+    headers: Mapping[str, str] | None = None,
     secrets: Iterable[str] = (),
 ) -> ProviderError:
     """Build (not raise) the typed error for an error the server reported in-band.
@@ -378,7 +418,11 @@ def error_from_payload(
         default_status: The status to classify by when the object names none (500: the
             server failed to produce an answer); None: a plain
             :class:`~aether.errors.ProviderError`.
-        retry_after: A delay the provider read from the payload (Gemini's ``retryDelay``).
+        retry_after: A delay the provider read from the payload (Gemini's ``retryDelay``);
+            None: the ``retry-after`` of ``headers``, if any.
+        headers: The headers of the response that carried the error, when there is one:
+            its request id, ``retry-after`` and ``x-should-retry`` are read as for a failed
+            status.
         secrets: Strings to mask in the message.
 
     Returns:
@@ -398,28 +442,26 @@ def error_from_payload(
         summary = _summary(json.dumps(parsed, ensure_ascii=False, default=str))
         detail = {"message": f"Unexpected error payload: {summary}"}
     status = _in_band_status(detail)
-    built = error_from_response(
-        provider=provider,
-        # 200 classifies as the plain ProviderError.
-        status_code=status or default_status or 200,
-        headers={},
-        body=json.dumps({"error": detail}, ensure_ascii=False, default=str),
-        retry_after=retry_after,
-        secrets=secrets,
-    )
     reported = detail.get("code")
     if isinstance(reported, str) and reported.isdigit():
         reported = int(reported)
-    message = built.message
-    if type(built) is ProviderError:
-        message = message.removesuffix(_HINTS[ProviderError]) + _IN_BAND_HINT
-    return type(built)(
-        message,
+    message = detail.get("message")
+    # What is summarised as the message when the object has none of its own.
+    unexplained = not (isinstance(message, str) and message)
+    text = json.dumps({"error": detail}, ensure_ascii=False, default=str) if unexplained else ""
+    return _build(
         provider=provider,
+        classify_as=status or default_status or 200,  # 200 classifies as ProviderError
+        # Only a code the server put in the error: the exchange itself was a success.
         status_code=reported if isinstance(reported, int) and status == reported else None,
-        retry_after=built.retry_after,
-        should_retry=built.should_retry,
-        request_id=built.request_id or _body_request_id(detail, parsed),
+        detail=detail,
+        parsed=parsed,
+        text=text,
+        headers=headers or {},
+        message=None,
+        retry_after=retry_after,
+        in_band=True,
+        secrets=secrets,
     )
 
 
@@ -445,23 +487,47 @@ def transport_failure(exc: BaseException) -> str | None:
     return None
 
 
-def stream_interrupted(
-    provider: str,
-    exc: BaseException,
-    failure: str,
-    *,
-    status_code: int | None,
-    secrets: Iterable[str] = (),
-) -> StreamInterruptedError:
-    """The error for a transport ``failure`` (see :func:`transport_failure`) mid-stream."""
-    kind = "timed out" if failure == "timeout" else "broke"
-    detail = _redact(str(exc) or type(exc).__name__, secrets)
-    return StreamInterruptedError(
-        f"The event stream {kind} mid-way ({type(exc).__name__}: {detail}); the answer "
-        f"is incomplete. Retry the call.",
-        provider=provider,
-        status_code=status_code,
-    )
+@contextmanager
+def map_stream_errors(
+    provider: str, *, status_code: int | None, secrets: Iterable[str] = ()
+) -> Iterator[None]:
+    """Turn a transport failure while reading a started event stream into
+    :class:`~aether.errors.StreamInterruptedError` (the original error is the ``__cause__``).
+
+    The counterpart of :func:`map_transport_errors` once events may have reached the caller:
+    the call did not just fail, its answer is incomplete. ``chunks_received`` is left at 0
+    for the provider to set (see :func:`~aether.http.set_chunks_received`).
+    """
+    try:
+        yield
+    except Exception as exc:
+        failure = transport_failure(exc)
+        if failure is None:
+            raise
+        kind = "timed out" if failure == "timeout" else "broke"
+        detail = _redact(str(exc) or type(exc).__name__, secrets)
+        raise StreamInterruptedError(
+            f"The event stream {kind} mid-way ({type(exc).__name__}: {detail}); the answer "
+            f"is incomplete. Retry the call.",
+            provider=provider,
+            status_code=status_code,
+        ) from exc
+
+
+def set_chunks_received(error: StreamInterruptedError, chunks: int) -> None:
+    """Record on ``error`` that the stream's caller had already been given ``chunks`` chunks.
+
+    Core raises :class:`~aether.errors.StreamInterruptedError` where the count is unknown (a
+    broken connection, an event that is not JSON), so it carries 0; only the provider's
+    ``stream`` knows how many chunks it yielded. This is the one way to fix it on an error
+    escaping that generator: the error is updated in place, so its type, message, cause,
+    ``retry_after``, ``should_retry`` and ``request_id`` all stay as they were::
+
+        except StreamInterruptedError as exc:
+            set_chunks_received(exc, sent)
+            raise
+    """
+    error.chunks_received = chunks
 
 
 @contextmanager
