@@ -519,3 +519,4 @@ def test_built_by_name_through_the_entry_point(monkeypatch: pytest.MonkeyPatch) 
     built = create_provider("gemini")
     assert isinstance(built, GeminiProvider)
     assert built.default_model == "gemini-from-env"
+    assert built.name == "gemini"  # what errors and the circuit breaker call it

@@ -44,6 +44,8 @@ class EchoProvider(HTTPProviderBase):
         MissingAPIKeyError: No key was given or found for the public endpoint's host.
     """
 
+    name = PROVIDER
+
     def __init__(
         self,
         api_key: str | None = None,

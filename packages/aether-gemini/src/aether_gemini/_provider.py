@@ -68,6 +68,8 @@ class GeminiProvider(HTTPProviderBase):
         MissingAPIKeyError: No key was given or found for the public endpoint's host.
     """
 
+    name = PROVIDER
+
     def __init__(
         self,
         api_key: str | None = None,
