@@ -1,4 +1,4 @@
-"""The recorded Anthropic traffic in ``shared/conformance/anthropic``."""
+"""The recorded Anthropic traffic in ``tests/recorded/anthropic``."""
 
 from __future__ import annotations
 

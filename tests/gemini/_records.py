@@ -1,4 +1,4 @@
-"""The recorded Gemini traffic in ``shared/conformance/gemini``."""
+"""The recorded Gemini traffic in ``tests/recorded/gemini``."""
 
 from __future__ import annotations
 

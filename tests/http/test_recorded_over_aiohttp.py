@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
-import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import pytest
 from aether.errors import ProviderError
 from aether.http import TRANSPORT_ENV
 from aether.llm.contracts import LLMProvider, LLMRequest, Message
+from tests.support.conformance import RECORDED, record_files
 from tests.support.loopback import (
     LoopbackServer,
     Request,
@@ -31,10 +31,6 @@ from tests.support.loopback import (
     start_chunked,
 )
 
-CORPUS = Path(
-    os.environ.get("AETHER_CONFORMANCE_DIR")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
-)
 _CHUNK = 61  # bytes per write: a prime, so boundaries drift across events and UTF-8 runes
 
 
@@ -56,15 +52,12 @@ def _factory(provider: str) -> Callable[..., LLMProvider] | None:
 
 _BASES = {"openai": "/v1", "gemini": "/v1beta", "anthropic": ""}
 RECORDS = [
-    path
-    for provider in _BASES
-    if _factory(provider) is not None
-    for path in sorted((CORPUS / provider).glob("*.json"))
+    path for provider in _BASES if _factory(provider) is not None for path in record_files(provider)
 ]
 
 
 def test_the_corpus_is_there() -> None:
-    assert len(RECORDS) >= 50, f"expected the recorded corpus under {CORPUS}"
+    assert len(RECORDS) >= 50, f"expected the recorded traffic under {RECORDED}"
 
 
 class RecordServer(LoopbackServer):

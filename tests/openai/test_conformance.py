@@ -1,14 +1,12 @@
 """Replay every recorded real OpenAI exchange through the provider (httpx.MockTransport).
 
-The corpus lives beside the repository (``../shared/conformance``) or at
-``$AETHER_CONFORMANCE_DIR``. Part of it is held back for evaluation, so these assertions
-compare against each record's ``expect`` generically, never against known values.
+The records live in ``tests/recorded/openai``. The assertions compare against each record's
+``expect`` generically, never against known values, so a new record is checked the same way.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -30,19 +28,13 @@ from aether.llm.contracts import LLMStreamChunk, ToolCall
 from aether_openai import OpenAIProvider
 from aether_openai._mapping import build_payload, finish_reason_from_wire
 from tests.openai._wire import request_from_record, request_problems
+from tests.support.conformance import record_files
 
-CORPUS = Path(
-    os.environ.get("AETHER_CONFORMANCE_DIR")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
-)
-RECORDS = sorted((CORPUS / "openai").glob("*.json"))
+RECORDS = record_files("openai")
 
 
 def test_corpus_is_present() -> None:
-    assert RECORDS, (
-        f"No OpenAI conformance records under {CORPUS / 'openai'}: check out the shared "
-        f"corpus beside the repository or set AETHER_CONFORMANCE_DIR."
-    )
+    assert len(RECORDS) >= 20, f"expected the recorded OpenAI traffic, found {len(RECORDS)}"
 
 
 def _load(path: Path) -> dict[str, Any]:

@@ -1,33 +1,29 @@
-"""The shared corpus of recorded real API traffic: where it is, and replaying a record.
+"""The recorded real API traffic in ``tests/recorded``: where it is, and replaying a record.
 
 Every provider's conformance tests use these; a provider's own ``_records.py`` adds only
-what is particular to its wire format.
+what is particular to its wire format. The records ship with the repository (their
+provenance is in ``tests/recorded/README.md`` and ``NOTICE``), so a fresh clone tests them.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+RECORDED = Path(__file__).resolve().parents[1] / "recorded"
+"""``tests/recorded``: one folder per provider, a JSON file per recorded exchange."""
+
 
 def conformance_dir(provider: str) -> Path:
-    """``<corpus>/<provider>``; the corpus is ``AETHER_CONFORMANCE_DIR``, else
-    ``<repo>/../shared/conformance``."""
-    override = os.environ.get("AETHER_CONFORMANCE_DIR")
-    root = (
-        Path(override)
-        if override
-        else Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
-    )
-    folder = root / provider
+    """``tests/recorded/<provider>``; a missing or empty folder fails loudly, never skips."""
+    folder = RECORDED / provider
     if not folder.is_dir() or not any(folder.glob("*.json")):
         raise RuntimeError(
-            f"{provider} conformance records not found in {folder}; set "
-            f"AETHER_CONFORMANCE_DIR to the directory holding {provider}/*.json."
+            f"{provider} recorded traffic not found in {folder}: the repository ships it, so "
+            f"the checkout is incomplete (restore tests/recorded from version control)."
         )
     return folder
 
