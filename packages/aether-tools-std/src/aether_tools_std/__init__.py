@@ -5,10 +5,11 @@ Installed, they resolve by name (``tools=["http_get"]``) and follow the environm
 settings build a pack: ``StdTools(root=..., allow_hosts=[...]).tools()``.
 
 * ``http_get`` fetches only public internet addresses: every address the host resolves to is
-  checked, the connection is pinned to the checked address, each redirect is checked again,
-  proxy variables are ignored, and the body is capped and read under one total deadline.
+  checked (IPv6 forms that carry an IPv4 address by that address), the connection is pinned
+  to the checked address and its peer verified, each redirect is checked again, proxy
+  variables are ignored, and the body is capped and read under one total deadline.
 * ``read_file`` reads only inside one folder: the resolved real path (``..`` and symlinks
-  followed) must stay inside it.
+  followed) must stay inside it; its errors name the path as given, never the host's.
 * Every refusal reaches the model as the tool result ``"Error: Refused: ..."`` and fires
   ``tool.error``.
 

@@ -2,9 +2,9 @@
 
 A URL the model chose must not reach the machine it runs on, its private network or the
 cloud's metadata service. Every address is checked, including the IPv4 address hidden inside
-IPv6 forms (IPv4-mapped, IPv4-compatible, NAT64, 6to4, Teredo), and hosts written as numbers
-the way ``inet_aton`` reads them (``2130706433``, ``0x7f.1``, ``017700000001``) are decoded
-before any resolver sees them.
+IPv6 forms (IPv4-mapped, IPv4-translated, IPv4-compatible, NAT64, 6to4, Teredo, ISATAP: see
+:mod:`aether_tools_std._embedded`), and hosts written as numbers the way ``inet_aton`` reads
+them (``2130706433``, ``0x7f.1``, ``017700000001``) are decoded before any resolver sees them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from typing import Final, TypeAlias
+
+from aether_tools_std._embedded import carried_ipv4
 
 __all__ = ["METADATA_REASON", "IPAddress", "blocked_reason", "parse_host_address"]
 
@@ -52,6 +54,8 @@ _BLOCKED_V4: Final[tuple[tuple[_V4, str], ...]] = (
     (_V4("192.88.99.0/24"), "a reserved (6to4 relay) address"),
 )
 
+# Checked after the IPv4 addresses an IPv6 address carries (see _embedded), so the forms
+# judged by what they carry (``::ffff:…``, ``::a.b.c.d``) never reach the ``::/8`` entry.
 _BLOCKED_V6: Final[tuple[tuple[_V6, str], ...]] = (
     (_V6("::/128"), "the unspecified address"),
     (_V6("::1/128"), "a loopback address"),
@@ -59,16 +63,19 @@ _BLOCKED_V6: Final[tuple[tuple[_V6, str], ...]] = (
     (_V6("fec0::/10"), "a site-local address"),
     (_V6("fc00::/7"), "a unique-local (private) address"),
     (_V6("ff00::/8"), "a multicast address"),
+    (_V6("64:ff9b:1::/48"), "a local-use NAT64 address (a private network's translator)"),
+    (_V6("::/8"), "a reserved address (::/8)"),
     (_V6("100::/64"), "a discard-only address"),
-    (_V6("64:ff9b:1::/48"), "a local-use NAT64 address"),
     (_V6("2001:db8::/32"), "a documentation address"),
+    (_V6("3fff::/20"), "a documentation address"),
+    (_V6("2001:2::/48"), "a benchmarking address"),
     (_V6("2001:10::/28"), "a reserved (ORCHID) address"),
     (_V6("2001:20::/28"), "a reserved (ORCHIDv2) address"),
+    (_V6("2001::/23"), "a reserved (IETF protocol) address"),
 )
 
-_NAT64: Final = _V6("64:ff9b::/96")
-_IPV4_COMPATIBLE: Final = _V6("::/96")
-_TEREDO: Final = _V6("2001::/32")
+# Every routable IPv6 unicast address lies here; the rest is reserved or special-purpose.
+_GLOBAL_UNICAST: Final = _V6("2000::/3")
 
 # ASCII only: str.isdigit() and int() also accept other scripts' digits and underscores.
 _HEX: Final = re.compile(r"0[xX][0-9a-fA-F]*")
@@ -79,10 +86,15 @@ _DECIMAL: Final = re.compile(r"0|[1-9][0-9]*")
 def blocked_reason(address: IPAddress) -> str | None:
     """Why ``address`` must not be connected to (e.g. ``"a loopback address"``), or None.
 
-    Only globally routable unicast addresses pass. IPv6 addresses that carry an IPv4 address
-    (IPv4-mapped ``::ffff:a.b.c.d``, IPv4-compatible ``::a.b.c.d``, NAT64 ``64:ff9b::/96``,
-    6to4 ``2002::/16``, Teredo ``2001::/32``) are judged by the IPv4 address they carry too.
+    Only globally routable unicast addresses pass. An IPv6 address that carries an IPv4
+    address (IPv4-mapped ``::ffff:a.b.c.d``, IPv4-translated ``::ffff:0:a.b.c.d``,
+    IPv4-compatible ``::a.b.c.d``, NAT64 ``64:ff9b::/96`` and ``64:ff9b:1::/48``, 6to4
+    ``2002::/16``, Teredo ``2001::/32``, ISATAP) is refused when that IPv4 address would be,
+    with a reason naming it: ``"a loopback address carried as 127.0.0.1 inside an
+    IPv4-mapped IPv6 address"``.
     """
+    if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
+        address = ipaddress.IPv6Address(address.packed)  # drop the %zone before comparing
     if address in _METADATA:
         return METADATA_REASON
     if isinstance(address, ipaddress.IPv4Address):
@@ -94,36 +106,20 @@ def blocked_reason(address: IPAddress) -> str | None:
 
 
 def _blocked_v6(address: ipaddress.IPv6Address) -> str | None:
-    if address.scope_id:
-        address = ipaddress.IPv6Address(address.packed)  # drop the %zone before comparing
-    embedded = _embedded_ipv4(address)
-    for carried in embedded:
-        reason = blocked_reason(carried)
-        if reason is not None:
-            return f"{reason} (inside the IPv6 address {address})"
-    # The IPv4 part is public. Translation forms (mapped, NAT64) are judged by what they carry;
-    # other wrappers (e.g. Teredo) may still be refused below.
-    if embedded and (address in _NAT64 or address.ipv4_mapped is not None):
-        return None
+    carried = carried_ipv4(address)
+    for form in carried:
+        for inner in form.addresses:
+            reason = blocked_reason(inner)
+            if reason is not None:
+                return f"{reason} carried as {inner} inside {form.form} IPv6 address"
+    if any(form.decisive for form in carried):
+        return None  # traffic goes to the public IPv4 address it carries
     for network, reason in _BLOCKED_V6:
         if address in network:
             return reason
-    if address in _IPV4_COMPATIBLE:
-        return "a deprecated IPv4-compatible address"
+    if address not in _GLOBAL_UNICAST:
+        return "a reserved address (outside the global unicast range 2000::/3)"
     return None if address.is_global else "a non-public address"
-
-
-def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    found: list[ipaddress.IPv4Address] = []
-    if address.ipv4_mapped is not None:
-        found.append(address.ipv4_mapped)
-    elif address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
-        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-    if address.sixtofour is not None:
-        found.append(address.sixtofour)
-    if address in _TEREDO and address.teredo is not None:
-        found.extend(address.teredo)
-    return found
 
 
 def parse_host_address(host: str) -> IPAddress | None:

@@ -101,6 +101,7 @@ async def _fetch(
                     f"Could not fetch {target.url}: {type(exc).__name__}: {exc or 'no detail'}."
                 ) from exc
             try:
+                target.check_peer(response)
                 location = response.headers.get("location")
                 if response.is_redirect and location is not None:
                     current = _redirect_target(target.url, location)

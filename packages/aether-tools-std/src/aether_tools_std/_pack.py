@@ -18,7 +18,7 @@ from typing import Final, final
 from aether.errors import ConfigurationError
 from aether.tools import Tool, make_tool
 from aether_tools_std import _settings
-from aether_tools_std._files import read_text_file
+from aether_tools_std._files import missing_root, read_text_file
 from aether_tools_std._http import fetch
 from aether_tools_std._time import current_time
 
@@ -131,10 +131,12 @@ class StdTools:
         Args:
             path: The file's path, relative to the folder the tool reads.
         """
+        try:
+            root = _settings.file_root(self._root)
+        except OSError as exc:  # the working directory (the default root) was deleted
+            raise missing_root() from exc
         return read_text_file(
-            path,
-            root=_settings.file_root(self._root),
-            max_bytes=_settings.file_max_bytes(self._file_max_bytes),
+            path, root=root, max_bytes=_settings.file_max_bytes(self._file_max_bytes)
         )
 
     def get_current_time(self, timezone: str = "UTC") -> str:

@@ -3,7 +3,10 @@
 The host is resolved once, here; every address it resolves to must be public (or the host
 explicitly allowed). The request then goes to that address, with the original name in the
 ``Host`` header and as the TLS server name, so a second DNS answer (rebinding) cannot send the
-connection somewhere else and certificates are still verified against the name.
+connection somewhere else and certificates are still verified against the name. Once
+connected, the peer address the socket reports is compared with the checked one before
+anything is read (:meth:`Target.check_peer`), so a connection that went anywhere else is
+never used.
 """
 
 from __future__ import annotations
@@ -74,6 +77,26 @@ class Target:
             extensions["sni_hostname"] = self.host  # TLS name and certificate check
         return client.build_request("GET", pinned, headers=headers, extensions=extensions)
 
+    def check_peer(self, response: httpx.Response) -> None:
+        """Refuse ``response`` unless its connection went to :attr:`address`.
+
+        The request is pinned, so this never fails in practice; it checks the address the
+        socket actually connected to, so no change in how the connection is made can
+        quietly hand the model a response from an address that was never checked.
+
+        Raises:
+            ToolExecutionError: The connection's peer is unknown or another address.
+        """
+        stream = response.extensions.get("network_stream")
+        peer = stream.get_extra_info("server_addr") if stream is not None else None
+        connected = _peer_address(peer)
+        if connected is None or connected != _canonical(self.address):
+            shown = connected if connected is not None else "an unknown address"
+            raise refused(
+                f"{self.url} was checked at {self.address} but the connection went to "
+                f"{shown}; the response was discarded."
+            )
+
 
 async def check_url(text: str, *, allow: frozenset[str]) -> Target:
     """Parse ``text`` and decide whether it may be fetched; resolve its host if needed.
@@ -135,6 +158,30 @@ async def _resolve(host: str, port: int) -> list[IPAddress]:
     if not addresses:
         raise ToolExecutionError(f"The host {host!r} has no addresses; check the URL.")
     return addresses
+
+
+def _peer_address(peer: object) -> IPAddress | None:
+    """The address in a socket's peer tuple, as :func:`_canonical` spells it, or None."""
+    if not isinstance(peer, tuple) or not peer or not isinstance(peer[0], str):
+        return None
+    try:
+        return _canonical(ipaddress.ip_address(peer[0]))
+    except ValueError:
+        return None
+
+
+def _canonical(address: IPAddress) -> IPAddress:
+    """``address`` without its IPv6 zone, and IPv4-mapped addresses as the IPv4 they map.
+
+    A dual-stack socket reports an IPv4 peer as ``::ffff:a.b.c.d``, and a URL naming
+    ``[::ffff:a.b.c.d]`` may be connected over IPv4: either way it is the same peer.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped
+        if address.scope_id:
+            return ipaddress.IPv6Address(address.packed)
+    return address
 
 
 def _safe(url: httpx.URL) -> str:
