@@ -16,6 +16,7 @@ import httpx
 import pytest
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
+from aether import config
 from aether.errors import (
     ConfigurationError,
     NotFoundError,
@@ -25,6 +26,7 @@ from aether.errors import (
     RateLimitError,
     ServerError,
     StreamInterruptedError,
+    UnexpectedResponseError,
 )
 from aether.http import (
     DEFAULT_LIMITS,
@@ -107,37 +109,75 @@ def test_environment_selects_and_keyword_wins(monkeypatch: pytest.MonkeyPatch) -
     assert resolve_transport("httpx") == "httpx"
 
 
-@pytest.mark.parametrize(("kwarg", "env"), [("curl", None), (None, "curl")])
-def test_unknown_transport_is_a_configuration_error(
-    monkeypatch: pytest.MonkeyPatch, kwarg: str | None, env: str | None
+def test_unknown_transport_keyword_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if env is None:
-        monkeypatch.delenv(TRANSPORT_ENV, raising=False)
-    else:
-        monkeypatch.setenv(TRANSPORT_ENV, env)
+    monkeypatch.delenv(TRANSPORT_ENV, raising=False)
     with pytest.raises(
-        ConfigurationError, match=r"'curl' is not an HTTP transport.*httpx, aiohttp"
+        ConfigurationError, match=r"'curl' is not an HTTP transport.*httpx, aiohttp\)"
     ):
-        resolve_transport(kwarg)
+        resolve_transport("curl")
+    with pytest.raises(ConfigurationError, match=r"did you mean 'aiohttp'\?"):
+        resolve_transport("aiohtp")
 
 
-def test_missing_aiohttp_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+def _config_reports(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "aether.config"]
+
+
+def test_unknown_transport_in_environment_is_reported_once_and_httpx_used(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(config, "_reported", set())  # as in a fresh process
+    monkeypatch.setenv(TRANSPORT_ENV, "aiohtp")
+    assert [resolve_transport() for _ in range(3)] == ["httpx"] * 3
+    assert _config_reports(caplog) == [
+        "Environment variable AETHER_HTTP_TRANSPORT='aiohtp' is not an HTTP transport "
+        "(choose one of httpx, aiohttp; did you mean 'aiohttp'?); using the default 'httpx' "
+        "instead. Fix or unset AETHER_HTTP_TRANSPORT."
+    ]
+
+
+def test_unknown_transport_in_environment_is_refused_when_strict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(TRANSPORT_ENV, "h3")
+    monkeypatch.setenv("AETHER_STRICT", "1")
+    with pytest.raises(ConfigurationError, match=r"AETHER_HTTP_TRANSPORT='h3'.*refused"):
+        HTTPProviderClient(provider="acme", base_url="http://127.0.0.1:9")
+
+
+def _without_aiohttp(monkeypatch: pytest.MonkeyPatch) -> None:
     real = importlib.util.find_spec
 
     def find_spec(name: str, *args: object) -> object:
         return None if name == "aiohttp" else real(name)
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+
+
+def test_missing_aiohttp_keyword_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    _without_aiohttp(monkeypatch)
+    with pytest.raises(ConfigurationError, match=r"pip install aether-core\[aiohttp\]") as info:
+        HTTPProviderClient(provider="acme", base_url="http://127.0.0.1:9", transport="aiohttp")
+    assert "transport='aiohttp'" in str(info.value)
+
+
+def test_missing_aiohttp_in_environment_is_reported_and_httpx_used(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(config, "_reported", set())  # as in a fresh process
+    _without_aiohttp(monkeypatch)
     monkeypatch.setenv(TRANSPORT_ENV, "aiohttp")
+    http = HTTPProviderClient(provider="acme", base_url="http://127.0.0.1:9")
+    assert "transport=httpx" in repr(http)
+    [message] = _config_reports(caplog)
+    assert "AETHER_HTTP_TRANSPORT='aiohttp'" in message
+    assert "pip install aether-core[aiohttp]" in message
+    monkeypatch.setenv("AETHER_STRICT", "1")
     with pytest.raises(ConfigurationError, match=r"pip install aether-core\[aiohttp\]") as info:
         HTTPProviderClient(provider="acme", base_url="http://127.0.0.1:9")
     assert "AETHER_HTTP_TRANSPORT='aiohttp'" in str(info.value)
-
-
-def test_bad_environment_fails_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(TRANSPORT_ENV, "h3")
-    with pytest.raises(ConfigurationError, match="AETHER_HTTP_TRANSPORT='h3'"):
-        HTTPProviderClient(provider="acme", base_url="http://127.0.0.1:9")
 
 
 async def test_borrowed_client_ignores_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -242,7 +282,7 @@ async def test_json_where_events_were_asked_for(base_url: str, transport: str) -
         # The body is an error object: raised as the error it reports, typed by its content.
         with pytest.raises(ServerError, match="streaming is off"):
             await _drain(http.stream_sse("jsonstream", {}))
-        with pytest.raises(ProviderError, match=r"Expected an event stream.*JSON body.*ok"):
+        with pytest.raises(UnexpectedResponseError, match=r"JSON body.*ok.*where an event"):
             await _drain(http.stream_sse("json", {}))
 
 

@@ -51,6 +51,37 @@ def test_unknown_names_list_what_is_available() -> None:
         create_session_store("nosuchstore")
 
 
+def _stores() -> Registry:
+    registry = Registry()
+    registry.add("session_store", "memory", InMemorySessionStore)
+    registry.add("session_store", "sqlite", InMemorySessionStore)
+    return registry
+
+
+def test_a_mistyped_store_name_suggests_the_closest(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AETHER_SESSION_STORE", "sqlit:///var/lib/app/sessions.db")
+    with pytest.raises(PluginNotFoundError) as caught:
+        create_session_store(registry=_stores())
+    assert caught.value.suggestions == ("sqlite",)
+    assert caught.value.setting == "AETHER_SESSION_STORE"
+    message = str(caught.value)
+    assert message.startswith(
+        "No session store named 'sqlit' (from AETHER_SESSION_STORE). Did you mean 'sqlite'? "
+        "Available: memory, sqlite."
+    )
+    assert "/var/lib" not in message  # a location may hold a password: never echoed
+
+
+def test_an_explicit_spec_does_not_blame_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AETHER_SESSION_STORE", "memory")
+    with pytest.raises(PluginNotFoundError) as caught:
+        create_session_store("memroy", registry=_stores())
+    assert caught.value.setting is None
+    assert str(caught.value).startswith("No session store named 'memroy'. Did you mean 'memory'?")
+
+
 def test_location_and_options_reach_the_factory() -> None:
     registry = Registry()
     seen: dict[str, Any] = {}

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.plugins import (
+    EXITS_AT_IMPORT,
     HOOK_RAISES,
     IMPORT_FAILS,
     good_provider_code,
@@ -25,6 +26,7 @@ PLUGINS = {
     "aether-echo": ("2.3.4", "echo", good_provider_code("echo")),
     "aether-broken": ("0.1.0", "broken", IMPORT_FAILS),
     "aether-hookfail": ("0.1.0", "half", HOOK_RAISES),
+    "aether-quitter": ("0.1.0", "quitter", EXITS_AT_IMPORT),
     "aether-dup-a": ("1.0.0", "dup", good_provider_code("dup")),
     "aether-dup-b": ("1.0.0", "dup", good_provider_code("dup")),
 }
@@ -59,6 +61,7 @@ def aether(env: Venv, *args: str, **environ: str) -> tuple[int, str, str]:
 def test_plugins_lists_every_distribution_without_importing(env: Venv) -> None:
     code, out, err = aether(env, "plugins", "--json")
     assert code == 0, err
+    assert "aether-core" not in err  # a wheel install of this core is recognised as ours
     listed = {item["distribution"]: item for item in json.loads(out)}
     assert set(listed) == {"aether-core", *PLUGINS, *TOOL_PLUGINS}
     assert listed["aether-echo"]["version"] == "2.3.4"
@@ -125,6 +128,13 @@ def test_load_reports_failures_with_tracebacks(env: Venv) -> None:
     assert listed["aether-broken"]["status"] == "failed"
     assert "missinglib" in listed["aether-broken"]["traceback"]
     assert listed["aether-hookfail"]["status"] == "failed"
+    # A plugin calling sys.exit() at import is one more failure, not the command's end.
+    assert listed["aether-quitter"]["status"] == "failed"
+    assert listed["aether-quitter"]["error"] == "SystemExit: it called sys.exit(3) while loading"
+    code, out, _ = aether(env, "plugins", "--load")
+    assert code == 1
+    assert "aether-quitter 0.1.0: failed" in out
+    assert "aether-shout-b 1.0.0: " in out  # listed after the quitter: the command went on
 
 
 def test_startup_imports_no_unused_plugin(env: Venv) -> None:

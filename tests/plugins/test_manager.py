@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Callable
 
@@ -12,7 +13,14 @@ from aether.extensions.llm.factory import create_provider
 from aether.llm.contracts import LLMRequest, Message
 from aether.tools import get_tool
 from tests.plugins.conftest import Site
-from tests.support.plugins import HOOK_RAISES, IMPORT_FAILS, good_provider_code, good_tool_code
+from tests.support.plugins import (
+    EXITS_AT_IMPORT,
+    HOOK_EXITS,
+    HOOK_RAISES,
+    IMPORT_FAILS,
+    good_provider_code,
+    good_tool_code,
+)
 
 PROVIDERS = "aether.providers"
 TOOLS = "aether.tools"
@@ -74,6 +82,84 @@ def test_import_failure_is_isolated_and_recorded(site: Site, unique: Callable[[s
     info = next(i for i in site.manager.infos() if i.distribution == broken)
     assert info.status == "failed"
     assert info.traceback is not None and "missinglib" in info.traceback
+
+
+def test_sys_exit_at_import_is_isolated_and_recorded(
+    site: Site, unique: Callable[[str], str]
+) -> None:
+    quitter = unique("aether-quitter")
+    module = f"{_pkg(quitter)}.plugin"
+    site.add(quitter, {PROVIDERS: {"quitter": module}}, {module: EXITS_AT_IMPORT})
+    add_good(site, unique("aether-fine"), "fine")
+
+    infos = {i.distribution: i for i in site.manager.load_all()}  # returns: the host lives
+    assert infos[quitter].status == "failed"
+    assert infos[quitter].error == "SystemExit: it called sys.exit(3) while loading"
+    assert "sys.exit(3)" in (infos[quitter].traceback or "")
+    assert all(i.status == "loaded" for name, i in infos.items() if name != quitter)
+    for _ in range(2):  # the same clear error each time it is asked for, no re-import
+        with pytest.raises(PluginLoadError) as caught:
+            site.registry.get("provider", "quitter")
+        assert caught.value.distribution == quitter
+        assert "sys.exit(3)" in str(caught.value)
+        assert isinstance(caught.value.__cause__, SystemExit)
+    assert create_provider("fine", registry=site.registry) is not None
+
+
+def test_sys_exit_in_a_hook_is_isolated_and_rolled_back(
+    site: Site, unique: Callable[[str], str]
+) -> None:
+    dist = unique("aether-leaver")
+    module = f"{_pkg(dist)}.plugin"
+    site.add(dist, {PROVIDERS: {"leaver": module}}, {module: HOOK_EXITS})
+    with pytest.raises(PluginLoadError, match=r"sys.exit\('bye'\)"):
+        site.registry.get("provider", "leaver")
+    assert "leaver" not in site.registry.list_kind("provider")
+
+
+def test_any_base_exception_of_a_plugin_is_isolated(
+    site: Site, unique: Callable[[str], str]
+) -> None:
+    dist = unique("aether-odd")
+    module = f"{_pkg(dist)}.plugin"
+    code = "class Odd(BaseException):\n    pass\n\nraise Odd('not an Exception')\n"
+    site.add(dist, {PROVIDERS: {"odd": module}}, {module: code})
+    with pytest.raises(PluginLoadError, match="Odd: not an Exception"):
+        site.registry.get("provider", "odd")
+
+
+@pytest.mark.parametrize(
+    ("signal", "raised"),
+    [(KeyboardInterrupt, "KeyboardInterrupt"), (asyncio.CancelledError, "asyncio.CancelledError")],
+)
+def test_interrupts_and_cancellation_still_stop_the_caller(
+    site: Site, unique: Callable[[str], str], signal: type[BaseException], raised: str
+) -> None:
+    dist = unique("aether-interrupted")
+    module = f"{_pkg(dist)}.plugin"
+    code = f"import asyncio\n\nraise {raised}()\n"
+    site.add(dist, {PROVIDERS: {"interrupted": module}}, {module: code})
+    with pytest.raises(signal):
+        site.registry.get("provider", "interrupted")
+    with pytest.raises(signal):
+        site.manager.load_all()
+    # Not the plugin's failure: nothing is recorded against it.
+    assert site.manager.infos()[0].status == "available"
+
+
+def test_strict_mode_never_lets_a_plugin_exit_the_host(
+    site: Site, unique: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dist = unique("aether-quitter")
+    module = f"{_pkg(dist)}.plugin"
+    site.add(dist, {PROVIDERS: {"quitter": module}}, {module: EXITS_AT_IMPORT})
+    monkeypatch.setenv("AETHER_STRICT", "1")
+    for _ in range(2):  # a SystemExit is raised wrapped, the first time and after
+        with pytest.raises(PluginLoadError, match=r"sys.exit\(3\)") as caught:
+            site.registry.get("provider", "quitter")
+        assert isinstance(caught.value.__cause__, SystemExit)
+    with pytest.raises(PluginLoadError):
+        site.manager.load_all()
 
 
 def test_hook_failure_registers_nothing(site: Site, unique: Callable[[str], str]) -> None:

@@ -53,6 +53,24 @@ IMPORT_FAILS = """
 raise ImportError("this plugin needs a library that is not installed: missinglib")
 """
 
+EXITS_AT_IMPORT = """
+import sys
+
+sys.exit(3)
+"""
+
+HOOK_EXITS = """
+import sys
+
+from aether.plugins import hookimpl
+
+
+@hookimpl
+def register_providers(register):
+    register("leaver", object)
+    sys.exit("bye")
+"""
+
 HOOK_RAISES = """
 from aether.plugins import hookimpl
 

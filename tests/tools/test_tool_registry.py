@@ -79,6 +79,20 @@ def test_unknown_name_is_a_tool_not_found_error_listing_what_exists() -> None:
         resolve_tools(["nope"])
 
 
+def test_a_mistyped_tool_name_suggests_the_closest() -> None:
+    @register_tool
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    register_tool(make_tool(lambda: 1, name="mul"))
+    with pytest.raises(ToolNotFoundError) as info:
+        resolve_tools(["ad"])
+    message = str(info.value)
+    assert message.startswith("No tool named 'ad'. Did you mean 'add'? Available tools: ")
+    assert "add" in message and "mul" in message
+    assert "if a tool pack provides it, install that tool pack" in message
+
+
 def test_resolve_tools_accepts_names_tools_and_functions_in_order() -> None:
     @register_tool
     def add(a: int, b: int) -> int:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from aether.config import AetherConfigWarning
+from aether import config
 from aether.errors import ConfigurationError, ToolExecutionError
 from aether_tools_std import StdTools, _settings
 from tests.tools_std._servers import Canary, Site
@@ -49,21 +49,40 @@ def test_environment_then_explicit(monkeypatch: pytest.MonkeyPatch) -> None:
         ("AETHER_FILE_TOOL_MAX_BYTES", "-1", _settings.file_max_bytes, 200_000),
     ],
 )
-def test_invalid_environment_values_warn_and_use_the_default(
-    monkeypatch: pytest.MonkeyPatch, name: str, value: str, read: object, default: object
+def test_invalid_environment_values_are_reported_and_use_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    value: str,
+    read: object,
+    default: object,
 ) -> None:
+    monkeypatch.setattr(config, "_reported", set())  # as in a fresh process
     monkeypatch.setenv(name, value)
     assert callable(read)
-    with pytest.warns(AetherConfigWarning, match=name):
-        assert read(None) == default
+    assert read(None) == default
+    [message] = [r.getMessage() for r in caplog.records if r.name == "aether.config"]
+    assert message.startswith(f"Environment variable {name}={value!r} is not")
+    assert f"using the default {default!r} instead" in message
 
 
-def test_invalid_allow_host_entries_warn_and_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AETHER_HTTP_TOOL_ALLOW_HOSTS", "http://bad.example/,good.internal")
-    with pytest.warns(AetherConfigWarning, match="AETHER_HTTP_TOOL_ALLOW_HOSTS"):
-        assert _settings.allow_hosts(None) == {"good.internal"}
+def test_invalid_allow_host_entries_are_reported_and_ignored(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(config, "_reported", set())  # as in a fresh process
+    monkeypatch.setenv(
+        "AETHER_HTTP_TOOL_ALLOW_HOSTS", "http://bad.example/,good.internal,wiki:8080"
+    )
+    assert _settings.allow_hosts(None) == {"good.internal"}
+    assert _settings.allow_hosts(None) == {"good.internal"}
+    [message] = [r.getMessage() for r in caplog.records if r.name == "aether.config"]
+    assert "('http://bad.example/', 'wiki:8080' are not bare host names:" in message
+    assert message.endswith(
+        "using the other entries instead. Fix or unset AETHER_HTTP_TOOL_ALLOW_HOSTS."
+    )
     monkeypatch.setenv("AETHER_STRICT", "1")
-    with pytest.raises(ConfigurationError, match="not a bare host name"):
+    monkeypatch.setenv("AETHER_HTTP_TOOL_ALLOW_HOSTS", "http://bad.example/,good.internal")
+    with pytest.raises(ConfigurationError, match=r"not a bare host name.*refused"):
         _settings.allow_hosts(None)
 
 

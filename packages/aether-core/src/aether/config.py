@@ -1,9 +1,11 @@
 """Runtime configuration, read from the environment at call time (never at import time).
 
 Precedence everywhere: a per-call keyword argument, then the environment variable, then the
-in-code default. An environment value that cannot be parsed is not silently ignored: the
-default is used and an :class:`AetherConfigWarning` names the variable and the bad value.
-With ``AETHER_STRICT=1`` it raises :class:`~aether.errors.ConfigurationError` instead.
+in-code default. An environment value that cannot be used is not silently ignored: the default
+is used and one line naming the variable and the bad value goes to the ``aether.config``
+logger at WARNING, once per (variable, value) per process (:func:`report_invalid`). With no
+logging configured, Python prints just that line on stderr. With ``AETHER_STRICT=1`` a
+:class:`~aether.errors.ConfigurationError` saying the value was refused is raised instead.
 
 | Variable | Default | Affects |
 |---|---|---|
@@ -24,17 +26,17 @@ With ``AETHER_STRICT=1`` it raises :class:`~aether.errors.ConfigurationError` in
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
-import warnings
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from aether.errors import ConfigurationError
 
 __all__ = [
-    "AetherConfigWarning",
     "default_temperature",
     "env_bool",
     "env_float",
@@ -45,6 +47,7 @@ __all__ = [
     "max_tool_iterations",
     "provider_name",
     "redacted",
+    "report_invalid",
     "strict_mode",
 ]
 
@@ -54,8 +57,11 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
 
 
-class AetherConfigWarning(UserWarning):
-    """An environment variable held a value Aether could not use."""
+logger = logging.getLogger("aether.config")
+
+# (variable, value) pairs already reported: a setting read on every call is reported once.
+_reported: set[tuple[str, str]] = set()
+_reported_lock = threading.Lock()
 
 
 def _raw(name: str) -> str | None:
@@ -71,14 +77,49 @@ def strict_mode() -> bool:
     return (_raw("AETHER_STRICT") or "").lower() in _TRUE
 
 
-def _invalid(name: str, raw: str, expected: str, default: object) -> None:
-    message = (
-        f"Environment variable {name}={raw!r} is not {expected}; using the default "
-        f"{default!r}. Fix or unset {name}."
-    )
+def report_invalid(name: str, value: str, problem: str, *, fallback: str) -> None:
+    """Say that environment variable ``name`` holds a value that cannot be used.
+
+    Logging rather than :mod:`warnings`: a warning prints a source line that is not the
+    user's, and its "once" is per call site and reset by test runners and ``-W``. Plugins
+    reading their own variables call this too, so every setting behaves alike.
+
+        config.report_invalid("ACME_RETRIES", "many", "not an integer", fallback="the default 3")
+        # Environment variable ACME_RETRIES='many' is not an integer; using the default 3
+        # instead. Fix or unset ACME_RETRIES.
+
+    Args:
+        name: The environment variable.
+        value: Its value; masked when the name looks like a credential.
+        problem: What is wrong, completing "NAME='value' is ...", e.g. ``"not an integer"``.
+        fallback: What is used instead, e.g. ``"the default 3"``.
+
+    Raises:
+        ConfigurationError: ``AETHER_STRICT=1`` is set; the message says the value was refused.
+    """
+    shown = _MASK if is_secret_name(name) else repr(value)
     if strict_mode():
-        raise ConfigurationError(message)
-    warnings.warn(message, AetherConfigWarning, stacklevel=4)
+        raise ConfigurationError(
+            f"Environment variable {name}={shown} is {problem}; refused because "
+            f"AETHER_STRICT=1 is set (without it, {fallback} would be used). "
+            f"Fix or unset {name}."
+        )
+    with _reported_lock:
+        if (name, value) in _reported:
+            return
+        _reported.add((name, value))
+    logger.warning(
+        "Environment variable %s=%s is %s; using %s instead. Fix or unset %s.",
+        name,
+        shown,
+        problem,
+        fallback,
+        name,
+    )
+
+
+def _invalid(name: str, raw: str, expected: str, default: object) -> None:
+    report_invalid(name, raw, f"not {expected}", fallback=f"the default {default!r}")
 
 
 def _parse(
@@ -111,7 +152,7 @@ def env_str(name: str, default: str | None = None) -> str | None:
 def env_float(
     name: str, default: float, *, minimum: float | None = None, maximum: float | None = None
 ) -> float:
-    """A finite float within the bounds, or ``default`` (with a warning if it was invalid)."""
+    """A finite float within the bounds, or ``default`` (reported if it was invalid)."""
 
     def check(value: float) -> bool:
         return (
@@ -126,7 +167,7 @@ def env_float(
 def env_int(
     name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
 ) -> int:
-    """An integer within the bounds, or ``default`` (with a warning if it was invalid)."""
+    """An integer within the bounds, or ``default`` (reported if it was invalid)."""
 
     def check(value: int) -> bool:
         return (minimum is None or value >= minimum) and (maximum is None or value <= maximum)
@@ -135,7 +176,7 @@ def env_int(
 
 
 def env_bool(name: str, default: bool = False) -> bool:
-    """``1/true/yes/on`` or ``0/false/no/off``; anything else warns and gives ``default``."""
+    """``1/true/yes/on`` or ``0/false/no/off``; anything else is reported, giving ``default``."""
 
     def parse(raw: str) -> bool:
         lowered = raw.lower()

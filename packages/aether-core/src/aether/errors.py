@@ -4,7 +4,7 @@
 AetherError
 ├── ConfigurationError ............ a setting is missing or invalid
 │   ├── MissingAPIKeyError ........ names the environment variable to set
-│   └── UnknownProviderError ...... names the installed providers and the pip hint
+│   └── UnknownProviderError ...... names the installed providers and the closest ones
 ├── PluginError ................... a plugin could not be loaded or used
 │   ├── PluginLoadError ........... its import or one of its hooks failed
 │   ├── PluginConflictError ....... two distributions claim one name
@@ -20,6 +20,7 @@ AetherError
 │   ├── ProviderTimeoutError ...... the request timed out (or 408)
 │   ├── ProviderConnectionError ... the server could not be reached
 │   ├── StreamInterruptedError .... a stream broke after it started
+│   ├── UnexpectedResponseError ... not the API's answer (a web page): check the base URL
 │   └── ResponseBlockedError ...... the provider refused to answer (safety filter, empty candidate)
 ├── CircuitOpenError .............. the circuit breaker is refusing calls for now
 ├── ToolError ..................... a tool could not run (the loop turns these into content)
@@ -38,6 +39,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from aether._names import close_matches, did_you_mean, listing
 
 if TYPE_CHECKING:
     from aether.llm.contracts import Message
@@ -69,6 +72,7 @@ __all__ = [
     "ToolError",
     "ToolExecutionError",
     "ToolNotFoundError",
+    "UnexpectedResponseError",
     "UnknownProviderError",
 ]
 
@@ -97,16 +101,25 @@ class MissingAPIKeyError(ConfigurationError):
 
 
 class UnknownProviderError(ConfigurationError, LookupError):
-    """The selected provider name is not registered nor provided by an installed plugin."""
+    """The selected provider name is not registered nor provided by an installed plugin.
+
+    Attributes:
+        name: The name asked for.
+        available: Every provider name registered or declared by an installed plugin.
+        suggestions: The available names closest to ``name``, closest first.
+    """
 
     def __init__(self, name: str, available: Sequence[str]) -> None:
         self.name = name
         self.available = tuple(available)
-        listed = ", ".join(sorted(self.available)) or "none"
+        self.suggestions = close_matches(name, self.available)
+        # No distribution is named: core cannot know which package provides a name, and a
+        # guessed one may belong to an unrelated project on the package index.
         super().__init__(
-            f"Unknown LLM provider {name!r}. Installed providers: {listed}. "
-            f"If {name!r} ships as a plugin, install it (pip install aether-{name}), "
-            f"or set LLM_PROVIDER to one of the installed names."
+            f"Unknown LLM provider {name!r}. {did_you_mean(self.suggestions)}"
+            f"Installed providers: {listing(self.available)}. Set LLM_PROVIDER (or "
+            f"provider=...) to one of them; if a plugin provides {name!r}, install that "
+            f"plugin (`aether plugins` lists what is installed)."
         )
 
 
@@ -126,8 +139,8 @@ class PluginLoadError(PluginError):
         self.detail = detail
         super().__init__(
             f"Plugin {entry_point!r} from distribution {distribution!r} failed to load: {detail}. "
-            f"Run `aether plugins` to see the traceback; reinstall or upgrade {distribution}, "
-            f"or block it with AETHER_PLUGINS_BLOCK={distribution}."
+            f"Run `aether plugins --load` to see the traceback; reinstall or upgrade "
+            f"{distribution}, or block it with AETHER_PLUGINS_BLOCK={distribution}."
         )
 
 
@@ -151,16 +164,30 @@ class PluginConflictError(PluginError):
 
 
 class PluginNotFoundError(PluginError, LookupError):
-    """No registered object and no installed plugin provides the name."""
+    """No registered object and no installed plugin provides the name.
 
-    def __init__(self, kind: str, name: str, available: Sequence[str]) -> None:
+    Attributes:
+        kind: The registry kind, e.g. ``"session_store"``.
+        name: The name asked for.
+        available: Every name of that kind registered or declared by an installed plugin.
+        suggestions: The available names closest to ``name``, closest first.
+        setting: The environment variable the name came from, when it came from one.
+    """
+
+    def __init__(
+        self, kind: str, name: str, available: Sequence[str], *, setting: str | None = None
+    ) -> None:
         self.kind = kind
         self.name = name
         self.available = tuple(available)
-        listed = ", ".join(sorted(self.available)) or "none"
+        self.suggestions = close_matches(name, self.available)
+        self.setting = setting
+        origin = f" (from {setting})" if setting else ""
         super().__init__(
-            f"No {kind} named {name!r}. Available: {listed}. Register it in code or "
-            f"install the plugin that provides it (`aether plugins` lists what is installed)."
+            f"No {kind.replace('_', ' ')} named {name!r}{origin}. "
+            f"{did_you_mean(self.suggestions)}Available: {listing(self.available)}. "
+            f"Register it in code, or if a plugin provides it, install that plugin "
+            f"(`aether plugins` lists what is installed)."
         )
 
 
@@ -170,12 +197,23 @@ class PluginNotFoundError(PluginError, LookupError):
 class ProviderError(AetherError):
     """An LLM provider call failed.
 
+    ``str(error)`` reads ``[provider HTTP status] message (request id: ...)``, then, when the
+    retry layer retried or refused to, what it did (``retry_summary``).
+
     Attributes:
         provider: The provider's registered name (``"openai"``), when known.
         status_code: The HTTP status, when the failure was an HTTP response.
         retry_after: Seconds the server asked us to wait, when it said so.
         should_retry: The server's explicit retry verdict (``x-should-retry``), when given.
         request_id: The provider's request id, for support tickets.
+        provider_message: The provider's own words, verbatim, when its answer held any;
+            ``message`` quotes them first, then Aether's hint.
+        attempts: How many attempts the call made before this error surfaced (1 when it
+            was not retried).
+        statuses: The HTTP status of each attempt's failure, in order (None where there was
+            none: a timeout, a refused connection).
+        waited_seconds: Seconds spent waiting between attempts, in all.
+        retry_summary: What the retry layer did, in words; None when it did nothing.
     """
 
     def __init__(
@@ -187,6 +225,7 @@ class ProviderError(AetherError):
         retry_after: float | None = None,
         should_retry: bool | None = None,
         request_id: str | None = None,
+        provider_message: str | None = None,
     ) -> None:
         self.message = message
         self.provider = provider
@@ -194,7 +233,17 @@ class ProviderError(AetherError):
         self.retry_after = retry_after
         self.should_retry = should_retry
         self.request_id = request_id
+        self.provider_message = provider_message
+        # One attempt until the retry layer says otherwise (see ``retry_summary``).
+        self.attempts = 1
+        self.statuses: tuple[int | None, ...] = (status_code,)
+        self.waited_seconds = 0.0
+        self.retry_summary: str | None = None
         super().__init__(self._render())
+
+    def __str__(self) -> str:
+        # Rendered on demand: the retry layer adds its summary after the error was raised.
+        return self._render()
 
     def _render(self) -> str:
         parts = []
@@ -204,7 +253,8 @@ class ProviderError(AetherError):
             parts.append(f"HTTP {self.status_code}")
         head = f"[{' '.join(parts)}] " if parts else ""
         tail = f" (request id: {self.request_id})" if self.request_id else ""
-        return f"{head}{self.message}{tail}"
+        summary = f" {self.retry_summary}" if self.retry_summary else ""
+        return f"{head}{self.message}{tail}{summary}"
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Keyword-only attributes survive pickling (multiprocessing, task queues), a
@@ -221,6 +271,7 @@ class ProviderError(AetherError):
                     "retry_after": self.retry_after,
                     "should_retry": self.should_retry,
                     "request_id": self.request_id,
+                    "provider_message": self.provider_message,
                 },
             ),
             dict(self.__dict__),
@@ -281,6 +332,16 @@ class StreamInterruptedError(ProviderError):
     def __init__(self, message: str, *, chunks_received: int = 0, **kwargs: Any) -> None:
         self.chunks_received = chunks_received
         super().__init__(message, **kwargs)
+
+
+class UnexpectedResponseError(ProviderError, ConfigurationError):
+    """The server answered, but not as the provider's API does: almost always a wrong base URL.
+
+    A web page (``text/html``), another service's JSON, or no event stream where one was
+    asked for: nothing is wrong with the request, and asking again gets the same answer, so
+    it is never retried. It is a :class:`ConfigurationError` too, as the fix is in the
+    configuration: point the base URL at the API.
+    """
 
 
 class ResponseBlockedError(ProviderError):
@@ -390,9 +451,11 @@ class MaxToolIterationsError(ToolError):
         self.iterations = iterations
         self.messages = messages
         super().__init__(
-            f"The model was still calling tools after {iterations} tool-loop iterations. "
-            f"Raise max_tool_iterations (or AETHER_MAX_TOOL_ITERATIONS), or check that the "
-            f"tools return what the model needs; the conversation so far is on .messages."
+            f"The model still asked for tools after {iterations} tool "
+            f"round{'s' if iterations != 1 else ''} (the max_tool_iterations cap); those last "
+            f"calls were not run. Raise max_tool_iterations (or AETHER_MAX_TOOL_ITERATIONS), "
+            f"or check that the tools return what the model needs; the conversation so far "
+            f"is on .messages."
         )
 
 

@@ -3,7 +3,8 @@
 Kinds used by Aether itself are ``provider``, ``tool`` and ``session_store``; any other kind
 (``vector_store``, ...) works the same way. A name is resolved in this order: what application
 code registered, then the one installed plugin whose entry point declares that name (imported
-only then), else :class:`~aether.errors.PluginNotFoundError`.
+only then), else :class:`~aether.errors.PluginNotFoundError`, which lists the names that do
+exist and suggests the closest ones.
 
     from aether import register
 

@@ -1,8 +1,8 @@
 """The tool pack's settings: a constructor argument, else the environment, else the default.
 
 Read at call time, never at import time, so a changed environment applies to the next call.
-Invalid environment values warn (or raise under ``AETHER_STRICT=1``) and use the default, as
-everywhere in Aether (:mod:`aether.config`).
+Invalid environment values are reported once (or refused under ``AETHER_STRICT=1``) and the
+default used, as everywhere in Aether (:func:`aether.config.report_invalid`).
 
 | Variable | Default | Affects |
 |---|---|---|
@@ -16,7 +16,6 @@ everywhere in Aether (:mod:`aether.config`).
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterable
 from typing import Final
 
@@ -79,19 +78,26 @@ def allow_hosts(explicit: frozenset[str] | None) -> frozenset[str]:
     if explicit is not None:
         return explicit
     usable: list[str] = []
+    rejected: list[str] = []
     for host in config.env_list("AETHER_HTTP_TOOL_ALLOW_HOSTS"):
         try:
             normalize_hosts([host])
-        except ConfigurationError as exc:
-            if config.strict_mode():
-                raise
-            warnings.warn(
-                f"AETHER_HTTP_TOOL_ALLOW_HOSTS: {exc} The entry is ignored.",
-                config.AetherConfigWarning,
-                stacklevel=2,
-            )
+        except ConfigurationError:
+            rejected.append(host)
             continue
         usable.append(host)
+    if rejected:
+        # One report for the whole value: it is said once per value, so each bad entry
+        # must be in it.
+        which = ", ".join(repr(host) for host in rejected)
+        what = "is not a bare host name" if len(rejected) == 1 else "are not bare host names"
+        config.report_invalid(
+            "AETHER_HTTP_TOOL_ALLOW_HOSTS",
+            config.env_str("AETHER_HTTP_TOOL_ALLOW_HOSTS") or "",
+            f"not a list of host names or IP addresses ({which} {what}: give no scheme, "
+            f"port or path)",
+            fallback="the other entries",
+        )
     return normalize_hosts(usable)
 
 

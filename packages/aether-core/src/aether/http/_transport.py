@@ -23,7 +23,8 @@ import functools
 import importlib.util
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from aether.config import env_str
+from aether._names import close_matches
+from aether.config import env_str, report_invalid
 from aether.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -87,33 +88,34 @@ _INSTALL_HINT = "pip install aether-core[aiohttp]"
 def resolve_transport(transport: str | None = None) -> HTTPTransport:
     """The transport to use: ``transport`` if given, else ``AETHER_HTTP_TRANSPORT``, else httpx.
 
-    The choice is checked here, so a misconfiguration fails when the provider is built, not
-    on its first request.
+    The choice is checked here, so a misconfiguration shows when the provider is built, not
+    on its first request. An unusable ``AETHER_HTTP_TRANSPORT`` is treated as every other
+    setting is: reported once, and the default (httpx) used (see :mod:`aether.config`).
 
     Raises:
-        ConfigurationError: The name is not a known transport, or ``aiohttp`` is chosen but
-            not installed.
+        ConfigurationError: ``transport=`` is not a known transport, or names ``aiohttp``
+            while it is not installed; the same for the environment variable under
+            ``AETHER_STRICT=1``.
     """
-    source = "transport="
+    from_env = transport is None
     if transport is None:
         transport = env_str(TRANSPORT_ENV)
-        source = f"{TRANSPORT_ENV}="
         if transport is None:
             return "httpx"
     name = transport.strip().lower()
     if name == "httpx":
         return "httpx"
     if name == "aiohttp":
-        if importlib.util.find_spec("aiohttp") is None:
-            raise ConfigurationError(
-                f"{source}{transport!r} selects the aiohttp transport, but the aiohttp "
-                f"package is not installed. Install it with `{_INSTALL_HINT}`, or choose "
-                f"the default transport (httpx)."
-            )
-        return "aiohttp"
-    raise ConfigurationError(
-        f"{source}{transport!r} is not an HTTP transport; choose one of {', '.join(_CHOICES)}."
-    )
+        if importlib.util.find_spec("aiohttp") is not None:
+            return "aiohttp"
+        problem = f"unusable: the aiohttp package is not installed (`{_INSTALL_HINT}` adds it)"
+    else:
+        close = "".join(f"; did you mean {m!r}?" for m in close_matches(name, _CHOICES, limit=1))
+        problem = f"not an HTTP transport (choose one of {', '.join(_CHOICES)}{close})"
+    if from_env:
+        report_invalid(TRANSPORT_ENV, transport, problem, fallback="the default 'httpx'")
+        return "httpx"
+    raise ConfigurationError(f"transport={transport!r} is {problem}.")
 
 
 def create_http_client(

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aether import config
-from aether.errors import ConfigurationError
+from aether.errors import ConfigurationError, PluginNotFoundError
 from aether.memory.contracts import SessionStore
 from aether.registry import Registry, default_registry
 
@@ -92,7 +92,8 @@ def create_session_store(
         registry: Where the name is resolved; default: the process-wide registry.
 
     Raises:
-        PluginNotFoundError: No registered store and no installed plugin has that name.
+        PluginNotFoundError: No registered store and no installed plugin has that name; the
+            message names the closest ones.
         ConfigurationError: The spec is malformed, the factory does not take its options, or
             what it built is not a :class:`~aether.memory.SessionStore`.
     """
@@ -100,7 +101,15 @@ def create_session_store(
     assert chosen is not None
     name, options = parse_store_spec(chosen)
     target = registry if registry is not None else default_registry
-    factory = target.get(SESSION_STORE_KIND, name)
+    try:
+        factory = target.get(SESSION_STORE_KIND, name)
+    except PluginNotFoundError as exc:
+        if spec is not None:
+            raise
+        # The name came from a variable that may be set far from the code: say which one.
+        raise PluginNotFoundError(
+            exc.kind, exc.name, exc.available, setting=SESSION_STORE_ENV
+        ) from None
     _check_accepts(name, factory, options)
     store = factory(**options)
     if not isinstance(store, SessionStore):

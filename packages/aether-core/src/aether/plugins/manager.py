@@ -5,7 +5,11 @@
   and runs its hooks once; what the hooks register is committed only if they all succeed.
 * A plugin whose import or hook fails is recorded (distribution, entry point, traceback) and
   raises :class:`~aether.errors.PluginLoadError` only when its names are asked for; the host and
-  other plugins keep working. ``AETHER_STRICT=1`` re-raises the original exception instead.
+  other plugins keep working. That includes ``sys.exit()`` at import and any other
+  ``BaseException`` except ``KeyboardInterrupt`` and ``asyncio.CancelledError``, which stop
+  the caller as they should. ``AETHER_STRICT=1`` re-raises the original exception instead
+  (wrapped in :class:`~aether.errors.PluginLoadError` when it is not an ``Exception``, so a
+  plugin's ``sys.exit()`` never ends the host silently).
 * ``AETHER_DISABLE_PLUGIN_AUTOLOAD``, ``AETHER_PLUGINS_ALLOW`` and ``AETHER_PLUGINS_BLOCK``
   (distribution names, comma-separated) are read at call time. Core's own built-ins (the
   ``aether-core`` distribution) are exempt.
@@ -13,6 +17,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.metadata
 import re
 import traceback
@@ -43,6 +48,9 @@ GROUP_PREFIX = "aether."
 CORE_DISTRIBUTION = "aether-core"
 
 PluginStatus = Literal["available", "loaded", "failed", "blocked", "not allowed", "disabled"]
+
+# What a plugin may raise that is not the plugin's failure but the caller's signal to stop.
+_PASS_THROUGH = (KeyboardInterrupt, asyncio.CancelledError)
 
 # Which kind each kind-specific hook registers into.
 _KIND_HOOKS = {
@@ -266,7 +274,7 @@ class PluginManager:
                     continue
                 try:
                     self._load(dist, ep)
-                except (PluginLoadError, PluginConflictError):
+                except PluginError:
                     if config.strict_mode():
                         raise
         return self.infos()
@@ -276,7 +284,7 @@ class PluginManager:
         if module_ref in dist.loaded:
             error = dist.loaded[module_ref]
             if error is not None:
-                if config.strict_mode() and not isinstance(error, PluginError):
+                if config.strict_mode() and _is_plain_failure(error):
                     raise error  # strict mode shows the original, the second time too
                 raise _load_error(dist, ep, error) from error
             missing = [
@@ -300,10 +308,12 @@ class PluginManager:
         except PluginConflictError as exc:
             dist.loaded[module_ref] = exc
             raise
-        except Exception as exc:
+        except _PASS_THROUGH:
+            raise
+        except BaseException as exc:
             dist.loaded[module_ref] = exc
             dist.tracebacks[module_ref] = "".join(traceback.format_exception(exc))
-            if config.strict_mode():
+            if config.strict_mode() and isinstance(exc, Exception):
                 raise
             raise _load_error(dist, ep, exc) from exc
         dist.loaded[module_ref] = None
@@ -351,7 +361,14 @@ class PluginManager:
 
 
 def _describe(error: BaseException) -> str:
+    if isinstance(error, SystemExit):
+        return f"SystemExit: it called sys.exit({error.code!r}) while loading"
     return f"{type(error).__name__}: {error}"
+
+
+def _is_plain_failure(error: BaseException) -> bool:
+    """An ``Exception`` of the plugin's own: strict mode re-raises it as it is."""
+    return isinstance(error, Exception) and not isinstance(error, PluginError)
 
 
 def _load_error(

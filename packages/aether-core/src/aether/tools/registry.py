@@ -17,6 +17,7 @@ import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar, overload
 
+from aether._names import did_you_mean, listing
 from aether.errors import ConfigurationError, PluginNotFoundError, ToolNotFoundError
 from aether.registry import Registry, default_registry
 from aether.tools.tool import Tool
@@ -98,18 +99,18 @@ def get_tool(name: str, *, registry: Registry | None = None) -> Tool:
     """The tool registered as ``name``, importing the tool pack that declares it if needed.
 
     Raises:
-        ToolNotFoundError: Nothing registers or declares ``name``; the message lists what does.
+        ToolNotFoundError: Nothing registers or declares ``name``; the message lists what does
+            and the closest names (also on its ``__cause__``'s ``suggestions``).
         PluginLoadError: The tool pack declaring ``name`` failed to load.
     """
     where = registry if registry is not None else default_registry
     try:
         entry = where.entry(TOOL_KIND, name)
     except PluginNotFoundError as exc:
-        listed = ", ".join(exc.available) or "none"
         raise ToolNotFoundError(
-            f"No tool named {name!r}. Available tools: {listed}. Register it with "
-            f"@register_tool, or install the tool pack that provides it (`aether plugins` "
-            f"lists what is installed)."
+            f"No tool named {name!r}. {did_you_mean(exc.suggestions)}Available tools: "
+            f"{listing(exc.available)}. Register it with @register_tool, or if a tool pack "
+            f"provides it, install that tool pack (`aether plugins` lists what is installed)."
         ) from exc
     obj = entry.obj
     if isinstance(obj, Tool):
