@@ -23,6 +23,7 @@ from aether.errors import (
     ProviderError,
     RateLimitError,
     ServerError,
+    UnexpectedResponseError,
 )
 from aether.extensions.llm.factory import create_provider
 from aether.llm.contracts import LLMRequest, Message, ToolCall
@@ -279,15 +280,16 @@ async def test_error_object_in_a_200_body_is_typed() -> None:
         await claude.complete(ask())
 
 
-async def test_json_that_is_not_an_object_is_an_error() -> None:
-    claude = provider(lambda r: httpx.Response(200, json=["a", "list"]))
-    with pytest.raises(ProviderError, match="not an object"):
+@pytest.mark.parametrize("body", [["a", "list"], {"status": "ok"}], ids=["list", "other"])
+async def test_json_that_is_not_a_messages_answer_is_an_error(body: Any) -> None:
+    claude = provider(lambda r: httpx.Response(200, json=body))
+    with pytest.raises(UnexpectedResponseError, match="not an answer of the anthropic API"):
         await claude.complete(ask())
 
 
 async def test_json_answer_to_a_stream_request_is_refused() -> None:
     claude = provider(ok)
-    with pytest.raises(ProviderError, match="Expected an event stream"):
+    with pytest.raises(UnexpectedResponseError, match="where an event stream"):
         _ = [chunk async for chunk in claude.stream(ask())]
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from aether.events import (
     ALL_EVENTS,
+    REQUEST_RETRY,
     REQUEST_START,
     TOOL_ERROR,
     EventBus,
@@ -18,8 +19,9 @@ from aether.llm.contracts import LLMRequest, Message, ToolCall
 REQUEST = LLMRequest(messages=[Message(role="user", content="hi")])
 
 
-def test_ten_events() -> None:
-    assert len(ALL_EVENTS) == 10 == len(set(ALL_EVENTS))
+def test_the_ten_lifecycle_events_and_request_retry() -> None:
+    assert len(ALL_EVENTS) == 11 == len(set(ALL_EVENTS))
+    assert REQUEST_RETRY in ALL_EVENTS
 
 
 async def test_sync_and_async_subscribers_in_order() -> None:

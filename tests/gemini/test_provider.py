@@ -20,6 +20,7 @@ from aether.errors import (
     ResponseBlockedError,
     ServerError,
     StreamInterruptedError,
+    UnexpectedResponseError,
 )
 from aether.extensions.llm.factory import create_provider
 from aether.extensions.llm.retrying import is_retryable
@@ -346,9 +347,10 @@ async def test_blank_keep_alive_event_is_ignored() -> None:
 async def test_a_json_body_where_events_were_asked_for_is_refused_clearly() -> None:
     body = [answer([{"text": "hi"}])]
     gemini = provider(lambda request: httpx.Response(200, json=body))
-    with pytest.raises(ProviderError, match=r"instead of server-sent events.*alt=sse") as info:
+    with pytest.raises(UnexpectedResponseError, match=r"instead of server-sent.*alt=sse") as info:
         _ = [c async for c in gemini.stream(ask())]
-    assert type(info.value) is ProviderError and info.value.status_code == 200
+    assert info.value.status_code == 200
+    assert not is_retryable(info.value)  # the same request gets the same answer
     assert "unexpected status" not in str(info.value)
 
 
@@ -493,10 +495,15 @@ async def test_invalid_api_key_400_is_an_authentication_error() -> None:
     }
     gemini = provider(lambda request: httpx.Response(400, json=body))
     for call in (gemini.complete(ask()), _drain(gemini.stream(ask()))):
-        with pytest.raises(AuthenticationError, match="API key not valid") as info:
+        with pytest.raises(AuthenticationError) as info:
             await call
         assert info.value.status_code == 400
         assert isinstance(info.value.__cause__, BadRequestError)
+        # Gemini's words whole and first, then what to check; not the hint for a bad request.
+        words = "API key not valid. Please pass a valid API key."
+        assert str(info.value).startswith(f"[gemini HTTP 400] {words} Check GEMINI_API_KEY")
+        assert info.value.provider_message == words
+        assert "parameters" not in str(info.value)
 
 
 async def test_other_400s_stay_bad_requests() -> None:

@@ -20,7 +20,9 @@ from aether.errors import (
     RateLimitError,
     ServerError,
     StreamInterruptedError,
+    UnexpectedResponseError,
 )
+from aether.extensions.llm.retrying import is_retryable
 from aether.http import HTTPProviderClient, ServerSentEvent
 
 
@@ -355,9 +357,9 @@ async def test_answer_keys_keep_an_answer_that_carries_an_error_member() -> None
     http = make(handler, answer_keys=("choices",))
     assert await http.post_json("chat", {}) == body
     # The same rule for a stream request: an answer, just not an event stream.
-    with pytest.raises(ProviderError, match="Expected an event stream") as info:
+    with pytest.raises(UnexpectedResponseError, match="where an event stream") as info:
         _ = [e async for e in http.stream_sse("chat", {})]
-    assert type(info.value) is ProviderError
+    assert not is_retryable(info.value)
     with pytest.raises(ProviderError, match="partial"):  # without answer_keys: an error
         await make(handler).post_json("chat", {})
 
@@ -421,12 +423,12 @@ async def test_not_an_event_stream_hint_replaces_the_advice() -> None:
         return httpx.Response(200, json={"candidates": []})
 
     hint = "The ?alt=sse query was lost on the way."
-    with pytest.raises(ProviderError) as info:
+    with pytest.raises(UnexpectedResponseError) as info:
         _ = [e async for e in make(handler, not_an_event_stream_hint=hint).stream_sse("x", {})]
-    # A plain ProviderError with the 2xx status, saying what the provider knows about it.
-    assert type(info.value) is ProviderError and info.value.status_code == 200
-    assert "Expected an event stream" in str(info.value) and hint in str(info.value)
-    assert "Check that the base URL" not in str(info.value)
+    # The 2xx status, and what the provider knows about it in place of the general advice.
+    assert info.value.status_code == 200
+    assert "where an event stream" in str(info.value) and hint in str(info.value)
+    assert "does not point at" not in str(info.value)
 
 
 async def test_unexpected_bodies_quoted_in_errors_are_redacted() -> None:
@@ -436,9 +438,9 @@ async def test_unexpected_bodies_quoted_in_errors_are_redacted() -> None:
         return httpx.Response(200, json={"echo": "key sk-zzz"})
 
     http = make(handler, secrets=["sk-zzz"])
-    with pytest.raises(ProviderError, match="not JSON") as whole:
+    with pytest.raises(UnexpectedResponseError, match="not JSON") as whole:
         await http.post_json("html", {})
-    with pytest.raises(ProviderError, match="Expected an event stream") as streamed:
+    with pytest.raises(UnexpectedResponseError, match="where an event stream") as streamed:
         _ = [e async for e in http.stream_sse("json", {})]
     for error in (whole.value, streamed.value):
         assert "sk-zzz" not in str(error) and "key ***" in str(error)
@@ -465,3 +467,44 @@ async def test_stream_error_body_that_fails_to_read_is_a_transport_error(
     assert not isinstance(info.value, StreamInterruptedError)
     assert info.value.__cause__ is fail
     assert body.closed
+
+
+@pytest.mark.parametrize(
+    ("body", "answer"),
+    [
+        ({"choices": []}, True),
+        ([{"choices": []}], True),  # wrapped in a one-element list, as some front ends do
+        ({"status": "ok"}, False),
+        ([1, 2], False),
+        ("ok", False),
+    ],
+)
+async def test_answer_keys_tell_an_answer_from_another_services_json(
+    body: Any, answer: bool
+) -> None:
+    http = make(lambda request: httpx.Response(200, json=body), answer_keys=("choices",))
+    if answer:
+        assert await http.post_json("chat", {}) == body
+        return
+    with pytest.raises(UnexpectedResponseError) as info:
+        await http.post_json("chat", {})
+    assert "a JSON body that is not an answer of the acme API" in str(info.value)
+    assert "The base URL (https://api.acme.test/v1) most likely does not point" in str(info.value)
+    assert not is_retryable(info.value)
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/octet-stream"])
+async def test_events_under_another_type_are_read_and_none_at_all_is_refused(
+    content_type: str | None,
+) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = b'data: {"n": 1}\n\n' if request.url.path.endswith("events") else b"It works!"
+        return httpx.Response(200, headers=headers, content=body)
+
+    http = make(handler)
+    assert [e.data async for e in http.stream_sse("events", {})] == ['{"n": 1}']
+    with pytest.raises(UnexpectedResponseError) as info:
+        _ = [e async for e in http.stream_sse("page", {})]
+    assert "holding no server-sent event ('It works!') where an event stream" in str(info.value)

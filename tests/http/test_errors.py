@@ -149,6 +149,41 @@ def test_labels_and_hint_in_message() -> None:
     assert "Check the model name" in error.message
 
 
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            {"error": {"message": "API key not valid. Please pass a valid API key."}},
+            "API key not valid. Please pass a valid API key. The request was rejected",
+        ),
+        ({"error": {"message": "No such model"}}, "No such model. The request was rejected"),
+        (
+            {"error": {"message": "Bad field.", "type": "invalid_request_error"}},
+            "Bad field. (type: invalid_request_error). The request was rejected",
+        ),
+    ],
+)
+def test_the_providers_words_open_the_message_whole(body: object, expected: str) -> None:
+    error = build(400, body)
+    assert error.message.startswith(expected)
+    assert error.provider_message == body["error"]["message"]  # type: ignore[index]
+
+
+def test_a_key_the_provider_echoes_is_masked_in_its_words_too() -> None:
+    body = json.dumps({"error": {"message": "Incorrect API key provided: sk-abcdef."}})
+    error = error_from_response(
+        provider="openai", status_code=401, headers={}, body=body, secrets=["sk-abcdef"]
+    )
+    assert error.provider_message == "Incorrect API key provided: ***."
+    assert "sk-abcdef" not in str(error)
+
+
+def test_a_rate_limit_hint_promises_no_retry() -> None:
+    # The retry layer says what it did (or why not); the hint must not guess.
+    error = build(429, {"error": {"message": "Slow down."}})
+    assert "retry" not in error.message.removeprefix("Slow down.")
+
+
 def test_non_json_body_is_truncated() -> None:
     error = build(502, "<html>" + "x" * 5000 + "</html>")
     assert isinstance(error, ServerError)

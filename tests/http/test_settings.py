@@ -1,11 +1,17 @@
-"""resolve_settings: keyword > environment > default, and when a key is required."""
+"""resolve_settings: keyword > environment > default, when a key is needed, what is refused."""
 
 from __future__ import annotations
 
+import math
+import re
+from typing import Any
+
+import httpx
 import pytest
 
-from aether.errors import MissingAPIKeyError
+from aether.errors import ConfigurationError, MissingAPIKeyError
 from aether.http import ProviderSettings, resolve_settings
+from aether.http._settings import check_timeout, shown_url
 
 PUBLIC = "https://api.acme.test/v1"
 KEY = "sk-acme-secret-31337"
@@ -18,7 +24,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def resolve(**given: str | None) -> ProviderSettings:
-    keywords: dict[str, str | None] = {"api_key": None, "default_model": None, "base_url": None}
+    keywords: dict[str, Any] = {"api_key": None, "default_model": None, "base_url": None}
     keywords.update(given)
     return resolve_settings(
         "acme",
@@ -75,3 +81,80 @@ def test_another_host_needs_no_key() -> None:
 
 def test_the_key_never_shows_in_the_repr() -> None:
     assert KEY not in repr(resolve(api_key=KEY))
+
+
+# --- settings that cannot work: refused when the provider is built -------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("localhost:8000/v1", "lacks the scheme. Write it in full, 'http://localhost:8000/v1'"),
+        ("http:/localhost/v1", "its scheme lacks the '//'"),
+        ("ftp://files.acme.test/v1", "uses the 'ftp' scheme; a provider speaks HTTP"),
+        ("http://", "names no host"),
+        ("http://localhost:80800/v1", "port that is not a number from 0 to 65535"),
+        ("http://local host/v1", "contains whitespace"),
+    ],
+)
+def test_a_base_url_that_cannot_work_is_named_with_where_it_came_from(
+    monkeypatch: pytest.MonkeyPatch, url: str, says: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=f"^base_url={re.escape(repr(url))} ") as info:
+        resolve(base_url=url)
+    assert says in str(info.value)
+    monkeypatch.setenv("ACME_BASE_URL", url)
+    with pytest.raises(ConfigurationError, match=f"^ACME_BASE_URL={re.escape(repr(url))} "):
+        resolve(api_key=KEY)
+
+
+def test_a_base_url_is_checked_before_the_key_is_asked_for() -> None:
+    # Without a key a bad URL on the public host would first report the missing key; the
+    # URL is the mistake to fix first.
+    with pytest.raises(ConfigurationError, match="lacks the scheme"):
+        resolve(base_url="api.acme.test/v1")
+
+
+def test_credentials_in_a_base_url_never_reach_the_message() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        resolve(base_url="ftp://me:hunter2@files.acme.test/v1")
+    assert "hunter2" not in str(info.value) and "ftp://***@files.acme.test/v1" in str(info.value)
+    assert shown_url("https://api.acme.test/v1") == "https://api.acme.test/v1"
+
+
+@pytest.mark.parametrize("timeout", ["30", 0, -1, math.inf, math.nan, False, [30]])
+def test_a_timeout_that_cannot_work_is_refused(timeout: Any) -> None:
+    with pytest.raises(ConfigurationError, match=r"^timeout=.* is not a timeout") as info:
+        resolve_settings(
+            "acme",
+            env_prefix="ACME",
+            api_key=KEY,
+            default_model=None,
+            base_url=None,
+            fallback_model="acme-1",
+            fallback_base_url=PUBLIC,
+            timeout=timeout,
+        )
+    assert repr(timeout) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "timeout", [None, 30, 0.5, httpx.Timeout(None), httpx.Timeout(10.0, connect=2.0)]
+)
+def test_a_timeout_that_works_is_kept_as_given(timeout: Any) -> None:
+    settings = resolve_settings(
+        "acme",
+        env_prefix="ACME",
+        api_key=KEY,
+        default_model=None,
+        base_url=None,
+        fallback_model="acme-1",
+        fallback_base_url=PUBLIC,
+        timeout=timeout,
+    )
+    assert settings.timeout is timeout
+
+
+def test_an_httpx_timeout_with_a_limit_below_zero_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="is not a timeout"):
+        check_timeout(httpx.Timeout(10.0, connect=-1.0))

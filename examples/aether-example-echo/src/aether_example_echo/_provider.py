@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from aether.errors import ProviderError, StreamInterruptedError
 from aether.http import HTTPProviderBase, HTTPProviderClient, resolve_settings, set_chunks_received
+from aether.llm.capabilities import ProviderCapabilities
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk, ToolCall
 from aether_example_echo._wire import PROVIDER, call_from_wire, finish_reason, payload, usage
 
@@ -42,9 +43,14 @@ class EchoProvider(HTTPProviderBase):
 
     Raises:
         MissingAPIKeyError: No key was given or found for the public endpoint's host.
+        ConfigurationError: The base URL is not an ``http(s)://host`` URL, or the timeout is
+            not a positive number of seconds (the error names the setting and its value).
     """
 
     name = PROVIDER
+    # What the Echo API serves: the kit checks what is claimed here and names the rest, and
+    # aether.llm.check_supported refuses a request that needs more, before anything is sent.
+    capabilities = ProviderCapabilities(tools=True, streaming=True)
 
     def __init__(
         self,
@@ -63,6 +69,7 @@ class EchoProvider(HTTPProviderBase):
             base_url=base_url,
             fallback_model=DEFAULT_MODEL,
             fallback_base_url=DEFAULT_BASE_URL,
+            timeout=timeout,
         )
         self.default_model, self.base_url = settings.default_model, settings.base_url
         self._http = HTTPProviderClient(
@@ -70,7 +77,7 @@ class EchoProvider(HTTPProviderBase):
             base_url=self.base_url,
             headers={"authorization": f"Bearer {settings.api_key}"} if settings.api_key else {},
             http_client=http_client,
-            timeout=timeout,
+            timeout=settings.timeout,
             secrets=settings.secrets,
         )
 

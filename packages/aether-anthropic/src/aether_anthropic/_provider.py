@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from aether.errors import (
     ConfigurationError,
-    ProviderError,
     StreamInterruptedError,
 )
 from aether.http import (
@@ -17,6 +16,7 @@ from aether.http import (
     resolve_settings,
     set_chunks_received,
 )
+from aether.llm.capabilities import ProviderCapabilities
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_anthropic._mapping import PROVIDER, build_payload, response_from_wire
 from aether_anthropic._streaming import StreamAssembler
@@ -66,10 +66,12 @@ class AnthropicProvider(HTTPProviderBase):
 
     Raises:
         MissingAPIKeyError: The public API is targeted and no key was found.
-        ConfigurationError: ``default_max_tokens`` is below 1.
+        ConfigurationError: ``default_max_tokens`` is below 1, the base URL is not an
+            ``http(s)://host`` URL, or the timeout is not a positive number of seconds.
     """
 
     name = PROVIDER
+    capabilities = ProviderCapabilities(tools=True, streaming=True)
 
     def __init__(
         self,
@@ -90,6 +92,7 @@ class AnthropicProvider(HTTPProviderBase):
             base_url=base_url,
             fallback_model=DEFAULT_MODEL,
             fallback_base_url=DEFAULT_BASE_URL,
+            timeout=timeout,
         )
         self.default_model, self.base_url = settings.default_model, settings.base_url
         api_key = settings.api_key
@@ -108,8 +111,11 @@ class AnthropicProvider(HTTPProviderBase):
             base_url=self.base_url,
             headers=headers,
             http_client=http_client,
-            timeout=timeout,
+            timeout=settings.timeout,
             secrets=self._secrets,
+            # Every Messages answer has content (a list, maybe empty): a 200 body without it
+            # is not Anthropic's, and post_json says to check the base URL.
+            answer_keys=("content",),
         )
 
     def _payload(self, request: LLMRequest, *, stream: bool) -> dict[str, Any]:
@@ -129,13 +135,8 @@ class AnthropicProvider(HTTPProviderBase):
                 ``type``).
         """
         model = request.model or self.default_model
+        # An object with content: post_json refuses any other body (answer_keys).
         body = await self._http.post_json(_PATH, self._payload(request, stream=False))
-        if not isinstance(body, dict):
-            raise ProviderError(
-                f"Anthropic answered with JSON that is not an object ({str(body)[:200]}); "
-                f"check that the base URL points at the Messages API.",
-                provider=PROVIDER,
-            )
         return response_from_wire(body, model=model)
 
     async def stream(self, request: LLMRequest) -> AsyncGenerator[LLMStreamChunk, None]:

@@ -1,4 +1,4 @@
-"""The event bus and the ten lifecycle events.
+"""The event bus, the ten lifecycle events, and ``request.retry``.
 
 Subscribe sync or async callables to an event name. A subscriber that raises is logged and
 never breaks the request; ``BaseException`` (cancellation, ``KeyboardInterrupt``) still
@@ -9,6 +9,9 @@ propagates. Events are only built when somebody listens (see :meth:`EventBus.wan
 * ``stream.start`` / ``stream.chunk`` / ``stream.complete`` / ``stream.error``: around one
   logical stream (tool rounds included), one ``stream.chunk`` per chunk.
 * ``tool.start`` / ``tool.complete`` / ``tool.error``: around each tool dispatch.
+* ``request.retry``: the retry layer the client built is about to wait and try a failed
+  ``complete`` or stream handshake again (once per wait, before it): a call that needed
+  retries is visible while it happens, not only once it fails.
 """
 
 from __future__ import annotations
@@ -28,9 +31,11 @@ __all__ = [
     "EventBus",
     "REQUEST_COMPLETE",
     "REQUEST_ERROR",
+    "REQUEST_RETRY",
     "REQUEST_START",
     "RequestComplete",
     "RequestError",
+    "RequestRetry",
     "RequestStart",
     "STREAM_CHUNK",
     "STREAM_COMPLETE",
@@ -54,6 +59,7 @@ logger = logging.getLogger("aether.events")
 REQUEST_START: Final = "request.start"
 REQUEST_COMPLETE: Final = "request.complete"
 REQUEST_ERROR: Final = "request.error"
+REQUEST_RETRY: Final = "request.retry"
 STREAM_START: Final = "stream.start"
 STREAM_CHUNK: Final = "stream.chunk"
 STREAM_COMPLETE: Final = "stream.complete"
@@ -66,6 +72,7 @@ ALL_EVENTS: Final = (
     REQUEST_START,
     REQUEST_COMPLETE,
     REQUEST_ERROR,
+    REQUEST_RETRY,
     STREAM_START,
     STREAM_CHUNK,
     STREAM_COMPLETE,
@@ -78,7 +85,7 @@ ALL_EVENTS: Final = (
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """Base of every event; ``name`` is one of the ten constants."""
+    """Base of every event; ``name`` is one of :data:`ALL_EVENTS`."""
 
     name: ClassVar[str] = ""
 
@@ -103,6 +110,28 @@ class RequestError(Event):
     error: BaseException
     duration_seconds: float
     name: ClassVar[str] = REQUEST_ERROR
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRetry(Event):
+    """A call failed and is about to be tried again, after ``delay_seconds``.
+
+    Attributes:
+        request: The request being retried (a stream's too: only its handshake is retried).
+        provider: The provider's name, when the error names it.
+        model: The model asked for, when the request names it.
+        attempt: The attempt that failed, from 1; the next one is ``attempt + 1``.
+        delay_seconds: How long the retry layer waits before it.
+        error: What the failed attempt raised.
+    """
+
+    request: LLMRequest
+    provider: str | None
+    model: str | None
+    attempt: int
+    delay_seconds: float
+    error: BaseException
+    name: ClassVar[str] = REQUEST_RETRY
 
 
 @dataclass(frozen=True, slots=True)

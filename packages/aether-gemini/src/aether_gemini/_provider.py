@@ -10,7 +10,6 @@ from urllib.parse import quote
 from aether.errors import (
     AuthenticationError,
     BadRequestError,
-    ProviderError,
     StreamInterruptedError,
 )
 from aether.http import (
@@ -19,6 +18,7 @@ from aether.http import (
     resolve_settings,
     set_chunks_received,
 )
+from aether.llm.capabilities import ProviderCapabilities
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_gemini._mapping import (
     PROVIDER,
@@ -41,6 +41,7 @@ __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MODEL", "GeminiProvider"]
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
 DEFAULT_MODEL = "gemini-2.5-flash"
 _KEY_MARKS = ("API key not valid", "API_KEY_INVALID")
+_ANSWER_KEYS = ("candidates", "promptFeedback", "usageMetadata", "modelVersion", "responseId")
 _ALT_SSE_LOST = (
     "Gemini answers streamGenerateContent with one JSON body instead of server-sent events "
     "when the ?alt=sse query is lost on the way (a proxy or gateway at base_url may drop "
@@ -66,9 +67,12 @@ class GeminiProvider(HTTPProviderBase):
 
     Raises:
         MissingAPIKeyError: No key was given or found for the public endpoint's host.
+        ConfigurationError: The base URL is not an ``http(s)://host`` URL, or the timeout is
+            not a positive number of seconds (the error names the setting and its value).
     """
 
     name = PROVIDER
+    capabilities = ProviderCapabilities(tools=True, streaming=True)
 
     def __init__(
         self,
@@ -87,6 +91,7 @@ class GeminiProvider(HTTPProviderBase):
             base_url=base_url,
             fallback_model=DEFAULT_MODEL,
             fallback_base_url=DEFAULT_BASE_URL,
+            timeout=timeout,
         )
         self.default_model, self.base_url = settings.default_model, settings.base_url
         key = settings.api_key
@@ -96,13 +101,15 @@ class GeminiProvider(HTTPProviderBase):
             base_url=self.base_url,
             headers={"x-goog-api-key": key} if key else {},
             http_client=http_client,
-            timeout=timeout,
+            timeout=settings.timeout,
             secrets=self._secrets,
             # RetryInfo.retryDelay, for a 429 status and an in-band 429 alike.
             retry_after_from_body=retry_delay,
             # An error in a 200 body is raised by post_json, typed by its own code (a 503
-            # stays retryable); one with candidates is an answer.
-            answer_keys=("candidates",),
+            # stays retryable); one with candidates is an answer. So is a blocked prompt's
+            # (promptFeedback) or an empty one's (usage, model version): a body with none of
+            # these is not Gemini's, and post_json says to check the base URL.
+            answer_keys=_ANSWER_KEYS,
             not_an_event_stream_hint=_ALT_SSE_LOST,
         )
         self._declarations = DeclarationCache()
@@ -130,13 +137,8 @@ class GeminiProvider(HTTPProviderBase):
             if rejected is None:
                 raise
             raise rejected from exc
-        if isinstance(body, list) and len(body) == 1:
+        if isinstance(body, list):  # post_json let through only an answer, maybe wrapped
             body = body[0]  # some Gemini front ends wrap the body in a one-element list
-        if not isinstance(body, dict):
-            raise ProviderError(
-                f"Gemini answered with JSON that is not an object: {str(body)[:200]}.",
-                provider=PROVIDER,
-            )
         raise_if_prompt_blocked(body)
         candidate = read_candidate(body)
         reason = finish_reason(candidate.finish_raw, has_tool_calls=bool(candidate.tool_calls))
@@ -193,11 +195,16 @@ def _key_rejected(exc: BadRequestError) -> AuthenticationError | None:
     """Gemini reports a wrong API key as HTTP 400 ``API_KEY_INVALID``, not 401."""
     if exc.status_code != 400 or not any(mark in exc.message for mark in _KEY_MARKS):
         return None
+    words = (exc.provider_message or "").rstrip()
+    if words and not words.endswith((".", "!", "?")):
+        words += "."
     return AuthenticationError(
-        f"Gemini rejected the API key: {exc.message.split('. ')[0]}. Check GEMINI_API_KEY "
-        f"(or the api_key argument) and that the key is enabled for the Generative Language "
-        f"API.",
+        # Gemini's own words whole, then the fix; not core's hint for a 400, which would
+        # send the user after the request's parameters.
+        f"{words or 'Gemini rejected the API key.'} Check GEMINI_API_KEY (or the api_key "
+        f"argument) and that the key is enabled for the Generative Language API.",
         provider=PROVIDER,
         status_code=exc.status_code,
         request_id=exc.request_id,
+        provider_message=exc.provider_message,
     )

@@ -14,6 +14,7 @@ from aether.http import (
     resolve_settings,
     set_chunks_received,
 )
+from aether.llm.capabilities import ProviderCapabilities
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_openai._mapping import PROVIDER, MaxTokensField, build_payload, response_from_wire
 from aether_openai._streaming import StreamAssembler
@@ -54,9 +55,12 @@ class OpenAIProvider(HTTPProviderBase):
 
     Raises:
         MissingAPIKeyError: The public API is targeted and no key was found.
+        ConfigurationError: The base URL is not an ``http(s)://host`` URL, or the timeout is
+            not a positive number of seconds (the error names the setting and its value).
     """
 
     name = PROVIDER
+    capabilities = ProviderCapabilities(tools=True, streaming=True)
 
     def __init__(
         self,
@@ -79,6 +83,7 @@ class OpenAIProvider(HTTPProviderBase):
             base_url=base_url,
             fallback_model=DEFAULT_MODEL,
             fallback_base_url=DEFAULT_BASE_URL,
+            timeout=timeout,
         )
         self.default_model, self.base_url = settings.default_model, settings.base_url
         api_key, public = settings.api_key, settings.on_default_host
@@ -101,10 +106,11 @@ class OpenAIProvider(HTTPProviderBase):
             base_url=self.base_url,
             headers=headers,
             http_client=http_client,
-            timeout=timeout,
+            timeout=settings.timeout,
             secrets=self._secrets,
             # A compatible server may report a failure in a 200 body: raised, typed by its own
-            # code, by post_json. One with choices is an answer, whatever else it carries.
+            # code, by post_json. One with choices is an answer, whatever else it carries; one
+            # without is not OpenAI's, and post_json says to check the base URL.
             answer_keys=("choices",),
         )
 

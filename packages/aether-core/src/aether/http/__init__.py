@@ -10,13 +10,16 @@ Third-party providers are welcome to use it:
     from aether.http import HTTPProviderClient, resolve_settings, set_chunks_received
 
     # api_key / default_model / base_url: keyword, else ACME_API_KEY / ACME_MODEL /
-    # ACME_BASE_URL, else the defaults; a key is required on the public endpoint's host.
+    # ACME_BASE_URL, else the defaults; a key is required on the public endpoint's host. A
+    # base URL that is not http(s)://host..., or a timeout that is not positive seconds, is
+    # a ConfigurationError naming the setting, raised here rather than on the first request.
     settings = resolve_settings("acme", env_prefix="ACME", api_key=None, default_model=None,
                                 base_url=None, fallback_model="acme-1",
-                                fallback_base_url="https://api.acme.ai/v1")
+                                fallback_base_url="https://api.acme.ai/v1", timeout=30)
     http = HTTPProviderClient(provider="acme", base_url=settings.base_url,
                               headers={"authorization": f"Bearer {settings.api_key}"},
-                              secrets=settings.secrets)
+                              secrets=settings.secrets, timeout=settings.timeout,
+                              answer_keys=("output",))  # other JSON: check the base URL
     data = await http.post_json("chat", {"prompt": "hi"})  # an in-band error is raised
     sent = 0  # chunks yielded so far
     try:

@@ -12,6 +12,10 @@ repeats it: in a JSON body answering a call or a stream request, and in a stream
 (:meth:`HTTPProviderClient.decode_event`). Each becomes the typed error its own code, status
 or type names (:func:`~aether.http.error_from_payload`), with the provider's
 ``retry_after_from_body`` hook applied.
+
+So is a 2xx answer that is not the API's at all (a web page where JSON or events were asked
+for, another service's JSON): an :class:`~aether.errors.UnexpectedResponseError` saying to
+check the base URL, the same for a call and a stream, never retried.
 """
 
 from __future__ import annotations
@@ -29,7 +33,12 @@ from collections.abc import (
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
-from aether.errors import ConfigurationError, ProviderError, StreamInterruptedError
+from aether.errors import (
+    ConfigurationError,
+    ProviderError,
+    StreamInterruptedError,
+    UnexpectedResponseError,
+)
 from aether.http._errors import (
     _redact,
     error_from_payload,
@@ -40,6 +49,7 @@ from aether.http._errors import (
     request_id_from,
 )
 from aether.http._json import loads as json_loads
+from aether.http._settings import shown_url
 from aether.http._sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder
 from aether.http._transport import (
     HTTPTransport,
@@ -68,10 +78,21 @@ _START = 200  # characters of an unexpected body quoted in an error
 # ProviderError.
 _STREAM_DEFAULT_STATUS = 500
 _BODY_DEFAULT_STATUS = None
+_EVENT_STREAM = "an event stream (text/event-stream)"
 
 
 def _dumps(payload: Any) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _content_type(headers: Mapping[str, str]) -> str:
+    """The media type alone, lower-cased (``text/html; charset=utf-8`` gives ``text/html``)."""
+    return headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _unwrapped(body: Any) -> Any:
+    """Some Gemini front ends wrap a body in a one-element list: the body itself."""
+    return body[0] if isinstance(body, list) and len(body) == 1 else body
 
 
 def _names_an_error(value: dict[str, Any]) -> bool:
@@ -148,13 +169,15 @@ class HTTPProviderClient:
         transport: For a created client: ``"httpx"`` or ``"aiohttp"``; None: the
             ``AETHER_HTTP_TRANSPORT`` environment variable, else httpx. See
             :func:`~aether.http.create_http_client`.
-        answer_keys: Keys that make a 2xx JSON body an answer even when it also carries an
-            ``error`` member (OpenAI's ``choices``, Gemini's ``candidates``). Any other 2xx
-            body that reports an error (a truthy ``error``, or ``"type": "error"``; alone or
-            in a one-element list) is raised as the error it reports.
+        answer_keys: The keys an answer of this API has, one at least (OpenAI's
+            ``choices``). A 2xx JSON body with one is an answer, even when it also carries an
+            ``error`` member; one that reports an error (a truthy ``error``, or ``"type":
+            "error"``; alone or in a one-element list) is raised as the error it reports; any
+            other is not this API's answer (:class:`~aether.errors.UnexpectedResponseError`).
+            Empty: every 2xx JSON body that reports no error is an answer.
         not_an_event_stream_hint: What to advise when a stream request is answered with one
             JSON body instead of events (Gemini: the ``?alt=sse`` query was lost); None:
-            check the base URL. The error is a plain ``ProviderError`` with the 2xx status.
+            check the base URL. Either way an ``UnexpectedResponseError``, never retried.
 
     Raises:
         ConfigurationError: Both ``http_client`` and ``transport`` were given, or the
@@ -345,17 +368,63 @@ class HTTPProviderClient:
 
     def _error_body(self, body: Any) -> dict[str, Any] | None:
         """The error object a 2xx JSON body reports instead of an answer, else None."""
-        if isinstance(body, list) and len(body) == 1:
-            body = body[0]  # some Gemini front ends wrap the body in a one-element list
+        body = _unwrapped(body)
         if not isinstance(body, dict) or not _names_an_error(body):
             return None
         if any(key in body for key in self._answer_keys):
             return None
         return body
 
+    def _is_answer(self, body: Any) -> bool:
+        """Whether a 2xx JSON body that reports no error has the shape of this API's answer."""
+        if not self._answer_keys:
+            return True
+        body = _unwrapped(body)
+        return isinstance(body, dict) and any(key in body for key in self._answer_keys)
+
     def _start(self, body: bytes) -> str:
         """The beginning of an unexpected body, safe to put in an error."""
         return _redact(body[:_START].decode("utf-8", "replace"), self._secrets)
+
+    def _not_the_api(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        found: str,
+        expected: str,
+        advice: str | None = None,
+    ) -> UnexpectedResponseError:
+        """The error for a 2xx answer that is not this API's, worded alike for every path.
+
+        Args:
+            found: What came, e.g. ``"a text/html page"``.
+            expected: What was asked for, e.g. ``"the API's JSON"``.
+            advice: What to do; None: check the base URL.
+        """
+        if advice is None:
+            advice = (
+                f"The base URL ({shown_url(self._base_url)}) most likely does not point at "
+                f"the {self.provider} API: a web page, a proxy or another service answers "
+                f"there. Check the base URL; asking again gets the same answer, so this is "
+                f"not retried."
+            )
+        return UnexpectedResponseError(
+            f"The server answered with {found} ({self._start(body)!r}) where {expected} "
+            f"was expected. {advice}",
+            provider=self.provider,
+            status_code=status,
+            request_id=request_id_from(headers),
+        )
+
+    @staticmethod
+    def _found(headers: Mapping[str, str], what: str) -> str:
+        """``"a text/html page"``, else ``"a body of type <type> <what>"``: see ``_not_the_api``."""
+        media = _content_type(headers)
+        if media in ("text/html", "application/xhtml+xml"):
+            return f"a {media} page"
+        return f"a body of type {media} {what}" if media else f"a body with no content type {what}"
 
     async def post_json(self, path: str, payload: Any) -> Any:
         """POST ``payload`` as JSON and return the decoded JSON answer.
@@ -363,8 +432,9 @@ class HTTPProviderClient:
         Raises:
             ProviderError: The typed subclass for the status, or for the error a 2xx body
                 reports (see ``answer_keys``); ProviderTimeoutError or
-                ProviderConnectionError for transport failures; ProviderError when a 2xx
-                body is not JSON.
+                ProviderConnectionError for transport failures.
+            UnexpectedResponseError: A 2xx body that is not JSON (a web page), or JSON that
+                is not this API's answer (see ``answer_keys``).
         """
         wire = self._get_wire()
         status: int
@@ -385,31 +455,38 @@ class HTTPProviderClient:
             status, headers, body = response.status_code, response.headers, response.content
         if not 200 <= status < 300:
             raise self.error_for(status, headers, body)
+        expected = "the API's JSON"
         try:
             data = json.loads(body)
         except ValueError as exc:
-            raise ProviderError(
-                f"The server answered HTTP {status} with a body that is not "
-                f"JSON ({self._start(body)!r}); check that the base URL points at the API.",
-                provider=self.provider,
-                status_code=status,
-                request_id=request_id_from(headers),
-            ) from exc
+            found = self._found(headers, "that is not JSON")
+            raise self._not_the_api(status, headers, body, found=found, expected=expected) from exc
         error = self._error_body(data)
         if error is not None:
             raise self._in_band_error(error, default_status=_BODY_DEFAULT_STATUS, headers=headers)
+        if not self._is_answer(data):
+            found = f"a JSON body that is not an answer of the {self.provider} API"
+            raise self._not_the_api(status, headers, body, found=found, expected=expected)
         return data
 
-    async def _check_event_stream(self, answer: _OpenStream) -> None:
-        """Raise the typed error unless the answer is a 2xx event stream (body read first).
+    async def _check_event_stream(self, answer: _OpenStream) -> bool:
+        """Raise the typed error unless the answer is a 2xx stream (the body read first).
+
+        Returns whether the answer says it is an event stream. One that does not say so (no
+        content type, ``text/plain``, a web page) is read as one, as some servers send
+        events under another type; the reader refuses it if it holds no event at all.
 
         Reading the body of a refused answer can fail too (a server that closes early): that
         is the transport error it is, on both transports, as no event has reached anyone.
         """
         status, headers = answer.status_code, answer.headers
         success = 200 <= status < 300
-        if success and not headers.get("content-type", "").startswith("application/json"):
-            return
+        if success:
+            media = _content_type(headers)
+            if media == "text/event-stream":
+                return True
+            if media != "application/json":
+                return False
         with map_transport_errors(self.provider, secrets=self._secrets):
             body = await answer.aread()
         if not success:
@@ -421,15 +498,13 @@ class HTTPProviderClient:
         error = self._error_body(parsed)
         if error is not None:
             raise self._in_band_error(error, default_status=_STREAM_DEFAULT_STATUS, headers=headers)
-        advice = self._not_an_event_stream_hint or (
-            "Check that the base URL points at the API and that it streams."
-        )
-        raise ProviderError(
-            f"Expected an event stream (text/event-stream) but the server answered HTTP "
-            f"{status} with a JSON body ({self._start(body)!r}). {advice}",
-            provider=self.provider,
-            status_code=status,
-            request_id=request_id_from(headers),
+        raise self._not_the_api(
+            status,
+            headers,
+            body,
+            found="a JSON body",
+            expected=_EVENT_STREAM,
+            advice=self._not_an_event_stream_hint,
         )
 
     @asynccontextmanager
@@ -459,9 +534,10 @@ class HTTPProviderClient:
         Read each event with :meth:`decode_event`.
 
         Raises:
-            ProviderError: The typed subclass for a non-2xx status (body read first), for the
-                error a JSON body reports, or when the server answered with JSON instead of
-                an event stream.
+            ProviderError: The typed subclass for a non-2xx status (body read first), or for
+                the error a JSON body reports.
+            UnexpectedResponseError: A 2xx answer that is not an event stream: JSON that
+                reports no error, or a body holding no event at all (a web page).
             ProviderTimeoutError, ProviderConnectionError: Sending failed, or reading the
                 body of a refused answer did.
             StreamInterruptedError: The connection broke after the event stream started.
@@ -474,17 +550,39 @@ class HTTPProviderClient:
             else self._httpx_stream(path, content)
         )
         async with opened as answer:
-            await self._check_event_stream(answer)
+            declared = await self._check_event_stream(answer)
             # Decoded inline rather than through aiter_sse: one generator fewer per event.
             decoder = SSEDecoder(max_event_bytes=self._max_event_bytes, provider=self.provider)
             feed = decoder.feed
+            start: bytearray | None = None
             with map_stream_errors(
                 self.provider, status_code=answer.status_code, secrets=self._secrets
             ):
-                async for chunk in answer.chunks():
-                    for event in feed(chunk):
-                        yield event
-            for event in decoder.flush():
+                if declared:  # the common case, kept to the bare loop
+                    async for chunk in answer.chunks():
+                        for event in feed(chunk):
+                            yield event
+                else:
+                    # The start is kept until an event proves this an event stream, to quote
+                    # it should none come.
+                    start = bytearray()
+                    async for chunk in answer.chunks():
+                        if start is not None and len(start) < _START:
+                            start += chunk[: _START - len(start)]
+                        for event in feed(chunk):
+                            start = None
+                            yield event
+            last = decoder.flush()
+            if start is not None and not last:
+                found = self._found(answer.headers, "holding no server-sent event")
+                raise self._not_the_api(
+                    answer.status_code,
+                    answer.headers,
+                    bytes(start),
+                    found=found,
+                    expected=_EVENT_STREAM,
+                )
+            for event in last:
                 yield event
 
     def decode_event(self, event: ServerSentEvent) -> dict[str, Any]:

@@ -74,7 +74,7 @@ _HINTS: dict[type[ProviderError], str] = {
     NotFoundError: "Check the model name and the base URL.",
     ConflictError: "A concurrent operation conflicted; retrying is safe.",
     ContextLengthError: "Shorten the conversation or lower max_tokens.",
-    RateLimitError: "Slow down: retry later (the retry decorator honours retry_after).",
+    RateLimitError: "Slow down, or check the account's rate limits and quota.",
     BadRequestError: "The request was rejected as invalid; fix the parameters named above.",
     ServerError: "The provider failed; this is usually transient, retry later.",
     ProviderTimeoutError: "The server timed out the request; retry, or raise the timeout.",
@@ -328,13 +328,17 @@ def _build(
         retry_after = parse_retry_after(headers)
     label = f" ({', '.join(labels)})" if labels else ""
     hint = _IN_BAND_HINT if in_band and cls is ProviderError else _HINTS[cls]
+    # The provider's words first, verbatim (a message that ends its own sentence gets no
+    # second full stop), then the labels, then Aether's hint.
+    stop = "" if label or message.rstrip().endswith((".", "!", "?")) else "."
     return cls(
-        _redact(f"{message.rstrip()}{label}. {hint}", secrets),
+        _redact(f"{message.rstrip()}{stop}{label}{'.' if label else ''} {hint}", secrets),
         provider=provider,
         status_code=status_code,
         retry_after=retry_after,
         should_retry=should_retry,
         request_id=request_id,
+        provider_message=_redact(provider_message, secrets) if provider_message else None,
     )
 
 

@@ -1,20 +1,34 @@
-"""Where an HTTP provider's key, default model and base URL come from, decided one way.
+"""Where an HTTP provider's key, default model, base URL and timeout come from, decided one way.
 
 Each setting is the keyword given, else the environment variable ``<PREFIX>_API_KEY`` /
 ``<PREFIX>_MODEL`` / ``<PREFIX>_BASE_URL``, else the provider's default. A key is required
 only when the base URL is on the default endpoint's host: a gateway or a compatible server
 elsewhere (a proxy that adds credentials, a local server) may need none.
+
+A base URL or a timeout that cannot work is refused here, when the provider is built, with
+the setting and its value named: ``localhost:8000/v1`` (no scheme) would otherwise fail each
+request as if the network had blipped, retried before it gives up.
 """
 
 from __future__ import annotations
 
+import math
+import re
+import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aether.config import env_str
-from aether.errors import MissingAPIKeyError
+from aether.errors import ConfigurationError, MissingAPIKeyError
 
-__all__ = ["ProviderSettings", "resolve_settings"]
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["ProviderSettings", "check_base_url", "check_timeout", "resolve_settings", "shown_url"]
+
+_SCHEMES = ("http", "https")
+_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)?[^/@]*@", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +41,95 @@ class ProviderSettings:
     on_default_host: bool
     """Whether ``base_url`` is on the host of the provider's default endpoint."""
     api_key: str | None = field(default=None, repr=False)
+    timeout: float | httpx.Timeout | None = None
+    """As given, once checked; None: the HTTP client's default."""
 
     @property
     def secrets(self) -> tuple[str, ...]:
         """What to mask in error messages: the key, when there is one."""
         return (self.api_key,) if self.api_key else ()
+
+
+def shown_url(url: str) -> str:
+    """``url`` fit for a message or a repr: credentials before an ``@`` are masked."""
+    return _USERINFO.sub(lambda m: f"{m.group(1) or ''}***@", url, count=1)
+
+
+def check_base_url(url: str, setting: str) -> str:
+    """``url`` without its trailing slash, once it is an ``http(s)://host...`` URL.
+
+    Args:
+        url: The base URL.
+        setting: Where it came from, named in the error (``"OPENAI_BASE_URL"``,
+            ``"base_url"``).
+
+    Raises:
+        ConfigurationError: No scheme, another scheme than http(s), no host, or a port that
+            is not a number.
+    """
+    root = url.strip()
+    shown = f"{setting}={shown_url(url)!r}"
+    example = "e.g. 'http://localhost:8000/v1'"
+    parts = urlsplit(root)
+    if "://" not in root:
+        bare = not root.lower().startswith(("http:", "https:"))
+        fix = f"'http://{shown_url(root)}' (or https://)" if bare else example
+        raise ConfigurationError(
+            f"{shown} is not a URL: it lacks the scheme. Write it in full, {fix}."
+            if bare
+            else f"{shown} is not a URL: its scheme lacks the '//'. Write it in full, {fix}."
+        )
+    if parts.scheme.lower() not in _SCHEMES:
+        raise ConfigurationError(
+            f"{shown} uses the {parts.scheme!r} scheme; a provider speaks HTTP, so the base "
+            f"URL must start with http:// or https://."
+        )
+    try:
+        parts.port  # noqa: B018 - read for its check: urllib raises on a port that is no number
+    except ValueError:
+        raise ConfigurationError(
+            f"{shown} has a port that is not a number from 0 to 65535; write it as {example}."
+        ) from None
+    if not parts.hostname or any(c.isspace() for c in root):
+        what = "names no host" if not parts.hostname else "contains whitespace"
+        raise ConfigurationError(f"{shown} {what}; write it as {example}.")
+    return root.rstrip("/")
+
+
+def check_timeout(timeout: Any, setting: str = "timeout") -> Any:
+    """``timeout`` once it is None, a positive number of seconds, or an ``httpx.Timeout``.
+
+    An ``httpx.Timeout``'s limits must each be positive too (None in one turns that limit off).
+
+    Args:
+        timeout: The value given.
+        setting: Its name in the error (``"timeout"``, ``"ProviderConfig.timeout"``).
+
+    Raises:
+        ConfigurationError: Anything else (a string, zero, a negative or infinite number).
+    """
+    if timeout is None:
+        return None
+    httpx = sys.modules.get("httpx")  # an httpx.Timeout can only exist once httpx is loaded
+    if httpx is not None and isinstance(timeout, httpx.Timeout):
+        limits = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+        if all(limit is None or _positive(limit) for limit in limits):
+            return timeout
+    elif _positive(timeout):
+        return timeout
+    raise ConfigurationError(
+        f"{setting}={timeout!r} is not a timeout: give a positive number of seconds "
+        f"(e.g. 30), or None for the default."
+    )
+
+
+def _positive(value: object) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
 
 
 def resolve_settings(
@@ -43,6 +141,7 @@ def resolve_settings(
     base_url: str | None,
     fallback_model: str,
     fallback_base_url: str,
+    timeout: float | httpx.Timeout | None = None,
 ) -> ProviderSettings:
     """Resolve a provider's settings from its keywords, the environment and its defaults.
 
@@ -54,13 +153,22 @@ def resolve_settings(
         base_url: The keyword given (None: from the environment, else ``fallback_base_url``).
         fallback_model: The provider's default model.
         fallback_base_url: The provider's public endpoint.
+        timeout: The keyword given, checked (see :func:`check_timeout`).
 
     Raises:
         MissingAPIKeyError: No key was given or found, and the base URL is on the public
             endpoint's host.
+        ConfigurationError: The base URL is not an ``http(s)://host`` URL, or the timeout is
+            not a positive number of seconds; the error names the keyword or the variable.
     """
     key = api_key or env_str(f"{env_prefix}_API_KEY")
-    root = (base_url or env_str(f"{env_prefix}_BASE_URL") or fallback_base_url).rstrip("/")
+    from_env = None if base_url else env_str(f"{env_prefix}_BASE_URL")
+    if base_url:
+        root = check_base_url(base_url, "base_url")
+    elif from_env:
+        root = check_base_url(from_env, f"{env_prefix}_BASE_URL")
+    else:
+        root = fallback_base_url.rstrip("/")
     on_default_host = urlsplit(root).hostname == urlsplit(fallback_base_url).hostname
     if not key and on_default_host:
         raise MissingAPIKeyError(provider, f"{env_prefix}_API_KEY")
@@ -69,4 +177,5 @@ def resolve_settings(
         base_url=root,
         on_default_host=on_default_host,
         api_key=key or None,
+        timeout=check_timeout(timeout),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from aether.config import redacted
 from aether.errors import ConfigurationError
@@ -19,7 +19,7 @@ from aether.extensions.llm._layer import ProviderLayer, find_layer
 from aether.extensions.llm.circuit_breaker import CircuitBreakerConfig, CircuitBreakerProvider
 from aether.extensions.llm.cost_tracking import CostTrackingConfig, CostTrackingProvider
 from aether.extensions.llm.factory import create_provider
-from aether.extensions.llm.retrying import RetryConfig, RetryingProvider
+from aether.extensions.llm.retrying import OnRetry, RetryConfig, RetryingProvider
 from aether.llm.contracts import LLMProvider
 from aether.registry import Registry
 
@@ -31,6 +31,8 @@ _RESERVED_OPTIONS = {
     "name": "ProviderConfig(provider=...)",
     "registry": "build_provider(registry=...)",
 }
+# Fields passed to the provider's constructor as the keyword of the same name.
+_PROVIDER_KEYWORDS = ("base_url", "timeout")
 
 
 class ProviderConfig(BaseModel):
@@ -41,6 +43,15 @@ class ProviderConfig(BaseModel):
     provider: str | None = Field(default=None, description="Provider name; None: LLM_PROVIDER.")
     model: str | None = Field(default=None, description="Default model; None: <PROVIDER>_MODEL.")
     api_key: SecretStr | None = Field(default=None, description="Key; None: <PROVIDER>_API_KEY.")
+    base_url: str | None = Field(
+        default=None,
+        description="API root, e.g. a local server's http://localhost:8000/v1; None: "
+        "<PROVIDER>_BASE_URL, else the provider's public endpoint.",
+    )
+    timeout: float | None = Field(
+        default=None,
+        description="Seconds a request may take; None: the provider's default.",
+    )
     options: dict[str, Any] = Field(
         default_factory=dict, description="Extra keyword arguments for the provider's constructor."
     )
@@ -56,11 +67,29 @@ class ProviderConfig(BaseModel):
         description="Price overrides for cost tracking; None: no cost tracking.",
     )
 
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _check_timeout(cls, value: Any) -> Any:
+        # A ConfigurationError, not a ValidationError: pydantic lets it through as raised,
+        # so a bad timeout fails like every other bad setting.
+        if value is None:
+            return None
+        from aether.http._settings import check_timeout  # only when a timeout is given
+
+        return check_timeout(value, "ProviderConfig.timeout")
+
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         # ``api_key`` is a SecretStr already; free-form ``options`` may carry a key or token
-        # too (``options={"api_key": ...}``), so mask those entries wherever the config shows.
+        # too (``options={"api_key": ...}``), and a base URL a password, so mask those
+        # wherever the config shows.
         for name, value in super().__repr_args__():
-            yield name, redacted(value) if name == "options" else value
+            if name == "options":
+                value = redacted(value)
+            elif name == "base_url" and value and "@" in value:
+                from aether.http._settings import shown_url
+
+                value = shown_url(value)
+            yield name, value
 
 
 def build_provider(
@@ -68,6 +97,7 @@ def build_provider(
     *,
     provider: LLMProvider | None = None,
     registry: Registry | None = None,
+    on_retry: OnRetry | None = None,
 ) -> LLMProvider:
     """Build the provider named by ``config`` (or wrap ``provider``) in the configured layers.
 
@@ -78,6 +108,12 @@ def build_provider(
         config: Provider choice and layer settings; default: ``ProviderConfig()``.
         provider: A provider to wrap instead of building one from ``config``.
         registry: Where the provider name is resolved; default: the process-wide registry.
+        on_retry: Told of each retry by the retry layer (``Aether`` publishes it as
+            ``request.retry``); see :class:`~aether.extensions.llm.retrying.RetryingProvider`.
+
+    Raises:
+        ConfigurationError: A setting is given twice (``api_key``, ``base_url`` or ``timeout``
+            both as a field and in ``options``), or the provider does not take it.
     """
     config = config or ProviderConfig()
     if provider is None:
@@ -90,6 +126,16 @@ def build_provider(
                     "options; keep only api_key=..."
                 )
             api_key = options.pop("api_key")
+        for field_name in _PROVIDER_KEYWORDS:
+            value = getattr(config, field_name)
+            if value is None:
+                continue
+            if field_name in options:
+                raise ConfigurationError(
+                    f"The {field_name} is given twice, as ProviderConfig({field_name}=...) "
+                    f"and in options; keep only {field_name}=..."
+                )
+            options[field_name] = value
         for field_name, target in _RESERVED_OPTIONS.items():
             if field_name in options:
                 raise ConfigurationError(
@@ -101,7 +147,7 @@ def build_provider(
     name = config.provider or getattr(provider, "name", None)
     stack: LLMProvider = provider
     if config.retry is not None:
-        stack = RetryingProvider(stack, config.retry)
+        stack = RetryingProvider(stack, config.retry, on_retry=on_retry)
     if config.circuit_breaker is not None:
         stack = CircuitBreakerProvider(
             stack, config.circuit_breaker, name=name if isinstance(name, str) else None

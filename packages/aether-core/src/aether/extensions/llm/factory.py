@@ -53,7 +53,8 @@ def create_provider(
         if unknown:
             raise ConfigurationError(
                 f"Provider {chosen!r} ({_qualname(factory)}) does not accept "
-                f"{', '.join(unknown)}; remove them from the provider options."
+                f"{', '.join(unknown)}; remove them from the provider's settings "
+                f"(ProviderConfig's base_url, timeout or options)."
             )
     return ensure_stream(factory(**kwargs))
 

@@ -10,12 +10,20 @@ the wait is ``initial_delay * 2**n`` capped at ``max_delay``, minus up to ``jitt
 A stream is retried only until its first chunk is yielded; after that a failure raises
 :class:`~aether.errors.StreamInterruptedError` and nothing already yielded is repeated.
 
+Retries are visible: each wait is logged at INFO on ``aether.retry`` (provider, model, the
+attempt, its status, the delay; never a message, which a provider might fill with a key) and
+handed to ``on_retry`` as a :class:`~aether.events.RequestRetry` (the client publishes it as
+``request.retry``). An error that surfaces after retries, or because the server asked for
+a longer wait than allowed, says so: ``attempts``, ``statuses``, ``waited_seconds`` and a
+sentence in ``retry_summary`` (see :class:`~aether.errors.ProviderError`).
+
 In tests, ``with set_testing(True):`` makes every wait instant without changing a decision.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import math
 import random
@@ -33,11 +41,20 @@ from aether.errors import (
     RateLimitError,
     ServerError,
     StreamInterruptedError,
+    UnexpectedResponseError,
 )
+from aether.events import RequestRetry
 from aether.extensions.llm._layer import ProviderLayer, maybe_aclose
 from aether.llm.contracts import LLMProvider, LLMRequest, LLMResponse, LLMStreamChunk
 
-__all__ = ["RetryConfig", "RetryingProvider", "is_retryable", "is_testing", "set_testing"]
+__all__ = [
+    "OnRetry",
+    "RetryConfig",
+    "RetryingProvider",
+    "is_retryable",
+    "is_testing",
+    "set_testing",
+]
 
 logger = logging.getLogger("aether.retry")
 
@@ -52,6 +69,9 @@ _RETRYABLE_TYPES = (
 _RETRYABLE_STATUSES = frozenset({408, 409, 429})
 
 _testing = False
+
+OnRetry = Callable[[RequestRetry], "Awaitable[None] | None"]
+"""Told of each retry before its wait: sync or async; what it raises is logged, not raised."""
 
 
 class RetryConfig(BaseModel):
@@ -83,8 +103,8 @@ def is_retryable(error: BaseException) -> bool:
 
     The server's ``x-should-retry`` verdict wins; then the error's type and HTTP status.
     """
-    if not isinstance(error, ProviderError):
-        return False
+    if not isinstance(error, ProviderError) or isinstance(error, UnexpectedResponseError):
+        return False  # the second: the same base URL gives the same wrong answer
     if error.should_retry is not None:
         return error.should_retry
     if isinstance(error, _RETRYABLE_TYPES):
@@ -131,6 +151,45 @@ def is_testing() -> bool:
     return _testing
 
 
+class _Tally:
+    """What the attempts of one call met: the error of each, and the time waited."""
+
+    __slots__ = ("labels", "statuses", "waited")
+
+    def __init__(self, error: ProviderError) -> None:
+        self.statuses: list[int | None] = [error.status_code]
+        self.labels = [_label(error)]
+        self.waited = 0.0
+
+    def add(self, error: ProviderError) -> None:
+        self.statuses.append(error.status_code)
+        self.labels.append(_label(error))
+
+    def record(self, error: ProviderError, reason: str = "") -> ProviderError:
+        """Put the attempts on ``error`` (and why it surfaces now), and return it."""
+        attempts = len(self.statuses)
+        error.attempts = attempts
+        error.statuses = tuple(self.statuses)
+        error.waited_seconds = self.waited
+        said = []
+        if attempts > 1:
+            said.append(
+                f"Tried {attempts} times ({', '.join(self.labels)}), waiting "
+                f"{self.waited:.2f}s in all."
+            )
+        if reason:
+            said.append(reason)
+        if said:
+            error.retry_summary = " ".join(said)
+            error.args = (str(error),)  # so the repr says it too
+        return error
+
+
+def _label(error: ProviderError) -> str:
+    status = error.status_code
+    return f"HTTP {status}" if status is not None else type(error).__name__
+
+
 class RetryingProvider(ProviderLayer):
     """Retries failed calls of the wrapped provider. Satisfies :class:`~aether.llm.LLMProvider`.
 
@@ -141,9 +200,12 @@ class RetryingProvider(ProviderLayer):
         clock: Monotonic clock in seconds, used for ``deadline`` (default
             :func:`time.monotonic`).
         rng: Source of jitter in ``[0, 1)`` (default :func:`random.random`).
+        on_retry: Told of each retry before its wait (:data:`OnRetry`); ``Aether`` passes
+            its event bus's ``emit``. Only the retry path calls it, so a call that succeeds
+            first time pays nothing for it.
     """
 
-    __slots__ = ("_clock", "_random", "_sleep", "config")
+    __slots__ = ("_clock", "_random", "_sleep", "config", "on_retry")
 
     def __init__(
         self,
@@ -153,12 +215,14 @@ class RetryingProvider(ProviderLayer):
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: Callable[[], float] = random.random,
+        on_retry: OnRetry | None = None,
     ) -> None:
         super().__init__(inner)
         self.config = config if config is not None else RetryConfig()
         self._sleep = sleep
         self._clock = clock
         self._random = rng
+        self.on_retry = on_retry
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         """Return the wrapped provider's answer, retrying retryable failures."""
@@ -184,17 +248,14 @@ class RetryingProvider(ProviderLayer):
         self, request: LLMRequest, error: ProviderError, started: float
     ) -> LLMResponse:
         """The attempts after a failed first one, until one answers or the rules say stop."""
-        retries = 0
+        tally = _Tally(error)
         while True:
-            delay = self._delay(error, retries, started)
-            if delay is None:
-                raise error
-            retries += 1
-            await self._wait(delay)
+            await self._pause(request, error, tally, started)
             try:
                 return await self.inner.complete(request)
             except ProviderError as exc:
                 error = exc
+                tally.add(exc)
 
     async def _attempts(
         self, request: LLMRequest, error: ProviderError | None, started: float | None
@@ -202,14 +263,10 @@ class RetryingProvider(ProviderLayer):
         """Stream attempts; given the ``error`` of a first attempt, they start with its retry."""
         if started is None:
             started = self._start()
-        retries = 0
+        tally = _Tally(error) if error is not None else None
         while True:
-            if error is not None:
-                delay = self._delay(error, retries, started)
-                if delay is None:
-                    raise error
-                retries += 1
-                await self._wait(delay)
+            if error is not None and tally is not None:
+                await self._pause(request, error, tally, started)
             sent = 0
             finished = False
             chunks = self.inner.stream(request)
@@ -221,10 +278,20 @@ class RetryingProvider(ProviderLayer):
                 return
             except ProviderError as exc:
                 if sent:
-                    if isinstance(exc, StreamInterruptedError):
+                    broken = exc if isinstance(exc, StreamInterruptedError) else None
+                    if broken is None:
+                        broken = self._interrupted(exc, sent)
+                    if tally is not None:  # earlier attempts failed before this one
+                        tally.add(exc)
+                        tally.record(broken)
+                    if broken is exc:
                         raise
-                    raise self._interrupted(exc, sent) from exc
+                    raise broken from exc
                 error = exc
+                if tally is None:
+                    tally = _Tally(exc)
+                else:
+                    tally.add(exc)
             finally:
                 # Close the provider's stream at once (early break, error, cancellation), as
                 # contextlib.aclosing would, without its per-stream context-manager cost. A
@@ -245,39 +312,69 @@ class RetryingProvider(ProviderLayer):
             request_id=error.request_id,
         )
 
-    def _delay(self, error: ProviderError, retries: int, started: float) -> float | None:
-        """Seconds to wait before the next attempt, or None to surface ``error`` now."""
+    async def _pause(
+        self, request: LLMRequest, error: ProviderError, tally: _Tally, started: float
+    ) -> None:
+        """Wait before the next attempt, telling whoever listens; or raise ``error`` now."""
+        attempt = len(tally.statuses)
+        delay = self._delay(error, attempt - 1, started)
+        if isinstance(delay, str):
+            raise tally.record(error, delay)
+        logger.info(
+            "Retrying %s (model %s) in %.2fs: attempt %d of %d failed with %s (%s).",
+            error.provider or "the provider",
+            request.model or "default",
+            delay,
+            attempt,
+            self.config.max_retries + 1,
+            _label(error),
+            type(error).__name__,
+        )
+        on_retry = self.on_retry
+        if on_retry is not None:
+            event = RequestRetry(request, error.provider, request.model, attempt, delay, error)
+            try:
+                told = on_retry(event)
+                if inspect.isawaitable(told):
+                    await told
+            except Exception:  # observability never breaks the call
+                logger.exception("on_retry callback %r raised; ignored.", on_retry)
+        tally.waited += delay
+        await self._wait(delay)
+
+    def _delay(self, error: ProviderError, retries: int, started: float) -> float | str:
+        """Seconds to wait before the next attempt, or why ``error`` surfaces now.
+
+        The reason is a sentence for ``retry_summary``; empty when there is nothing worth
+        saying (a first attempt that is not retryable, or retries turned off).
+        """
         config = self.config
-        if retries >= config.max_retries or not is_retryable(error):
-            return None
+        if not is_retryable(error):
+            return "The last error is not one a retry can fix." if retries else ""
+        if retries >= config.max_retries:
+            if not retries:
+                return ""
+            return f"No retry is left (RetryConfig(max_retries={config.max_retries}))."
         requested = error.retry_after
         if requested is not None and requested > 0:  # NaN fails the test and falls through
             if requested > config.max_retry_after:
-                logger.info(
-                    "Not retrying: the server asked to wait %.1fs, more than max_retry_after "
-                    "(%.1fs).",
-                    requested,
-                    config.max_retry_after,
+                return (
+                    f"The server asked to wait {requested:g}s before a retry, more than the "
+                    f"{config.max_retry_after:g}s the retry layer allows, so it was not "
+                    f"retried; to wait that long, raise the cap with "
+                    f"RetryConfig(max_retry_after=...)."
                 )
-                return None
             delay = requested
         else:
             backoff = min(config.initial_delay * 2.0**retries, config.max_delay)
             delay = backoff * (1.0 - config.jitter * self._random())
         if not math.isfinite(delay):
-            return None
+            return ""
         if config.deadline is not None and self._clock() + delay - started > config.deadline:
-            logger.info(
-                "Not retrying: waiting %.2fs would pass the %.1fs deadline.", delay, config.deadline
+            return (
+                f"Waiting {delay:.2f}s for another attempt would pass the "
+                f"{config.deadline:g}s deadline (RetryConfig(deadline=...))."
             )
-            return None
-        logger.info(
-            "Retrying in %.2fs (retry %d of %d) after: %s",
-            delay,
-            retries + 1,
-            config.max_retries,
-            error,
-        )
         return delay
 
     async def _wait(self, delay: float) -> None:
