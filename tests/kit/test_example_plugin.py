@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,51 @@ def test_the_kits_guard_is_active_in_the_fresh_venv(env: Venv, tmp_path: Path) -
     assert done.returncode == 1, out
     assert "aether_kit_suite_intact[TestDropped]" in out
     assert "removes the kit test ToolPackConformance.test_refusals_come_back_as_content" in out
+
+
+TEXT_ONLY_ECHO = """
+from aether.llm import ProviderCapabilities
+from aether.testing import ProviderConformance, WireFormat, sse_event
+from aether_example_echo import EchoProvider
+
+
+class TextOnlyEcho(EchoProvider):
+    capabilities = ProviderCapabilities(tools=False)
+
+
+def _usage(usage):
+    return {"in": usage.input_tokens, "out": usage.output_tokens}
+
+
+class TextWire(WireFormat):  # no tool answers to describe, no stubs
+    def text_response(self, text, usage):
+        return {"id": "r1", "text": text, "stop": "end", "usage": _usage(usage)}
+
+    def stream_response(self, deltas, usage):
+        pieces = [sse_event({"delta": d}) for d in deltas]
+        return [*pieces, sse_event({"stop": "end", "usage": _usage(usage)})]
+
+
+class TestTextOnlyEcho(ProviderConformance):
+    wire = TextWire()
+
+    def make_provider(self, http_client, api_key):
+        return TextOnlyEcho(api_key, http_client=http_client)
+"""
+
+
+def test_a_provider_without_tools_passes_and_is_named_in_the_fresh_venv(
+    env: Venv, tmp_path: Path
+) -> None:
+    (tmp_path / "test_text_only.py").write_text(textwrap.dedent(TEXT_ONLY_ECHO))
+    done = env.run(
+        [env.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", tmp_path,
+         tmp_path],
+        check=False,
+    )  # fmt: skip
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out
+    # No xfail, no skip: the two tool tests are counted apart, and named.
+    assert re.search(r"^\d+ passed, 2 unclaimed in [\d.]+s$", out.strip().splitlines()[-1]), out
+    named = "aether kit: TextOnlyEcho does not claim: tools (2 kit tests of TestTextOnlyEcho"
+    assert f"{named} unclaimed)" in out, out

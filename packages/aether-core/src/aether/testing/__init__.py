@@ -1,6 +1,7 @@
 """The plugin author's test kit: conformance suites a third-party plugin subclasses.
 
 * :class:`ProviderConformance` (with :class:`WireFormat`): an LLM provider over HTTP.
+* :class:`ProviderContractConformance`: any other LLM provider (a local model, an SDK).
 * :class:`ToolPackConformance`: a distribution of tools.
 * :class:`SessionStoreConformance` / :class:`AppendableSessionStoreConformance`: a store;
   :class:`SessionGuaranteesConformance` (with :func:`check_concurrent_asks`): the session
@@ -9,13 +10,19 @@
 
 Install with ``pip install aether-core[testing]``. Core's pytest plugin
 (:mod:`aether.testing.plugin`) loads in every pytest run where aether-core is installed, so
-this package must import even without httpx: the provider suite then explains what to install.
+this package must import even without httpx: the HTTP provider suite then explains what to
+install.
+
+Both provider suites check what the provider claims (:class:`aether.llm.ProviderCapabilities`
+on the provider); a test of something it does not claim ends ``unclaimed``, and the run's
+summary names each capability not claimed.
 """
 
 from __future__ import annotations
 
 import typing
 
+from aether.testing.contract import ProviderContractConformance
 from aether.testing.packaging import PackagingConformance, PackagingReport, check_plugin_packaging
 from aether.testing.stores import (
     AppendableSessionStoreConformance,
@@ -59,6 +66,7 @@ __all__ = [
     "PackagingConformance",
     "PackagingReport",
     "ProviderConformance",
+    "ProviderContractConformance",
     "SessionGuaranteesConformance",
     "SessionStoreConformance",
     "ToolPackConformance",

@@ -191,7 +191,7 @@ class SessionGuaranteesConformance:
 
     async def test_no_tool_call_turn_without_its_results(self, store: SessionStore) -> None:
         # A model that never stops calling tools: the loop gives up, and nothing is stored.
-        looping = [LLMResponse(text="", tool_calls=[_call(f"c{i}")]) for i in range(2)]
+        looping = [LLMResponse(text="", tool_calls=[_call(f"c{i}")]) for i in range(3)]
         session = _session(store, FakeProvider(responses=[*looping, "done"]))
         with pytest.raises(MaxToolIterationsError):
             await session.ask("loop", tools=[_ADD], max_tool_iterations=2)

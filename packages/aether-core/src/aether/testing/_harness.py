@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import aclosing
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import httpx
 
-from aether.llm.contracts import LLMProvider, LLMStreamChunk
+from aether.llm.contracts import LLMProvider
 from aether.testing._transport import CannedTransport
 
-__all__ = ["Harness", "collect", "first_chunk_then_close"]
+__all__ = ["Harness"]
 
 
 class Harness:
@@ -48,16 +46,3 @@ class Harness:
                 f"{self.transport.open_responses} response(s) were never closed: the provider "
                 f"keeps connections out of the pool"
             )
-
-
-async def collect(stream: AsyncIterator[LLMStreamChunk]) -> list[LLMStreamChunk]:
-    """Every chunk of ``stream``."""
-    return [chunk async for chunk in stream]
-
-
-async def first_chunk_then_close(stream: AsyncIterator[Any]) -> None:
-    """Take one chunk and stop, the way a consumer that ``break``s out of a loop does."""
-    aclose = getattr(stream, "aclose", None)
-    assert aclose is not None, "stream() must return an async generator (it has no aclose())"
-    async with aclosing(stream):  # type: ignore[type-var]
-        await stream.__anext__()

@@ -12,10 +12,16 @@ the session-store suites), so a plugin cannot pass the kit by not running the te
   ``pytest.skip()`` in it or a fixture, ``xfail(run=False)``, ``pytest.xfail()``) fails instead;
 * an xfail kit test that passes fails, strict or not.
 
+A provider-suite test of a capability the provider does not claim (it raised
+:class:`~aether.testing._claims.NotClaimed`) is neither a pass nor a skip: it is reported
+``unclaimed``, and the terminal summary names each provider's unclaimed capabilities, e.g.
+``aether kit: EchoProvider does not claim: tools``.
+
 It also runs the async tests and function-scoped async fixtures of kit suites on an event loop
 of its own when pytest-asyncio is not loaded, so the store suites need no async plugin. Every
 pytest run in an environment with aether-core loads this module, so it imports nothing but
-pytest and :mod:`aether.testing._suite` (asyncio only once a kit test needs a loop).
+pytest, :mod:`aether.testing._suite` and :mod:`aether.testing._claims` (asyncio only once a
+kit test needs a loop).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from aether.testing._claims import UNCLAIMED, NotClaimed
 from aether.testing._loop import (  # hooks of this plugin, kept in their own module
     pytest_fixture_setup,
     pytest_pyfunc_call,
@@ -56,6 +63,9 @@ REPORTS = pytest.StashKey[list[str]]()
 """Packaging report summaries of this run, shown in the terminal summary."""
 
 _GUARDED = "aether_kit_guard"  # set on a report the guard turned into a failure
+# Set on the report of an unclaimed test: [provider, capability, suite]. A list of strings
+# survives the report's trip from a pytest-xdist worker.
+_UNCLAIMED = "aether_kit_unclaimed"
 
 
 class SuiteTamperedError(AssertionError):
@@ -199,6 +209,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if _mark_unclaimed(item, call, report):
+        return report
     problem = _outcome_problem(item, call, report)
     if problem is not None:
         report.outcome = "failed"
@@ -209,9 +221,50 @@ def pytest_runtest_makereport(
     return report
 
 
+def _mark_unclaimed(
+    item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport
+) -> bool:
+    """Turn a kit test that raised NotClaimed into an ``unclaimed`` report; True if it did."""
+    if _guarded_name(item) is None or call.excinfo is None:
+        return False
+    if not call.excinfo.errisinstance(NotClaimed):
+        return False
+    claim = call.excinfo.value
+    assert isinstance(claim, NotClaimed)
+    # Passed, so the run succeeds; its own category keeps it from being counted as a pass.
+    report.outcome = "passed"
+    report.longrepr = None
+    if hasattr(report, "wasxfail"):  # the declaration, not an xfail mark, explains it now
+        del report.wasxfail
+    cls = getattr(item, "cls", None)  # a kit test of an author's suite has its class
+    suite = cls.__qualname__ if isinstance(cls, type) else item.name
+    setattr(report, _UNCLAIMED, [claim.provider, claim.capability, suite])
+    report.user_properties.append(("aether_kit_unclaimed", claim.capability))
+    return True
+
+
 def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, str] | None:
+    if getattr(report, _UNCLAIMED, None):
+        return UNCLAIMED, "u", UNCLAIMED.upper()
     # A skip the guard refused may come from setup; count it as a failure, not an error.
     return ("failed", "F", "FAILED") if getattr(report, _GUARDED, False) else None
+
+
+def _unclaimed_summary(reports: list[Any]) -> list[str]:
+    """One line per provider and suite naming what it does not claim, from unclaimed reports."""
+    table: dict[tuple[str, str], dict[str, int]] = {}
+    for report in reports:
+        provider, capability, suite = getattr(report, _UNCLAIMED)
+        counts = table.setdefault((provider, suite), {})
+        counts[capability] = counts.get(capability, 0) + 1
+    lines = []
+    for (provider, suite), counts in sorted(table.items()):
+        total = sum(counts.values())
+        lines.append(
+            f"aether kit: {provider} does not claim: {', '.join(sorted(counts))} "
+            f"({total} kit test{'s' if total != 1 else ''} of {suite} {UNCLAIMED})"
+        )
+    return lines
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -219,4 +272,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if reports:
         terminalreporter.write_sep("-", "aether kit: plugin load times")
         for line in reports:
+            terminalreporter.write_line(line)
+    # The terminal reporter files each report under its category, xdist workers' included.
+    unclaimed = [r for r in terminalreporter.stats.get(UNCLAIMED, []) if hasattr(r, _UNCLAIMED)]
+    if unclaimed:
+        terminalreporter.write_sep("-", "aether kit: capabilities not claimed")
+        for line in _unclaimed_summary(unclaimed):
             terminalreporter.write_line(line)

@@ -17,9 +17,13 @@ their provider on a given ``httpx.AsyncClient``; the suite serves canned answers
         def make_provider(self, http_client, api_key):
             return AcmeProvider(api_key=api_key, http_client=http_client)
 
-The tests are plain functions that run their own event loop, so the suite works with or
-without pytest-asyncio, in any of its modes. A test you cannot pass yet must be overridden
-with ``@pytest.mark.xfail(reason=...)``; dropping it silently fails the kit.
+The suite checks what the provider claims (its ``capabilities``, an
+:class:`aether.llm.ProviderCapabilities`; undeclared, tools and streaming): a provider with
+``ProviderCapabilities(tools=False)`` needs no tool answers in its wire format, and its tool
+tests end ``unclaimed`` and are named in the run's summary. The tests are plain functions that
+run their own event loop, so the suite works with or without pytest-asyncio, in any of its
+modes. A test you cannot pass yet must be overridden with ``@pytest.mark.xfail(reason=...)``;
+dropping it silently fails the kit.
 """
 
 from __future__ import annotations
@@ -47,15 +51,17 @@ from aether.errors import (
     ServerError,
     StreamInterruptedError,
 )
-from aether.llm.contracts import (
-    LLMProvider,
-    LLMRequest,
-    LLMStreamChunk,
-    Message,
-    ToolCall,
-    ToolSpec,
+from aether.llm.capabilities import capabilities_of
+from aether.llm.contracts import LLMProvider, LLMRequest, LLMStreamChunk, Message, ToolCall
+from aether.testing._harness import Harness
+from aether.testing._shared import (
+    API_KEY,
+    TOOL,
+    collect,
+    first_chunk_then_close,
+    require,
+    shown_text,
 )
-from aether.testing._harness import Harness, collect, first_chunk_then_close
 from aether.testing._transport import CannedReply
 
 __all__ = ["CannedUsage", "ProviderConformance", "STATUS_ERRORS", "WireFormat", "sse_event"]
@@ -75,15 +81,6 @@ STATUS_ERRORS: dict[int, type[ProviderError]] = {
 
 PROMPT = "aether-kit prompt: say hello"
 DELTAS = ("Hel", "lo, ", "world")
-TOOL = ToolSpec(
-    name="get_weather",
-    description="The weather in a city.",
-    parameters={
-        "type": "object",
-        "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
-        "required": ["city"],
-    },
-)
 CALLS = (
     ToolCall(id="call_kit_1", name="get_weather", arguments={"city": "Paris"}),
     ToolCall(id="call_kit_2", name="get_weather", arguments={"city": "Tōkyō", "days": 3}),
@@ -118,7 +115,8 @@ class WireFormat(ABC):
     of body pieces, one event each (see :func:`sse_event`), in the order the API sends them.
     The suite cuts streams between pieces to simulate connections that break or end early, so
     the last piece must be the one that marks a complete answer (finish reason, usage or end
-    marker).
+    marker). Only :meth:`text_response` is always needed: the stream answers only when the
+    provider claims ``streaming``, the tool-call answers only when it claims ``tools``.
     """
 
     stream_content_type: ClassVar[str] = "text/event-stream"
@@ -127,19 +125,27 @@ class WireFormat(ABC):
     def text_response(self, text: str, usage: CannedUsage) -> Any:
         """The JSON body of a whole answer saying ``text``."""
 
-    @abstractmethod
     def stream_response(self, deltas: Sequence[str], usage: CannedUsage) -> list[bytes]:
         """A streamed answer: one piece per text delta, then whatever finishes the stream."""
+        raise self._needed("stream_response", "streaming")
 
-    @abstractmethod
     def tool_call_response(self, calls: Sequence[ToolCall], usage: CannedUsage) -> Any:
         """The JSON body of a whole answer asking for ``calls`` (keep their ids)."""
+        raise self._needed("tool_call_response", "tools")
 
-    @abstractmethod
     def stream_tool_call_response(
         self, calls: Sequence[ToolCall], usage: CannedUsage
     ) -> list[bytes]:
         """A streamed answer asking for ``calls``."""
+        raise self._needed("stream_tool_call_response", "tools", "streaming")
+
+    def _needed(self, method: str, *capabilities: str) -> NotImplementedError:
+        declarations = " or ".join(f"ProviderCapabilities({c}=False)" for c in capabilities)
+        return NotImplementedError(
+            f"{type(self).__name__} does not implement {method}(), which the kit needs because "
+            f"the provider claims {' and '.join(capabilities)}: implement it, or, if the "
+            f"provider does not serve that, declare it there: capabilities = {declarations}."
+        )
 
     def error_response(self, status: int, message: str) -> Any:
         """The JSON body of an error with ``status`` whose text is ``message``."""
@@ -149,13 +155,14 @@ class WireFormat(ABC):
 class ProviderConformance:
     """Behaviour every :class:`~aether.llm.contracts.LLMProvider` over HTTP must have.
 
-    Subclass it, set :attr:`wire`, and implement :meth:`make_provider`.
+    Subclass it, set :attr:`wire`, and implement :meth:`make_provider`. A provider that does
+    not speak HTTP runs :class:`~aether.testing.ProviderContractConformance` instead.
     """
 
     wire: ClassVar[WireFormat]
     """The canned answers of your API."""
 
-    api_key: ClassVar[str] = "sk-aether-kit-0123456789-do-not-leak"
+    api_key: ClassVar[str] = API_KEY
     """The secret the suite builds your provider with; it must never show up in output."""
 
     usage: ClassVar[CannedUsage] = CannedUsage()
@@ -182,6 +189,19 @@ class ProviderConformance:
     def _harness(self) -> Harness:
         return Harness(self._provider)
 
+    def _require(self, capability: str) -> None:
+        """End this test as unclaimed before scripting what the provider does not serve."""
+
+        async def check() -> None:
+            async with self._harness() as h:
+                require(h.provider, capability)
+
+        self._run(check())
+
+    def _require_mode(self, mode: str) -> None:
+        if mode == "stream":
+            self._require("streaming")
+
     async def _provider(self, client: httpx.AsyncClient) -> LLMProvider:
         made = self.make_provider(client, self.api_key)
         return await made if inspect.isawaitable(made) else made
@@ -200,8 +220,8 @@ class ProviderConformance:
     def _error(self, status: int, message: str = "canned failure", **headers: str) -> CannedReply:
         return self._json(self.wire.error_response(status, message), status, **headers)
 
-    async def _call(self, h: Harness, mode: str, *, tools: bool = False) -> list[LLMStreamChunk]:
-        request = self.make_request(tools=tools)
+    async def _call(self, h: Harness, mode: str) -> list[LLMStreamChunk]:
+        request = self.make_request()
         if mode == "complete":
             await h.provider.complete(request)
             return []
@@ -212,7 +232,11 @@ class ProviderConformance:
     def test_is_an_llm_provider(self) -> None:
         async def check() -> None:
             async with self._harness() as h:
-                assert isinstance(h.provider, LLMProvider)
+                claimed = capabilities_of(h.provider)  # a malformed declaration fails here
+                if claimed.streaming:
+                    assert isinstance(h.provider, LLMProvider), "it lacks complete() or stream()"
+                else:  # the client gives a provider without streaming a one-chunk stream
+                    assert callable(getattr(h.provider, "complete", None)), "it lacks complete()"
 
         self._run(check())
 
@@ -242,6 +266,8 @@ class ProviderConformance:
         self._run(check())
 
     def test_complete_returns_tool_calls(self) -> None:
+        self._require("tools")
+
         async def check() -> None:
             async with self._harness() as h:
                 body = self.wire.tool_call_response(CALLS, self.usage)
@@ -257,6 +283,8 @@ class ProviderConformance:
     # --- stream ---------------------------------------------------------------------------
 
     def test_stream_yields_deltas_then_a_final_chunk(self) -> None:
+        self._require("streaming")
+
         async def check() -> None:
             async with self._harness() as h:
                 h.transport.queue(self._events(self.wire.stream_response(DELTAS, self.usage)))
@@ -271,6 +299,8 @@ class ProviderConformance:
         self._run(check())
 
     def test_stream_reports_usage_once_on_the_last_chunk(self) -> None:
+        self._require("streaming")
+
         async def check() -> None:
             async with self._harness() as h:
                 h.transport.queue(self._events(self.wire.stream_response(DELTAS, self.usage)))
@@ -286,6 +316,9 @@ class ProviderConformance:
         self._run(check())
 
     def test_stream_returns_whole_tool_calls(self) -> None:
+        self._require("tools")
+        self._require("streaming")
+
         async def check() -> None:
             async with self._harness() as h:
                 pieces = self.wire.stream_tool_call_response(CALLS, self.usage)
@@ -302,6 +335,8 @@ class ProviderConformance:
     @pytest.mark.parametrize("mode", _MODES)
     @pytest.mark.parametrize("status", sorted(STATUS_ERRORS))
     def test_http_status_raises_its_typed_error(self, status: int, mode: str) -> None:
+        self._require_mode(mode)
+
         async def check() -> None:
             async with self._harness() as h:
                 h.transport.queue(self._error(status, **{"retry-after": "7"}))
@@ -317,6 +352,7 @@ class ProviderConformance:
     @pytest.mark.parametrize("mode", _MODES)
     @pytest.mark.parametrize("failure", sorted(_TRANSPORT_FAILURES))
     def test_transport_failure_raises_its_typed_error(self, failure: str, mode: str) -> None:
+        self._require_mode(mode)
         raised, expected = _TRANSPORT_FAILURES[failure]
 
         async def check() -> None:
@@ -328,6 +364,7 @@ class ProviderConformance:
         self._run(check())
 
     def test_broken_stream_raises_stream_interrupted(self) -> None:
+        self._require("streaming")
         pieces = self.wire.stream_response(DELTAS, self.usage)
 
         async def check(cut: int) -> None:
@@ -340,6 +377,7 @@ class ProviderConformance:
             self._run(check(cut))
 
     def test_stream_ending_early_raises_stream_interrupted(self) -> None:
+        self._require("streaming")
         pieces = self.wire.stream_response(DELTAS, self.usage)
 
         async def check(cut: int) -> None:
@@ -353,6 +391,8 @@ class ProviderConformance:
     @pytest.mark.parametrize("mode", _MODES)
     @pytest.mark.parametrize("failure", ["429", "500", "503", "connect"])
     def test_does_not_retry_internally(self, failure: str, mode: str) -> None:
+        self._require_mode(mode)
+
         async def check() -> None:
             async with self._harness() as h:
                 if failure == "connect":
@@ -381,6 +421,8 @@ class ProviderConformance:
     # --- connections ----------------------------------------------------------------------
 
     def test_stream_closed_early_returns_the_connection(self) -> None:
+        self._require("streaming")
+
         async def check() -> None:
             async with self._harness() as h:
                 h.transport.queue(self._events(self.wire.stream_response(DELTAS, self.usage)))
@@ -391,6 +433,8 @@ class ProviderConformance:
 
     @pytest.mark.parametrize("mode", _MODES)
     def test_cancellation_returns_the_connection(self, mode: str) -> None:
+        self._require_mode(mode)
+
         async def check() -> None:
             async with self._harness() as h:
                 if mode == "complete":
@@ -430,9 +474,7 @@ class ProviderConformance:
                 h.transport.queue(self._error(401, echoed))
                 with pytest.raises(AuthenticationError) as caught:
                     await h.provider.complete(self.make_request())
-                error = caught.value
-                shown = [str(error), repr(error), error.message, *map(str, error.args)]
-                assert not [text for text in shown if self.api_key in text]
+                assert not [text for text in shown_text(caught.value) if self.api_key in text]
                 sent = h.transport.requests[0]
                 assert self.api_key not in str(sent.url), "the key must not travel in the URL"
                 assert any(self.api_key in value for value in sent.headers.values())

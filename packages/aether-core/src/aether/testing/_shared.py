@@ -1,0 +1,59 @@
+"""What both provider suites use: claims, the kit's tool and key, and reading a stream.
+
+Kept free of httpx, so :class:`~aether.testing.ProviderContractConformance` (for providers
+that do not speak HTTP) imports without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
+
+from aether.llm.capabilities import capabilities_of
+from aether.llm.contracts import LLMStreamChunk, ToolSpec
+from aether.testing._claims import NotClaimed
+
+__all__ = ["API_KEY", "TOOL", "collect", "first_chunk_then_close", "require", "shown_text"]
+
+API_KEY = "sk-aether-kit-0123456789-do-not-leak"
+"""The secret the suites build providers with; it must never show up in output."""
+
+TOOL = ToolSpec(
+    name="get_weather",
+    description="The weather in a city.",
+    parameters={
+        "type": "object",
+        "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+        "required": ["city"],
+    },
+)
+
+
+def require(provider: object, capability: str) -> None:
+    """Stop the current kit test, as unclaimed, when ``provider`` does not claim ``capability``.
+
+    Raises:
+        NotClaimed: ``provider``'s capabilities (see :func:`aether.llm.capabilities_of`) do
+            not claim ``capability``.
+    """
+    if not capabilities_of(provider).claims(capability):
+        raise NotClaimed(type(provider).__name__, capability)
+
+
+def shown_text(error: BaseException) -> list[str]:
+    """Every text a caller or a log line may show of ``error``."""
+    return [str(error), repr(error), str(getattr(error, "message", "")), *map(str, error.args)]
+
+
+async def collect(stream: AsyncIterator[LLMStreamChunk]) -> list[LLMStreamChunk]:
+    """Every chunk of ``stream``."""
+    return [chunk async for chunk in stream]
+
+
+async def first_chunk_then_close(stream: AsyncIterator[Any]) -> None:
+    """Take one chunk and stop, the way a consumer that ``break``s out of a loop does."""
+    aclose = getattr(stream, "aclose", None)
+    assert aclose is not None, "stream() must return an async generator (it has no aclose())"
+    async with aclosing(stream):  # type: ignore[type-var]
+        await stream.__anext__()
