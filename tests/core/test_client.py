@@ -85,7 +85,8 @@ async def test_unknown_provider_names_installed_and_hint(monkeypatch: pytest.Mon
     with pytest.raises(UnknownProviderError) as caught:
         Aether()
     message = str(caught.value)
-    assert "'nosuch'" in message and "fake" in message and "pip install aether-nosuch" in message
+    assert "'nosuch'" in message and "fake" in message
+    assert "if a plugin provides 'nosuch', install that plugin" in message
 
 
 async def test_missing_key_names_variable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -299,3 +300,37 @@ async def test_ask_raises_on_a_refusal_rather_than_returning_nothing() -> None:
     # complete() hands the refusal over as data instead.
     response = await client.complete("something it refuses")
     assert response.text == "" and response.refusal == "I can't help with that."
+
+
+async def test_a_string_stop_is_one_stop_sequence() -> None:
+    fake = FakeProvider(canned_response="ok")
+    client = Aether(fake)
+    await client.ask("hi", stop="\n\n")
+    async for _ in client.stream_text("hi", stop="END"):
+        pass
+    assert fake.calls[0].stop == ["\n\n"]
+    assert fake.calls[1].stop == ["END"]
+
+
+async def test_a_string_for_tools_is_refused_not_split_into_letters() -> None:
+    client = Aether(FakeProvider(canned_response="ok"))
+    with pytest.raises(TypeError, match=r"tools must be a list of tools.*\['add'\]"):
+        await client.ask("hi", tools="add")  # type: ignore[arg-type]
+
+
+async def test_a_provider_without_tools_is_refused_tools_before_any_call() -> None:
+    from aether.errors import ConfigurationError
+    from aether.llm import ProviderCapabilities
+
+    class NoTools(FakeProvider):
+        capabilities = ProviderCapabilities(tools=False)
+
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    fake = NoTools(canned_response="ok")
+    client = Aether(fake)
+    with pytest.raises(ConfigurationError, match="tools"):
+        await client.ask("hi", tools=[add])
+    assert fake.calls == []
+    assert await client.ask("hi") == "ok"  # without tools it serves

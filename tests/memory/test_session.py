@@ -9,7 +9,7 @@ import weakref
 import pytest
 
 from aether import Aether
-from aether.errors import ServerError, SessionStoreError
+from aether.errors import MaxToolIterationsError, ServerError, SessionStoreError
 from aether.extensions.llm.fake import FakeProvider
 from aether.extensions.memory import InMemorySessionStore
 from aether.llm.contracts import LLMRequest, LLMResponse, Message, ToolCall
@@ -79,6 +79,30 @@ async def test_stream_with_tools_saves_only_text() -> None:
     assert history == [user("17+25?"), assistant(text)]
     assert "42" in text
     assert all(not m.tool_calls and m.role != "tool" for m in history)
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["ask", "stream_text"])
+async def test_max_tool_iterations_counts_tool_rounds(streamed: bool) -> None:
+    def looping(n: int) -> LLMResponse:
+        return LLMResponse(text="", tool_calls=[ToolCall(id=f"c{n}", name="add", arguments={})])
+
+    async def turn(session: Session, prompt: str) -> str:
+        tools = [make_tool(add)]
+        if streamed:
+            chunks = session.stream_text(prompt, tools=tools, max_tool_iterations=1)
+            return "".join([delta async for delta in chunks])
+        return await session.ask(prompt, tools=tools, max_tool_iterations=1)
+
+    # One round allowed: the tool runs once and the answer after it is stored.
+    fake = FakeProvider(responses=[looping(1), "done", looping(2), looping(3), "unused"])
+    session = Aether(fake).session("s")
+    assert await turn(session, "first") == "done"
+    assert len(fake.calls) == 2
+    # A model still asking after that round: an error after two calls, and nothing stored.
+    with pytest.raises(MaxToolIterationsError):
+        await turn(session, "second")
+    assert len(fake.calls) == 4
+    assert await session.history() == [user("first"), assistant("done")]
 
 
 async def test_history_limit_bounds_what_is_sent(monkeypatch: pytest.MonkeyPatch) -> None:

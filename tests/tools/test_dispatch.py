@@ -1,4 +1,5 @@
-"""dispatch_tool and Tool.run: validation first, errors as content, threads, timeouts, JSON."""
+"""dispatch_tool and Tool.run: by name (the spec's form) or by ToolCall (errors as content),
+validation first, threads, timeouts, JSON."""
 
 from __future__ import annotations
 
@@ -13,13 +14,18 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
+from typing_extensions import assert_type
 
-from aether.errors import ToolArgumentsError, ToolExecutionError, ToolNotFoundError
+from aether.errors import ToolArgumentsError, ToolError, ToolExecutionError, ToolNotFoundError
 from aether.events import TOOL_COMPLETE, TOOL_ERROR, TOOL_START, EventBus
 from aether.llm.contracts import ToolCall
+from aether.registry import Registry
 from aether.tools import (
     RAW_ARGUMENTS_KEY,
+    ToolResult,
     dispatch_tool,
+    get_tool,
+    list_tools,
     make_tool,
     register_tool,
     serialize_result,
@@ -309,3 +315,164 @@ async def test_tool_run_directly_raises_typed_errors(add: Any) -> None:
     assert await add.run({"a": 1, "b": 2}) == 3
     with pytest.raises(ToolArgumentsError):
         await add.run({"a": "nope"})
+
+
+# --- by name: the spec's dispatch_tool(name, arguments) ----------------------------------
+
+
+async def test_by_name_returns_the_tools_value_not_text() -> None:
+    @register_tool(description="Add two numbers")
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    @register_tool
+    async def profile(user: str) -> dict[str, Any]:
+        return {"user": user, "tags": ["a"]}
+
+    total = await dispatch_tool("add", {"a": 2, "b": 3})
+    assert_type(total, Any)
+    assert total == 5
+    assert type(total) is int
+    assert await dispatch_tool("profile", {"user": "u1"}) == {"user": "u1", "tags": ["a"]}
+
+
+async def test_by_name_without_arguments_and_with_the_functions_defaults() -> None:
+    @register_tool
+    def ping(reply: str = "pong") -> str:
+        return reply
+
+    assert await dispatch_tool("ping") == "pong"
+    assert await dispatch_tool("ping", {}) == "pong"
+    assert await dispatch_tool("ping", {"reply": "hi"}) == "hi"
+
+
+async def test_by_name_an_unknown_tool_raises_naming_the_registered_ones() -> None:
+    @register_tool
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    with pytest.raises(ToolNotFoundError) as info:
+        await dispatch_tool("ad", {"a": 1, "b": 2})
+    message = str(info.value)
+    assert "'ad'" in message
+    assert "add" in message.replace("'ad'", "")  # what exists is listed
+
+
+async def test_by_name_invalid_arguments_raise_before_the_tool_runs() -> None:
+    ran: list[int] = []
+
+    @register_tool
+    def double(n: int) -> int:
+        ran.append(n)
+        return n * 2
+
+    with pytest.raises(ToolArgumentsError, match="n: Input should be a valid integer"):
+        await dispatch_tool("double", {"n": "many"})
+    with pytest.raises(ToolArgumentsError, match="n: required but missing"):
+        await dispatch_tool("double", {})
+    with pytest.raises(ToolArgumentsError, match="extra: unexpected argument"):
+        await dispatch_tool("double", {"n": 1, "extra": 2})
+    assert ran == []
+
+
+async def test_by_name_a_raising_tool_raises_tool_execution_error_with_its_exception() -> None:
+    @register_tool
+    def divide(a: float, b: float) -> float:
+        return a / b
+
+    with pytest.raises(ToolExecutionError, match="raised ZeroDivisionError") as info:
+        await dispatch_tool("divide", {"a": 1, "b": 0})
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+    # The same error the ToolCall form reports, so one except clause covers both forms.
+    result = await dispatch_tool(_call("divide", a=1, b=0))
+    assert type(result.error) is type(info.value)
+    assert str(result.error) == str(info.value)
+
+
+async def test_by_name_a_timeout_raises_tool_execution_error() -> None:
+    never = asyncio.Event()
+
+    @register_tool(timeout=30)
+    async def wait_forever() -> str:
+        await never.wait()
+        return "unreachable"
+
+    with pytest.raises(ToolExecutionError, match=r"did not finish within 0\.01s") as info:
+        await dispatch_tool("wait_forever", timeout=0.01)
+    assert isinstance(info.value.__cause__, asyncio.TimeoutError)
+
+
+async def test_by_name_every_failure_is_a_tool_error() -> None:
+    @register_tool
+    def fails() -> str:
+        raise KeyError("k")
+
+    for name, arguments in (("missing", {}), ("fails", {"x": 1}), ("fails", {})):
+        with pytest.raises(ToolError):
+            await dispatch_tool(name, arguments)
+
+
+async def test_by_name_a_tool_error_raised_by_the_tool_is_raised_as_is() -> None:
+    refusal = ToolArgumentsError("Unknown key 'z'; use one of: a, b.")
+
+    @register_tool
+    async def lookup(key: str) -> str:
+        raise refusal
+
+    with pytest.raises(ToolArgumentsError) as info:
+        await dispatch_tool("lookup", {"key": "z"})
+    assert info.value is refusal
+
+
+async def test_by_name_looks_in_the_given_registry() -> None:
+    private = Registry()
+
+    def secret() -> str:
+        return "from the private registry"
+
+    register_tool(registry=private)(secret)
+    assert await dispatch_tool("secret", registry=private) == "from the private registry"
+    with pytest.raises(ToolNotFoundError):
+        await dispatch_tool("secret")
+
+
+async def test_by_name_bad_input_is_a_type_error_saying_what_to_pass() -> None:
+    @register_tool
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    with pytest.raises(TypeError, match="arguments must be a mapping"):
+        await dispatch_tool("add", [2, 3])  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="fires no events"):
+        await dispatch_tool("add", {"a": 1, "b": 2}, events=EventBus())  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="a tool name and its arguments, or a ToolCall"):
+        await dispatch_tool({"name": "add"})  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="registry= applies to dispatch_tool"):
+        await dispatch_tool(_call("add", a=1, b=2), registry=Registry())  # type: ignore[call-overload]
+
+
+async def test_the_toolcall_form_is_typed_as_a_tool_result(add: Any) -> None:
+    result = await dispatch_tool(_call("add", a=1, b=1), tools=[add])
+    assert_type(result, ToolResult)
+    assert result.content == "2"
+
+
+def test_get_tool_and_list_tools_as_the_spec_exposes_them() -> None:
+    import aether
+
+    @register_tool(description="Add two numbers")
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    assert (aether.dispatch_tool, aether.get_tool, aether.list_tools) == (
+        dispatch_tool,
+        get_tool,
+        list_tools,
+    )
+    tool = get_tool("add")
+    assert (tool.name, tool.description, tool.function) == ("add", "Add two numbers", add)
+    names = list_tools()
+    assert "add" in names
+    assert names == sorted(names)
+    with pytest.raises(ToolNotFoundError):
+        get_tool("nope")

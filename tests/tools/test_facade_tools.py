@@ -153,14 +153,52 @@ async def test_functions_can_be_passed_directly(add: Any) -> None:
 
 async def test_max_tool_iterations_kwarg_and_env(add: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     looping = tool_turn(ToolCall(id="c", name="add", arguments={"a": 1, "b": 1}))
-    with pytest.raises(MaxToolIterationsError) as info:
-        await Aether(FakeProvider(responses=[looping] * 2)).ask(
-            "loop", tools=["add"], max_tool_iterations=2
-        )
-    assert info.value.iterations == 2
-    monkeypatch.setenv("AETHER_MAX_TOOL_ITERATIONS", "3")
     fake = FakeProvider(responses=[looping] * 3)
+    with pytest.raises(MaxToolIterationsError) as info:
+        await Aether(fake).ask("loop", tools=["add"], max_tool_iterations=2)
+    assert info.value.iterations == 2
+    assert fake.remaining == 0  # two rounds, then the third answer still asked for tools
+    monkeypatch.setenv("AETHER_MAX_TOOL_ITERATIONS", "3")
+    fake = FakeProvider(responses=[looping] * 4)
     with pytest.raises(MaxToolIterationsError) as info:
         await Aether(fake).ask("loop", tools=["add"])
     assert info.value.iterations == 3
     assert fake.remaining == 0
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["ask", "stream_text"])
+async def test_max_tool_iterations_one_runs_one_round_then_answers(
+    add: Any, streamed: bool
+) -> None:
+    fake = FakeProvider(
+        responses=[
+            tool_turn(ToolCall(id="c1", name="add", arguments={"a": 17, "b": 25})),
+            "The answer is 42.",
+        ]
+    )
+    client = Aether(fake)
+    ran: list[str] = []
+    client.on(TOOL_COMPLETE, lambda event: ran.append(event.result))
+    if streamed:
+        chunks = client.stream_text("17+25?", tools=["add"], max_tool_iterations=1)
+        text = "".join([delta async for delta in chunks])
+    else:
+        text = await client.ask("17+25?", tools=["add"], max_tool_iterations=1)
+    assert text == "The answer is 42."
+    assert ran == ["42"]
+    assert len(fake.calls) == 2
+
+
+async def test_the_env_cap_counts_tool_rounds_too(
+    add: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AETHER_MAX_TOOL_ITERATIONS", "1")
+    looping = tool_turn(ToolCall(id="c", name="add", arguments={"a": 1, "b": 1}))
+    fake = FakeProvider(responses=[looping, "2"])
+    assert await Aether(fake).ask("1+1?", tools=["add"]) == "2"
+    fake = FakeProvider(responses=[looping] * 5)
+    with pytest.raises(MaxToolIterationsError) as info:
+        async for _ in Aether(fake).stream_text("loop", tools=["add"]):
+            pass
+    assert info.value.iterations == 1
+    assert len(fake.calls) == 2

@@ -355,27 +355,73 @@ async def test_the_iteration_cap_raises_with_the_conversation_so_far() -> None:
         ran.append(n)
         return n
 
-    fake = FakeProvider(responses=[calls((f"c{i}", "again", {"n": i})) for i in range(3)])
+    fake = FakeProvider(responses=[calls((f"c{i}", "again", {"n": i})) for i in range(4)])
     with pytest.raises(MaxToolIterationsError) as info:
         await run(fake, [make_tool(again)], max_iterations=3)
     error = info.value
     assert error.iterations == 3
-    assert ran == [0, 1]  # the third answer's calls were not run
+    assert ran == [0, 1, 2]  # three rounds; the fourth answer's calls were not run
     assert [m.role for m in error.messages] == [
         "user",
-        "assistant",
-        "tool",
-        "assistant",
-        "tool",
+        *["assistant", "tool"] * 3,
         "assistant",
     ]
-    assert error.messages[-1].tool_calls[0].id == "c2"
-    assert fake.remaining == 0
+    assert error.messages[-1].tool_calls[0].id == "c3"
+    assert len(fake.calls) == 4
+    assert "after 3 tool rounds" in str(error)
 
 
 async def test_a_cap_of_one_allows_an_answer_without_tools() -> None:
     fake = FakeProvider(responses=[answer("direct")])
     assert (await run(fake, [make_tool(add)], max_iterations=1)).text == "direct"
+
+
+@BOTH_LOOPS
+async def test_a_cap_of_one_runs_exactly_one_tool_round_then_answers(streamed: bool) -> None:
+    ran: list[tuple[int, int]] = []
+
+    def tracked_add(a: int, b: int) -> int:
+        ran.append((a, b))
+        return a + b
+
+    fake = FakeProvider(
+        responses=[calls(("c1", "tracked_add", {"a": 2, "b": 3})), answer("The answer is 5.")]
+    )
+    tools = [make_tool(tracked_add)]
+    if streamed:
+        text = "".join(c.text for c in await stream(fake, tools, max_iterations=1))
+    else:
+        text = (await run(fake, tools, max_iterations=1)).text
+    assert text == "The answer is 5."
+    assert ran == [(2, 3)]
+    assert len(fake.calls) == 2
+    assert tool_messages(fake.calls[1]) == [("c1", "5")]
+
+
+@BOTH_LOOPS
+@pytest.mark.parametrize("cap", [1, 2, 5])
+async def test_a_model_that_keeps_calling_tools_gets_n_rounds_and_n_plus_one_calls(
+    streamed: bool, cap: int
+) -> None:
+    ran: list[int] = []
+
+    def again(n: int) -> int:
+        ran.append(n)
+        return n
+
+    # More scripted answers than the cap allows: the loop, not the script, must stop it.
+    fake = FakeProvider(responses=[calls((f"c{i}", "again", {"n": i})) for i in range(cap + 3)])
+    tools = [make_tool(again)]
+    loop = stream if streamed else run
+    with pytest.raises(MaxToolIterationsError) as info:
+        await loop(fake, tools, max_iterations=cap)
+    assert ran == list(range(cap))
+    assert len(fake.calls) == cap + 1
+    assert info.value.iterations == cap
+    messages = info.value.messages
+    assert [m.role for m in messages].count("tool") == cap
+    assert messages[-1].role == "assistant"
+    assert messages[-1].tool_calls[0].id == f"c{cap}"
 
 
 # --- streaming --------------------------------------------------------------------------
@@ -423,7 +469,7 @@ async def test_streaming_parallel_calls_and_bad_arguments() -> None:
 
 
 async def test_streaming_iteration_cap_raises_after_the_text() -> None:
-    fake = FakeProvider(responses=[calls(("c1", "add", {"a": 1, "b": 1}), text="Again.")] * 2)
+    fake = FakeProvider(responses=[calls(("c1", "add", {"a": 1, "b": 1}), text="Again.")] * 3)
     seen: list[str] = []
 
     async def consume() -> None:
@@ -436,8 +482,9 @@ async def test_streaming_iteration_cap_raises_after_the_text() -> None:
 
     with pytest.raises(MaxToolIterationsError) as info:
         await consume()
-    assert "".join(seen) == "Again.Again."
-    assert len(info.value.messages) == 4
+    assert "".join(seen) == "Again.Again.Again."  # the unanswered third turn's text too
+    assert len(info.value.messages) == 6
+    assert fake.remaining == 0
 
 
 class ChunkScript:

@@ -21,6 +21,7 @@ from aether.events import EventBus
 from aether.extensions.llm.builder import ProviderConfig, build_provider
 from aether.extensions.llm.registry import register_provider
 from aether.extensions.llm.usage import TokenUsage, UsageSummary
+from aether.llm.ask import ask
 from aether.llm.contracts import (
     LLMProvider,
     LLMRequest,
@@ -63,6 +64,7 @@ __all__ = [
     "ToolSpec",
     "UsageSummary",
     "__version__",
+    "ask",
     "build_provider",
     "dispatch_tool",
     "get_tool",

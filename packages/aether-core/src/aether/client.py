@@ -25,6 +25,7 @@ from aether.extensions.llm._layer import ProviderLayer, aclosing_stream, maybe_a
 from aether.extensions.llm.builder import ProviderConfig, build_provider, find_layer
 from aether.extensions.llm.cost_tracking import CostTrackingProvider
 from aether.extensions.llm.usage import UsageSummary
+from aether.llm.capabilities import check_supported
 from aether.llm.contracts import (
     LLMProvider,
     LLMRequest,
@@ -35,6 +36,7 @@ from aether.llm.contracts import (
 )
 from aether.llm.fallback import ensure_stream
 from aether.llm.instrumented import complete_with_events, stream_with_events
+from aether.llm.settings import stop_sequences
 from aether.registry import Registry
 
 if TYPE_CHECKING:
@@ -59,7 +61,9 @@ class Aether:
     Args:
         provider: A pre-built provider to use as given (see the module docs).
         config: How to build the provider stack; default: from the environment.
-        events: An :class:`EventBus` to share across clients; default: a new one.
+        events: An :class:`EventBus` to share across clients; default: a new one. Besides
+            the lifecycle events, it hears ``request.retry`` from the retry layer the client
+            builds (not from one inside a provider passed positionally).
         memory_store: Where sessions keep conversations; default: a new in-memory store.
         with_retry: Turn the retry layer off (``False``) or, for a positional provider, on.
         with_circuit_breaker: Likewise for the circuit breaker.
@@ -102,6 +106,9 @@ class Aether:
             chosen,
             provider=ensure_stream(provider) if provider is not None else None,
             registry=registry,
+            # The retry layer built here publishes each retry as ``request.retry``; it calls
+            # this only when it is about to wait, so a call that succeeds costs nothing more.
+            on_retry=self.events.emit,
         )
         self._registry = registry
         self._cost = find_layer(self.provider, CostTrackingProvider)
@@ -171,7 +178,7 @@ class Aether:
         model: str | None,
         temperature: float | None,
         max_tokens: int | None,
-        stop: Sequence[str] | None,
+        stop: str | Sequence[str] | None,
         tool_choice: ToolChoice | None,
     ) -> LLMRequest:
         if isinstance(prompt, str):
@@ -180,16 +187,19 @@ class Aether:
             messages = list(prompt)  # the caller's list is never mutated
             if not messages:
                 raise ValueError("The prompt is an empty conversation; give at least one message.")
-        return LLMRequest(
+        request = LLMRequest(
             messages=messages,
             # Resolved here so events and logs name the model actually used.
             model=model or getattr(self.provider, "default_model", None),
             temperature=config.default_temperature(temperature),
             max_tokens=max_tokens,
-            stop=list(stop) if stop is not None else None,
+            stop=stop_sequences(stop) if stop is not None else None,
             tools=[tool.spec for tool in tools],
             tool_choice=tool_choice,
         )
+        # Refused here, before anything is sent, when the provider cannot serve it.
+        check_supported(self.provider, request)
+        return request
 
     async def complete(
         self,
@@ -199,7 +209,7 @@ class Aether:
         model: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
-        stop: Sequence[str] | None = None,
+        stop: str | Sequence[str] | None = None,
         tool_choice: ToolChoice | None = None,
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
@@ -236,7 +246,7 @@ class Aether:
         model: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
-        stop: Sequence[str] | None = None,
+        stop: str | Sequence[str] | None = None,
         tool_choice: ToolChoice | None = None,
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
@@ -278,7 +288,7 @@ class Aether:
         model: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
-        stop: Sequence[str] | None = None,
+        stop: str | Sequence[str] | None = None,
         tool_choice: ToolChoice | None = None,
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
@@ -319,7 +329,7 @@ class Aether:
         model: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
-        stop: Sequence[str] | None = None,
+        stop: str | Sequence[str] | None = None,
         tool_choice: ToolChoice | None = None,
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
@@ -380,4 +390,5 @@ def _resolve_tools(tools: ToolsArg, registry: Registry | None) -> list[Tool]:
         return []
     from aether.tools import resolve_tools
 
-    return resolve_tools(list(tools), registry=registry)
+    # Handed over as given: ``list("add")`` would turn one name into three tool names.
+    return resolve_tools(tools, registry=registry)

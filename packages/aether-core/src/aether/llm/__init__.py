@@ -1,5 +1,7 @@
-"""The user-facing LLM API: contracts, the provider protocol, and helpers for providers."""
+"""The user-facing LLM API: contracts, the provider protocol, ``ask``, helpers for providers."""
 
+from aether.llm.ask import ask
+from aether.llm.capabilities import ProviderCapabilities, capabilities_of, check_supported
 from aether.llm.contracts import (
     FinishReason,
     LLMProvider,
@@ -21,11 +23,15 @@ __all__ = [
     "LLMResponse",
     "LLMStreamChunk",
     "Message",
+    "ProviderCapabilities",
     "Role",
     "ToolCall",
     "ToolChoice",
     "ToolSpec",
     "Usage",
+    "ask",
+    "capabilities_of",
+    "check_supported",
     "check_tool_choice",
     "token_count",
 ]

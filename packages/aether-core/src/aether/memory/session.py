@@ -106,7 +106,7 @@ class Session:
         model: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
-        stop: Sequence[str] | None = None,
+        stop: str | Sequence[str] | None = None,
         tool_choice: ToolChoice | None = None,
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
@@ -121,7 +121,8 @@ class Session:
             max_tokens: Output cap for this call.
             stop: Stop sequences for this call.
             tool_choice: How the model must use tools.
-            max_tool_iterations: Tool-loop cap for this call.
+            max_tool_iterations: The most tool rounds for this call; default:
+                ``AETHER_MAX_TOOL_ITERATIONS``, else 10.
             tool_timeout: Per-tool deadline in seconds.
         """
         new = _new_messages(prompt)
@@ -149,7 +150,7 @@ class Session:
         model: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
-        stop: Sequence[str] | None = None,
+        stop: str | Sequence[str] | None = None,
         tool_choice: ToolChoice | None = None,
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
@@ -191,7 +192,7 @@ class Session:
         model: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
-        stop: Sequence[str] | None = None,
+        stop: str | Sequence[str] | None = None,
         tool_choice: ToolChoice | None = None,
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,

@@ -10,7 +10,9 @@
 
 Sync and async functions both work (sync ones run in a worker thread). Arguments are
 validated against the signature before the function runs; whatever goes wrong in a tool call
-becomes a tool result the model reads, so it can correct itself. Provider-neutral JSON Schema
+the model made becomes a tool result the model reads, so it can correct itself. Code can run a
+tool itself, ``await dispatch_tool("add", {"a": 2, "b": 3})`` (the value, 5; failures raise),
+and look tools up with :func:`get_tool` and :func:`list_tools`. Provider-neutral JSON Schema
 helpers for provider plugins live in :mod:`aether.tools.json_schema`.
 """
 

@@ -1,9 +1,14 @@
-"""Run one tool call the model asked for and turn the outcome into a tool-result message.
+"""Run a tool: by name with arguments (the spec's form), or answering a model's tool call.
 
-Nothing a tool call can get wrong aborts the conversation: an unknown tool, arguments that
-are not JSON or do not match the signature, a tool that raises or times out all become
-content the model reads (``"Error: ..."``), so it can correct itself. ``tool.start`` fires
-for every call, then exactly one of ``tool.complete`` or ``tool.error``.
+    await dispatch_tool("add", {"a": 2, "b": 3})        # 5: the tool's value; errors raise
+    result = await dispatch_tool(call, tools)           # ToolResult: errors become content
+
+The name form is for code calling a registered tool itself: it returns what the function
+returned and raises what went wrong. The :class:`~aether.llm.ToolCall` form is what the tool
+loop does: nothing a tool call can get wrong aborts the conversation (an unknown tool,
+arguments that are not JSON or do not match the signature, a tool that raises or times out all
+become content the model reads, ``"Error: ..."``, so it can correct itself), and ``tool.start``
+fires for every call, then exactly one of ``tool.complete`` or ``tool.error``.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from time import perf_counter
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast, overload
 
 import pydantic_core
 
@@ -21,7 +26,13 @@ from aether.events import ToolError as ToolErrorEvent
 from aether.llm.contracts import Message, ToolCall
 from aether.tools.tool import Tool
 
+if TYPE_CHECKING:
+    from aether.registry import Registry
+
 __all__ = ["ToolResult", "dispatch_tool", "serialize_result"]
+
+_Tools = Mapping[str, Tool] | Sequence[Tool]
+"""The tools a model was offered: by name, or a list."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,30 +79,112 @@ def serialize_result(value: Any) -> str:
         ) from exc
 
 
+@overload
 async def dispatch_tool(
     call: ToolCall,
-    tools: Mapping[str, Tool] | Sequence[Tool] | None = None,
+    tools: _Tools | None = None,
     *,
     events: EventBus | None = None,
     timeout: float | None = None,
-) -> ToolResult:
-    """Run ``call`` with the tool it names; never raises for anything the tool call did wrong.
+) -> ToolResult: ...
+
+
+@overload
+async def dispatch_tool(
+    name: str,
+    arguments: Mapping[str, Any] | None = None,
+    /,
+    *,
+    registry: Registry | None = None,
+    timeout: float | None = None,
+) -> Any: ...
+
+
+async def dispatch_tool(
+    call: ToolCall | str,
+    tools: _Tools | Mapping[str, Any] | None = None,
+    *,
+    registry: Registry | None = None,
+    events: EventBus | None = None,
+    timeout: float | None = None,
+) -> Any:
+    """Run a tool, by name (returns its value) or answering a model's call (a ToolResult).
+
+    ``dispatch_tool(name, arguments)`` looks ``name`` up like :func:`~aether.tools.get_tool`,
+    validates ``arguments`` against the signature and returns what the function returned,
+    raising on failure. A failure of the tool itself raises
+    :class:`~aether.errors.ToolExecutionError` with the tool's exception as its ``__cause__``
+    (not the bare exception): a timeout has no exception of the tool's to raise, the error is
+    the one the ToolCall form reports in ``ToolResult.error``, and so one ``except ToolError``
+    covers everything a dispatch can fail with. A tool that raises a ``ToolError`` itself has
+    it raised as it is.
+
+    ``dispatch_tool(call, tools)`` never raises for anything the call did wrong: the outcome,
+    error included, is the returned :class:`ToolResult`, and ``tool.*`` events fire.
 
     Args:
-        call: The tool call from the model.
-        tools: The tools the model was offered (by name, or a list). A call naming another
-            tool is answered as unknown, even if it is registered elsewhere. None: any tool of
-            the default registry (see :func:`~aether.tools.get_tool`).
-        events: Where ``tool.start`` and ``tool.complete``/``tool.error`` go.
+        call: A tool's registered name, or the tool call from the model.
+        tools: With a name: the arguments (a mapping of parameter names to values; None: no
+            arguments). With a ToolCall: the tools the model was offered (by name, or a
+            list); a call naming another tool is answered as unknown, even if it is
+            registered elsewhere. None: any tool of the default registry.
+        registry: With a name: where to look it up; default: the process-wide registry.
+        events: With a ToolCall: where ``tool.start`` and ``tool.complete``/``tool.error`` go.
         timeout: Seconds the call may take; default: the tool's own ``timeout``.
+
+    Raises:
+        ToolNotFoundError: (name form) No tool of that name; the message lists the tools.
+        ToolArgumentsError: (name form) The arguments do not match the tool's signature; the
+            function was not called.
+        ToolExecutionError: (name form) The tool raised (the ``__cause__``) or timed out.
+        TypeError: ``call`` is neither a name nor a ToolCall, or the arguments are not a
+            mapping, or a name comes with ``events`` (use the ToolCall form for events).
     """
-    content, error, duration = await run_call(call, tools, events, timeout)
+    if isinstance(call, str):
+        if events is not None:
+            raise TypeError(
+                "dispatch_tool(name, arguments) fires no events; to dispatch with tool.* "
+                "events, pass a ToolCall: dispatch_tool(ToolCall(id=..., name=..., "
+                "arguments=...), events=bus)."
+            )
+        return await _run_by_name(call, tools, registry, timeout)
+    if not isinstance(call, ToolCall):
+        raise TypeError(
+            f"dispatch_tool takes a tool name and its arguments, or a ToolCall; got "
+            f"{type(call).__name__}."
+        )
+    if registry is not None:
+        raise TypeError(
+            "registry= applies to dispatch_tool(name, arguments); with a ToolCall, pass the "
+            "tools to choose from as the second argument."
+        )
+    # The overloads pair a ToolCall with tools to choose from, never with arguments.
+    content, error, duration = await run_call(call, cast("_Tools | None", tools), events, timeout)
     return ToolResult(call, content, error, duration)
+
+
+async def _run_by_name(
+    name: str,
+    arguments: object,
+    registry: Registry | None,
+    timeout: float | None,
+) -> Any:
+    if arguments is None:
+        arguments = {}
+    elif not isinstance(arguments, Mapping):
+        raise TypeError(
+            f"dispatch_tool({name!r}, arguments): arguments must be a mapping of parameter "
+            f"names to values, e.g. {{'a': 2}}; got {type(arguments).__name__}."
+        )
+    from aether.tools.registry import get_tool
+
+    tool = get_tool(name, registry=registry)
+    return await tool.run(arguments, timeout=timeout)
 
 
 async def run_call(
     call: ToolCall,
-    tools: Mapping[str, Tool] | Sequence[Tool] | None,
+    tools: _Tools | None,
     events: EventBus | None,
     timeout: float | None,
 ) -> tuple[str, ToolError | None, float]:
@@ -126,7 +219,7 @@ def tool_message(call: ToolCall, content: str) -> Message:
     return Message(role="tool", content=content, tool_call_id=call.id, name=call.name)
 
 
-def _find(name: str, tools: Mapping[str, Tool] | Sequence[Tool] | None) -> Tool:
+def _find(name: str, tools: _Tools | None) -> Tool:
     if tools is None:
         from aether.tools.registry import get_tool
 

@@ -1,11 +1,12 @@
 """The model ↔ tool loop, whole (:func:`run_tool_loop`) and streamed (:func:`stream_tool_loop`).
 
-One iteration is one provider call. When the answer asks for tools, they run (concurrently
-when there are several; results go back in the order of the calls), the assistant turn and
-the tool results are appended, and the model is called again. The loop ends at the first
-answer without tool calls. If the answer of the ``max_iterations``-th call still asks for
-tools, :class:`~aether.errors.MaxToolIterationsError` is raised (those calls are not run)
-carrying the conversation so far, its last message being that unanswered assistant turn.
+One iteration is one tool round: the model asked for tools, they ran (concurrently when there
+are several; results go back in the order of the calls), and the assistant turn and the tool
+results were appended for the next provider call. The loop ends at the first answer without
+tool calls. ``max_iterations=N`` allows N rounds, so the provider is called at most N + 1
+times: if the answer after the N-th round still asks for tools,
+:class:`~aether.errors.MaxToolIterationsError` is raised (those calls are not run) carrying the
+conversation so far, its last message being that unanswered assistant turn.
 
 Rules both variants follow:
 
@@ -13,7 +14,7 @@ Rules both variants follow:
 * A forced ``tool_choice`` (``"required"`` or a tool's name) applies to the first call only;
   later calls use the provider's default, or the model could never stop calling tools.
 * Token counts of the returned answer (and of the last streamed chunk) are **summed over all
-  iterations**: what the whole loop cost. Cost tracking still sees each provider call.
+  provider calls**: what the whole loop cost. Cost tracking still sees each provider call.
 """
 
 from __future__ import annotations
@@ -73,27 +74,29 @@ async def run_tool_loop(
         request: The first request; ``request.tools`` already lists the tools' specs.
         tools: The tools the model may call (a call naming another one is answered as unknown).
         events: Where lifecycle events go.
-        max_iterations: The most provider calls to make (at least 1).
+        max_iterations: The most tool rounds to run (at least 1); the provider is called at
+            most ``max_iterations + 1`` times.
         tool_timeout: Seconds each tool call may take; default: each tool's own ``timeout``.
 
     Raises:
-        MaxToolIterationsError: The ``max_iterations``-th answer still asked for tools.
+        MaxToolIterationsError: The answer after the ``max_iterations``-th round still asked
+            for tools.
     """
     by_name = _by_name(tools, max_iterations)
     messages = list(request.messages)
     totals = _NO_USAGE
     current = request
-    for iteration in range(1, max_iterations + 1):
+    for rounds_run in range(max_iterations + 1):
         response = await complete_with_events(provider, current, events)
         totals = _add_usage(totals, response)
         if not response.tool_calls:
-            if iteration == 1:
+            if rounds_run == 0:
                 return response
             return response.model_copy(update=_usage_update(totals))
         messages.append(
             Message(role="assistant", content=response.text, tool_calls=response.tool_calls)
         )
-        if iteration == max_iterations:
+        if rounds_run == max_iterations:
             break
         messages.extend(await _run_calls(response.tool_calls, by_name, events, tool_timeout))
         current = _next_request(request, messages)
@@ -111,22 +114,22 @@ async def stream_tool_loop(
 ) -> AsyncIterator[LLMStreamChunk]:
     """The tool loop as ONE logical stream of chunks (see :func:`run_tool_loop`).
 
-    Yields the text (and reasoning) deltas of every iteration as they arrive; tool-control
+    Yields the text (and reasoning) deltas of every provider call as they arrive; tool-control
     data (assembled tool calls, the ``tool_calls`` finish of an intermediate answer, its
     usage) is never yielded. The last chunk is the final answer's, carrying its
-    ``finish_reason`` and the token counts summed over all iterations. The caller wraps the
+    ``finish_reason`` and the token counts summed over all calls. The caller wraps the
     whole stream in ``stream.*`` events once; ``tool.*`` events fire per tool call.
     Closing the stream early closes the provider's stream in progress.
 
     Raises:
-        MaxToolIterationsError: After the text of the ``max_iterations``-th answer, which
-            still asked for tools.
+        MaxToolIterationsError: After the text of the answer that followed the
+            ``max_iterations``-th round and still asked for tools.
     """
     by_name = _by_name(tools, max_iterations)
     messages = list(request.messages)
     totals = _NO_USAGE
     current = request
-    for iteration in range(1, max_iterations + 1):
+    for rounds_run in range(max_iterations + 1):
         calls: list[ToolCall] = []
         parts: list[str] = []
         # The latest control chunk is held back until we know whether it ends the stream.
@@ -161,13 +164,13 @@ async def stream_tool_loop(
             totals = _add_usage(totals, usage)
         if not calls:
             yield _final_chunk(
-                held, usage, finish, model, _usage_update(totals), first=iteration == 1
+                held, usage, finish, model, _usage_update(totals), first=rounds_run == 0
             )
             return
         if held is not None and (shown := _shown(held)):
             yield shown
         messages.append(Message(role="assistant", content="".join(parts), tool_calls=calls))
-        if iteration == max_iterations:
+        if rounds_run == max_iterations:
             break
         messages.extend(await _run_calls(calls, by_name, events, tool_timeout))
         current = _next_request(request, messages)

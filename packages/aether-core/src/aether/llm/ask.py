@@ -1,0 +1,99 @@
+"""``ask``: one question, one answer, with no client to keep.
+
+    from aether import ask
+
+    answer = await ask("What is the meaning of life?")            # the provider LLM_PROVIDER names
+    answer = await ask("What is 17 + 25?", "gemini", tools=["add"])  # a provider by name
+    answer = await ask("hi", FakeProvider(canned_response="hello"))  # a provider, used as given
+
+``ask(question, provider)`` is ``Aether(...).ask(question)``: a name or None builds the
+client the way ``Aether()`` does (the provider plugin, retry, circuit breaker and cost tracking,
+from the environment), a provider object is used as given, and the answer text comes back.
+For more than one call keep an :class:`~aether.Aether` instead: it keeps the provider's
+connections, the circuit breaker's state and ``usage`` across calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+# Only annotations at module level: ``aether.llm`` exports this function and is imported while
+# ``aether.client`` and ``aether.events`` are still loading, so the client is imported on call.
+if TYPE_CHECKING:
+    from aether.client import ToolsArg
+    from aether.events import EventBus
+    from aether.llm.contracts import LLMProvider, ToolChoice
+
+__all__ = ["ask"]
+
+
+async def ask(
+    question: str,
+    provider: LLMProvider | str | None = None,
+    *,
+    tools: ToolsArg = None,
+    model: str | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    stop: str | Sequence[str] | None = None,
+    tool_choice: ToolChoice | None = None,
+    max_tool_iterations: int | None = None,
+    tool_timeout: float | None = None,
+    events: EventBus | None = None,
+) -> str:
+    """Ask one question and return the final answer text (see :meth:`Aether.ask`).
+
+    A client built here from a name (or from the environment) is closed before returning; a
+    provider object passed in stays open, as it is the caller's.
+
+    Args:
+        question: The user's question.
+        provider: A provider object, used as given (as ``Aether(provider)`` would); a
+            provider name (``"openai"``, ``"fake"``, ...) built with the full resilient stack;
+            or None: the provider ``LLM_PROVIDER`` names.
+        tools: Tools the model may call (registered names, ``Tool`` objects or functions).
+        model: Model override for this call; default: the provider's default model.
+        temperature: Sampling temperature; default: ``AETHER_DEFAULT_TEMPERATURE``, else 0.7.
+        max_tokens: Output cap.
+        stop: Stop sequences.
+        tool_choice: How the model must use ``tools``.
+        max_tool_iterations: The most tool rounds; default: ``AETHER_MAX_TOOL_ITERATIONS``,
+            else 10.
+        tool_timeout: Seconds each tool call may take; default: each tool's own ``timeout``.
+        events: Where the call's lifecycle events go; default: nowhere.
+
+    Raises:
+        TypeError: ``question`` is not a string (use ``Aether().ask(messages)`` for a whole
+            conversation), or ``provider`` is neither a provider, a name nor None.
+    """
+    if not isinstance(question, str):
+        raise TypeError(
+            f"ask() takes the question as a str, got {type(question).__name__}; for a whole "
+            f"conversation, use Aether().ask(messages)."
+        )
+    from aether.client import Aether
+    from aether.extensions.llm.builder import ProviderConfig
+
+    owned = provider is None or isinstance(provider, str)
+    if provider is None:
+        client = Aether(events=events)
+    elif isinstance(provider, str):
+        client = Aether(config=ProviderConfig(provider=provider), events=events)
+    else:
+        client = Aether(provider, events=events)
+    try:
+        return await client.ask(
+            question,
+            tools=tools,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            stop=stop,
+            tool_choice=tool_choice,
+            max_tool_iterations=max_tool_iterations,
+            tool_timeout=tool_timeout,
+        )
+    finally:
+        if owned:
+            await client.aclose()
