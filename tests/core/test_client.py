@@ -39,7 +39,8 @@ async def test_positional_provider_answers() -> None:
     client = Aether(fake)
     assert await client.ask("hi") == "hello"
     assert fake.calls[0].messages == [Message(role="user", content="hi")]
-    assert fake.calls[0].temperature == 0.7
+    assert fake.calls[0].temperature is None  # not set by the caller
+    assert fake.calls[0].sampling_temperature() == 0.7  # the default, where the model takes one
 
 
 async def test_env_mode_selects_fake(monkeypatch: pytest.MonkeyPatch) -> None:

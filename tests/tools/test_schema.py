@@ -92,7 +92,7 @@ def test_spec_example_docstring_only_has_args_section() -> None:
         return {"id": customer_id, "name": "..."}
 
     tool = make_tool(get_customer, description="Look up a customer by ID")
-    assert tool.spec.model_dump() == {
+    assert tool.spec.model_dump(exclude={"strict"}) == {
         "name": "get_customer",
         "description": "Look up a customer by ID",
         "parameters": {

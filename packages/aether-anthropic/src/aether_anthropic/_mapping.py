@@ -98,8 +98,8 @@ def _assistant_blocks(message: Message) -> list[dict[str, Any]]:
     if calls:
         # The model's own order was thinking, text, call: the turn must start with thinking.
         blocks.extend(_thinking_of(calls[0]))
-    if message.content:
-        blocks.append({"type": "text", "text": message.content})
+    if message.text:
+        blocks.append({"type": "text", "text": message.text})
     for position, call in enumerate(calls):
         if position:
             blocks.extend(_thinking_of(call))
@@ -114,8 +114,8 @@ def _tool_result(message: Message) -> dict[str, Any]:
             provider=PROVIDER,
         )
     block: dict[str, Any] = {"type": "tool_result", "tool_use_id": message.tool_call_id}
-    if message.content:
-        block["content"] = message.content
+    if message.text:
+        block["content"] = message.text
     return block
 
 
@@ -135,8 +135,8 @@ def build_messages(messages: Sequence[Message]) -> tuple[str | None, list[dict[s
     turns: list[dict[str, Any]] = []
     for message in messages:
         if message.role == "system":
-            if message.content:
-                system.append(message.content)
+            if message.text:
+                system.append(message.text)
             continue
         if message.role == "assistant":
             role, blocks = "assistant", _assistant_blocks(message)
@@ -144,7 +144,7 @@ def build_messages(messages: Sequence[Message]) -> tuple[str | None, list[dict[s
             role, blocks = "user", [_tool_result(message)]
         else:
             role = "user"
-            blocks = [{"type": "text", "text": message.content}] if message.content else []
+            blocks = [{"type": "text", "text": message.text}] if message.text else []
         if not blocks:
             continue
         if turns and turns[-1]["role"] == role:
@@ -230,8 +230,9 @@ def build_payload(
     }
     if system is not None:
         payload["system"] = system
-    if request.temperature is not None:
-        payload["temperature"] = request.temperature
+    temperature = request.sampling_temperature()
+    if temperature is not None:
+        payload["temperature"] = temperature
     if request.stop:
         payload["stop_sequences"] = list(request.stop)
     if request.tools:

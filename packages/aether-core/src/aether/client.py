@@ -13,13 +13,14 @@ it yourself) except for cost tracking, which only counts and so stays on unless
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from aether import config
-from aether.errors import ResponseBlockedError
+from aether.errors import ProviderTimeoutError, ResponseBlockedError
 from aether.events import EventBus, Subscriber
 from aether.extensions.llm._layer import ProviderLayer, aclosing_stream, maybe_aclose
 from aether.extensions.llm.builder import ProviderConfig, build_provider, find_layer
@@ -36,7 +37,8 @@ from aether.llm.contracts import (
 )
 from aether.llm.fallback import ensure_stream
 from aether.llm.instrumented import complete_with_events, stream_with_events
-from aether.llm.settings import stop_sequences
+from aether.llm.parts import ContentPart, TextPart
+from aether.llm.settings import CallSettings, check_settings, merge_settings
 from aether.registry import Registry
 
 if TYPE_CHECKING:
@@ -46,8 +48,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Aether", "Prompt", "ToolsArg"]
 
-Prompt = str | Sequence[Message]
-"""A single user turn as text, or a whole conversation."""
+Prompt = str | Sequence[Message] | Sequence["str | ContentPart"]
+"""A single user turn as text (or as text and content parts), or a whole conversation."""
 
 ToolsArg = Sequence["str | Tool | Callable[..., Any]"] | None
 """Tools the model may call: registered names, ``Tool`` objects or decorated functions."""
@@ -180,26 +182,40 @@ class Aether:
         max_tokens: int | None,
         stop: str | Sequence[str] | None,
         tool_choice: ToolChoice | None,
-    ) -> LLMRequest:
-        if isinstance(prompt, str):
-            messages = [Message(role="user", content=prompt)]
-        else:
-            messages = list(prompt)  # the caller's list is never mutated
-            if not messages:
-                raise ValueError("The prompt is an empty conversation; give at least one message.")
+        settings: CallSettings | None,
+    ) -> tuple[LLMRequest, float | None]:
+        messages = _messages(prompt)
+        # Per call (keywords over settings=) > the client's ProviderConfig(settings=...).
+        keywords = {"temperature": temperature, "max_tokens": max_tokens, "stop": stop}
+        chosen = check_settings(
+            merge_settings(
+                self.config.settings,
+                settings,
+                {key: value for key, value in keywords.items() if value is not None},
+            )
+        )
         request = LLMRequest(
             messages=messages,
             # Resolved here so events and logs name the model actually used.
             model=model or getattr(self.provider, "default_model", None),
-            temperature=config.default_temperature(temperature),
-            max_tokens=max_tokens,
-            stop=stop_sequences(stop) if stop is not None else None,
+            temperature=chosen.get("temperature"),
+            default_temperature=config.default_temperature(),
+            max_tokens=chosen.get("max_tokens"),
+            stop=chosen.get("stop"),  # type: ignore[arg-type]  # a list once checked
+            top_p=chosen.get("top_p"),
+            seed=chosen.get("seed"),
+            presence_penalty=chosen.get("presence_penalty"),
+            frequency_penalty=chosen.get("frequency_penalty"),
+            reasoning=chosen.get("reasoning"),
+            cache=chosen.get("cache"),
+            provider_options=chosen.get("provider_options") or {},
+            extra_headers=chosen.get("extra_headers") or {},
             tools=[tool.spec for tool in tools],
             tool_choice=tool_choice,
         )
         # Refused here, before anything is sent, when the provider cannot serve it.
         check_supported(self.provider, request)
-        return request
+        return request, chosen.get("timeout")
 
     async def complete(
         self,
@@ -213,10 +229,11 @@ class Aether:
         tool_choice: ToolChoice | None = None,
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
+        settings: CallSettings | None = None,
     ) -> LLMResponse:
         """The whole answer; with ``tools``, runs the model↔tool loop and returns the final one."""
         resolved = _resolve_tools(tools, self._registry)
-        request = self._request(
+        request, timeout = self._request(
             prompt,
             tools=resolved,
             model=model,
@@ -224,19 +241,27 @@ class Aether:
             max_tokens=max_tokens,
             stop=stop,
             tool_choice=tool_choice,
+            settings=settings,
         )
         if not resolved:
-            return await complete_with_events(self.provider, request, self.events)
-        from aether.tools.loop import run_tool_loop
+            call = complete_with_events(self.provider, request, self.events)
+        else:
+            from aether.tools.loop import run_tool_loop
 
-        return await run_tool_loop(
-            self.provider,
-            request,
-            resolved,
-            events=self.events,
-            max_iterations=config.max_tool_iterations(max_tool_iterations),
-            tool_timeout=tool_timeout,
-        )
+            call = run_tool_loop(
+                self.provider,
+                request,
+                resolved,
+                events=self.events,
+                max_iterations=config.max_tool_iterations(max_tool_iterations),
+                tool_timeout=tool_timeout,
+            )
+        if timeout is None:
+            return await call
+        try:
+            return await asyncio.wait_for(call, timeout)
+        except asyncio.TimeoutError:
+            raise self._timed_out(timeout) from None
 
     async def ask(
         self,
@@ -250,6 +275,7 @@ class Aether:
         tool_choice: ToolChoice | None = None,
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
+        settings: CallSettings | None = None,
     ) -> str:
         """The final answer text (see :meth:`complete`).
 
@@ -268,6 +294,7 @@ class Aether:
             tool_choice=tool_choice,
             max_tool_iterations=max_tool_iterations,
             tool_timeout=tool_timeout,
+            settings=settings,
         )
         if response.refusal is not None and not response.text:
             raise ResponseBlockedError(
@@ -292,10 +319,11 @@ class Aether:
         tool_choice: ToolChoice | None = None,
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
+        settings: CallSettings | None = None,
     ) -> AsyncIterator[LLMStreamChunk]:
         """One logical stream of chunks, tool rounds included; the last carries finish/usage."""
         resolved = _resolve_tools(tools, self._registry)
-        request = self._request(
+        request, timeout = self._request(
             prompt,
             tools=resolved,
             model=model,
@@ -303,6 +331,7 @@ class Aether:
             max_tokens=max_tokens,
             stop=stop,
             tool_choice=tool_choice,
+            settings=settings,
         )
         if resolved:
             from aether.tools.loop import stream_tool_loop
@@ -318,8 +347,29 @@ class Aether:
         else:
             source = self.provider.stream(request)
         async with aclosing_stream(stream_with_events(source, request, self.events)) as chunks:
-            async for chunk in chunks:
+            if timeout is None:
+                async for chunk in chunks:
+                    yield chunk
+                return
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            while True:
+                try:
+                    chunk = await asyncio.wait_for(
+                        chunks.__anext__(), max(deadline - loop.time(), 0.0)
+                    )
+                except StopAsyncIteration:
+                    return
+                except asyncio.TimeoutError:
+                    raise self._timed_out(timeout) from None
                 yield chunk
+
+    def _timed_out(self, timeout: float) -> ProviderTimeoutError:
+        return ProviderTimeoutError(
+            f"The call did not finish within its {timeout:g}s timeout (the timeout call "
+            f"setting covers retries and tool rounds too); raise it, or set none.",
+            provider=self._provider_name,
+        )
 
     async def stream_text(
         self,
@@ -333,6 +383,7 @@ class Aether:
         tool_choice: ToolChoice | None = None,
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
+        settings: CallSettings | None = None,
     ) -> AsyncIterator[str]:
         """Only the text deltas of :meth:`stream`."""
         chunks = self.stream(
@@ -345,6 +396,7 @@ class Aether:
             tool_choice=tool_choice,
             max_tool_iterations=max_tool_iterations,
             tool_timeout=tool_timeout,
+            settings=settings,
         )
         async with aclosing_stream(chunks) as source:
             async for chunk in source:
@@ -383,6 +435,28 @@ class Aether:
         )
         self._sessions[session_id] = created
         return created
+
+
+def _messages(prompt: Prompt) -> list[Message]:
+    """The conversation a prompt stands for (the caller's list is never mutated).
+
+    A string, or a list of strings and content parts, is one user turn; a list of
+    :class:`Message` objects is a whole conversation.
+    """
+    if isinstance(prompt, str):
+        return [Message(role="user", content=prompt)]
+    items = list(prompt)
+    if not items:
+        raise ValueError("The prompt is an empty conversation; give at least one message.")
+    if all(isinstance(item, Message) for item in items):
+        return items  # type: ignore[return-value]
+    if any(isinstance(item, Message) for item in items):
+        raise TypeError(
+            "A prompt is a string, a list of Message objects (a conversation), or a list of "
+            "strings and content parts (one user turn), not a mix of messages and parts."
+        )
+    parts = [TextPart(text=item) if isinstance(item, str) else item for item in items]
+    return [Message(role="user", content=parts)]  # type: ignore[arg-type]
 
 
 def _resolve_tools(tools: ToolsArg, registry: Registry | None) -> list[Tool]:

@@ -214,10 +214,16 @@ def provider_name(explicit: str | None = None) -> str:
     return (env_str("LLM_PROVIDER") or "openai").lower()
 
 
-def default_temperature(explicit: float | None = None) -> float:
-    """Sampling temperature: ``explicit`` > ``AETHER_DEFAULT_TEMPERATURE`` > 0.7."""
+def default_temperature(explicit: float | None = None) -> float | None:
+    """Default sampling temperature: ``explicit`` > ``AETHER_DEFAULT_TEMPERATURE`` > 0.7.
+
+    ``AETHER_DEFAULT_TEMPERATURE=none`` sends no temperature at all: each model's own default.
+    Providers send the default only to models that take a temperature.
+    """
     if explicit is not None:
         return explicit
+    if (_raw("AETHER_DEFAULT_TEMPERATURE") or "").lower() == "none":
+        return None
     return env_float("AETHER_DEFAULT_TEMPERATURE", 0.7, minimum=0.0, maximum=2.0)
 
 

@@ -101,7 +101,7 @@ def _response_object(content: str) -> dict[str, Any]:
 
 
 def _function_response_part(message: Message, name: str) -> dict[str, Any]:
-    response: dict[str, Any] = {"name": name, "response": _response_object(message.content)}
+    response: dict[str, Any] = {"name": name, "response": _response_object(message.text)}
     wire_id = _wire_id(message.tool_call_id)
     if wire_id is not None:
         response["id"] = wire_id
@@ -130,7 +130,7 @@ def build_contents(
     Consecutive turns of one role are merged (all tool results of one assistant turn go in a
     single user turn) and function responses are put in the order of the calls they answer.
     """
-    system = [m.content for m in messages if m.role == "system" and m.content]
+    system = [m.text for m in messages if m.role == "system" and m.content]
     calls: dict[str, ToolCall] = {}
     call_order: dict[str, int] = {}
     turns: list[_Turn] = []
@@ -144,8 +144,8 @@ def build_contents(
             parts.append(_function_response_part(message, _tool_name(message, calls)))
             order.append(call_order.get(message.tool_call_id or ""))
         else:
-            if message.content:
-                parts.append({"text": message.content})
+            if message.text:
+                parts.append({"text": message.text})
                 order.append(None)
             if message.role == "assistant" and message.tool_calls:
                 call_order = {}
@@ -217,8 +217,9 @@ def build_payload(request: LLMRequest, declarations: DeclarationCache) -> dict[s
     if tool_config is not None:
         payload["toolConfig"] = tool_config
     generation: dict[str, Any] = {}
-    if request.temperature is not None:
-        generation["temperature"] = request.temperature
+    temperature = request.sampling_temperature()
+    if temperature is not None:
+        generation["temperature"] = temperature
     if request.max_tokens is not None:
         generation["maxOutputTokens"] = request.max_tokens
     if request.stop:

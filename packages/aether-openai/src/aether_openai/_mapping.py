@@ -65,12 +65,12 @@ def message_to_wire(message: Message) -> dict[str, Any]:
                 "A 'tool' message needs tool_call_id: set it to the id of the ToolCall it answers.",
                 provider=PROVIDER,
             )
-        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
+        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.text}
     if role == "assistant" and message.tool_calls:
         return {
             "role": "assistant",
             # null, not "", is what the API itself sends for a pure tool-call turn.
-            "content": message.content or None,
+            "content": message.text or None,
             "tool_calls": [
                 {
                     "id": call.id,
@@ -83,7 +83,7 @@ def message_to_wire(message: Message) -> dict[str, Any]:
                 for call in message.tool_calls
             ],
         }
-    return {"role": role, "content": message.content}
+    return {"role": role, "content": message.text}
 
 
 def tool_to_wire(spec: ToolSpec) -> dict[str, Any]:
@@ -119,8 +119,9 @@ def build_payload(
         "model": model,
         "messages": [message_to_wire(m) for m in request.messages],
     }
-    if request.temperature is not None:
-        payload["temperature"] = request.temperature
+    temperature = request.sampling_temperature()
+    if temperature is not None:
+        payload["temperature"] = temperature
     if request.max_tokens is not None:
         payload[max_tokens_field] = request.max_tokens
     if request.stop:

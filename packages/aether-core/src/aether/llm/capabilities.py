@@ -121,17 +121,42 @@ def check_supported(provider: object, request: LLMRequest) -> None:
         ConfigurationError: The request needs a capability ``provider`` does not claim.
     """
     owner, declared = _declaration(provider)
-    if declared is None or declared.tools:
+    declared = declared if declared is not None else ProviderCapabilities()
+    name = getattr(owner, "name", None) or type(owner).__name__
+    _check_media(name, owner, declared, request)
+    if declared.tools:
         return
     needs = _tool_use(request)
     if needs is None:
         return
-    name = getattr(owner, "name", None) or type(owner).__name__
     raise ConfigurationError(
         f"The {name!r} provider does not support tools ({type(owner).__name__}.capabilities "
         f"has tools=False), but {needs}: send the request without tools, or use a provider "
         f"that supports them."
     )
+
+
+# A media part's ``kind`` → the capability that takes it.
+_MEDIA_CAPABILITY = {"image": "image_input", "document": "document_input", "audio": "audio_input"}
+
+
+def _check_media(
+    name: str, owner: object, declared: ProviderCapabilities, request: LLMRequest
+) -> None:
+    """A part the provider does not take is refused, never dropped from what is sent."""
+    for message in request.messages:
+        if isinstance(message.content, str):
+            continue  # the common case: plain text, nothing to look at
+        for part in message.media:
+            capability = _MEDIA_CAPABILITY[part.kind]
+            if not getattr(declared, capability):
+                takes = [kind for kind, cap in _MEDIA_CAPABILITY.items() if getattr(declared, cap)]
+                raise ConfigurationError(
+                    f"The {name!r} provider does not take {part.kind} parts "
+                    f"({type(owner).__name__}.capabilities has {capability}=False); it takes "
+                    f"text{''.join(', ' + kind for kind in takes)}. Remove the "
+                    f"{type(part).__name__}, or use a provider that takes it."
+                )
 
 
 def _tool_use(request: LLMRequest) -> str | None:

@@ -12,6 +12,9 @@ from typing import Any, Final, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aether.llm.parts import ContentPart, MediaPart, TextPart
+from aether.llm.settings import PromptCacheSettings, ReasoningSettings
+
 __all__ = [
     "FinishReason",
     "LLMProvider",
@@ -51,7 +54,10 @@ ToolChoice = Literal["auto", "none", "required"] | str
 
 
 class _Contract(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    # Bytes in content parts travel as base64, so every store keeps a message byte for byte.
+    model_config = ConfigDict(
+        extra="forbid", defer_build=True, ser_json_bytes="base64", val_json_bytes="base64"
+    )
 
 
 class ToolCall(_Contract):
@@ -77,7 +83,11 @@ class Message(_Contract):
     """One message of a conversation."""
 
     role: Role = Field(description="Who wrote the message.")
-    content: str = Field(default="", description="The text. Empty for a pure tool-call turn.")
+    content: str | list[ContentPart] = Field(
+        default="",
+        description="The text, or a list of parts (text, images, audio, documents; see "
+        "aether.llm.parts). Empty for a pure tool-call turn.",
+    )
     tool_calls: list[ToolCall] = Field(
         default_factory=list, description="Tools an assistant message asks to run."
     )
@@ -87,6 +97,22 @@ class Message(_Contract):
     name: str | None = Field(
         default=None, description="On a ``tool`` message: the name of the tool that ran."
     )
+
+    @property
+    def text(self) -> str:
+        """The message's text: ``content`` itself, or its text parts joined."""
+        content = self.content
+        if isinstance(content, str):
+            return content
+        return "".join(part.text for part in content if isinstance(part, TextPart))
+
+    @property
+    def media(self) -> list[MediaPart]:
+        """The image, audio and document parts of ``content``, in order."""
+        content = self.content
+        if isinstance(content, str):
+            return []
+        return [part for part in content if isinstance(part, MediaPart)]
 
 
 class ToolSpec(_Contract):
@@ -101,6 +127,11 @@ class ToolSpec(_Contract):
         default_factory=lambda: {"type": "object", "properties": {}},
         description="JSON Schema of the arguments object.",
     )
+    strict: bool = Field(
+        default=False,
+        description="Ask the provider to hold the model to the schema exactly (OpenAI and "
+        "Anthropic strict tools); the schema must then meet the provider's strict rules.",
+    )
 
 
 class LLMRequest(_Contract):
@@ -108,13 +139,54 @@ class LLMRequest(_Contract):
 
     messages: list[Message] = Field(description="The conversation, oldest first.")
     model: str | None = Field(default=None, description="Model name; None: provider default.")
-    temperature: float | None = Field(default=None, description="Sampling temperature.")
+    temperature: float | None = Field(
+        default=None, description="Sampling temperature the caller set; None: not set."
+    )
+    default_temperature: float | None = Field(
+        default=None,
+        description="The configured default temperature (AETHER_DEFAULT_TEMPERATURE), sent "
+        "only when ``temperature`` is None and the model takes a temperature: a default must "
+        "never break a call. See :meth:`sampling_temperature`.",
+    )
     max_tokens: int | None = Field(default=None, ge=1, description="Cap on output tokens.")
     stop: list[str] | None = Field(default=None, description="Stop sequences.")
+    top_p: float | None = Field(default=None, description="Nucleus sampling mass.")
+    seed: int | None = Field(default=None, description="Seed for reproducible sampling.")
+    presence_penalty: float | None = Field(default=None, description="Presence penalty.")
+    frequency_penalty: float | None = Field(default=None, description="Frequency penalty.")
+    reasoning: ReasoningSettings | None = Field(
+        default=None, description="Reasoning effort / thinking budget; None: model default."
+    )
+    cache: PromptCacheSettings | None = Field(
+        default=None, description="Prompt-caching controls; None: the provider's default."
+    )
+    provider_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Deep-merged into the provider's request body last: the escape hatch for "
+        "what Aether does not model.",
+    )
+    extra_headers: dict[str, str] = Field(
+        default_factory=dict, description="Sent with the request beside the provider's own."
+    )
     tools: list[ToolSpec] = Field(default_factory=list, description="Tools the model may call.")
     tool_choice: ToolChoice | None = Field(
         default=None, description="How the model must use tools; None: provider default."
     )
+    allowed_tools: list[str] | None = Field(
+        default=None,
+        description="Names of the declared tools the model may call this time (OpenAI "
+        "allowed_tools, Gemini allowedFunctionNames); None: all of them.",
+    )
+
+    def sampling_temperature(self, model_takes_temperature: bool = True) -> float | None:
+        """The temperature to send: the caller's, else the default where the model takes one.
+
+        Raises nothing: a model that rejects a set temperature is the provider's check to make
+        (with its model table), so it can name the model in the error.
+        """
+        if self.temperature is not None:
+            return self.temperature
+        return self.default_temperature if model_takes_temperature else None
 
 
 class _Usage(_Contract):

@@ -50,9 +50,9 @@ async def check_concurrent_asks(
 
     history = await session.history()
     assert len(history) == 2 * tasks * asks, "turns were lost or duplicated"
-    questions = [m.content for m in history[0::2]]
+    questions = [m.text for m in history[0::2]]
     assert all(m.role == "user" for m in history[0::2]), "a turn was split or interleaved"
-    assert [m.content for m in history[1::2]] == [f"You said: {q}" for q in questions]
+    assert [m.text for m in history[1::2]] == [f"You said: {q}" for q in questions]
     assert sorted(questions) == sorted(f"{t}:{n}" for t in range(tasks) for n in range(asks))
     for task in range(tasks):  # each task's asks land in the order it made them
         mine = [q for q in questions if q.startswith(f"{task}:")]

@@ -272,7 +272,7 @@ class AppendableSessionStoreConformance(SessionStoreConformance):
         loaded = await store.load("s")
         assert len(loaded) == 50 * 5 * 3
         turns = [loaded[i : i + 3] for i in range(0, len(loaded), 3)]
-        tags = [turn[0].content.removesuffix(" question") for turn in turns]
+        tags = [turn[0].text.removesuffix(" question") for turn in turns]
         assert sorted(tags) == sorted(f"{t}-{n}" for t in range(50) for n in range(5))
         for turn, tag in zip(turns, tags, strict=True):
             assert turn == _turn(tag, 3)

@@ -21,6 +21,7 @@ from aether.extensions.llm.cost_tracking import CostTrackingConfig, CostTracking
 from aether.extensions.llm.factory import create_provider
 from aether.extensions.llm.retrying import OnRetry, RetryConfig, RetryingProvider
 from aether.llm.contracts import LLMProvider
+from aether.llm.settings import CallSettings
 from aether.registry import Registry
 
 __all__ = ["ProviderConfig", "ProviderLayer", "build_provider", "find_layer"]
@@ -54,6 +55,10 @@ class ProviderConfig(BaseModel):
     )
     options: dict[str, Any] = Field(
         default_factory=dict, description="Extra keyword arguments for the provider's constructor."
+    )
+    settings: CallSettings = Field(
+        default_factory=lambda: CallSettings(),
+        description="The client's default call settings; a call's own settings win key by key.",
     )
     retry: RetryConfig | None = Field(
         default_factory=RetryConfig, description="The retry layer's rules; None: no retry layer."

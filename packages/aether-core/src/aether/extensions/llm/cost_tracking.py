@@ -307,7 +307,7 @@ class CostTrackingProvider(ProviderLayer):
             self._record_estimate(request, received)
 
     def _record_estimate(self, request: LLMRequest, received: int) -> None:
-        prompt_chars = sum(len(m.content) for m in request.messages)
+        prompt_chars = sum(len(m.text) for m in request.messages)
         self.record(
             self._model_of(request),
             input_tokens=-(-prompt_chars // _CHARS_PER_TOKEN),

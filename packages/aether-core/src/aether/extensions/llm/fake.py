@@ -93,7 +93,7 @@ class FakeProvider:
             return self._script.pop(0)
         if self.canned_response is not None:
             return self.canned_response
-        last_user = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
+        last_user = next((m.text for m in reversed(request.messages) if m.role == "user"), "")
         return f"You said: {last_user}"
 
     def _as_response(self, item: LLMResponse | str, request: LLMRequest) -> LLMResponse:
@@ -104,7 +104,7 @@ class FakeProvider:
         return LLMResponse(
             text=item,
             model=request.model or self.default_model,
-            input_tokens=_count_words(m.content for m in request.messages),
+            input_tokens=_count_words(m.text for m in request.messages),
             output_tokens=_count_words([item]),
             finish_reason="stop",
         )
