@@ -31,6 +31,8 @@ from aether.llm.contracts import (
     ToolCall,
     ToolSpec,
 )
+from aether.llm.parts import AudioPart, DocumentPart, ImagePart, TextPart
+from aether.llm.settings import CallSettings
 from aether.registry import register
 
 if typing.TYPE_CHECKING:
@@ -45,9 +47,13 @@ if typing.TYPE_CHECKING:
 __all__ = [
     "Aether",
     "AetherError",
+    "AudioPart",
+    "CallSettings",
     "CircuitBreakerConfig",
     "CostTrackingConfig",
+    "DocumentPart",
     "EventBus",
+    "ImagePart",
     "LLMProvider",
     "LLMRequest",
     "LLMResponse",
@@ -58,6 +64,7 @@ __all__ = [
     "RetryConfig",
     "Session",
     "SessionStore",
+    "TextPart",
     "TokenUsage",
     "Tool",
     "ToolCall",

@@ -113,6 +113,27 @@ class SessionStoreConformance:
         assert [m.model_dump() for m in loaded] == [m.model_dump() for m in messages]
         assert await store.exists("s") is True
 
+    async def test_content_parts_round_trip_byte_for_byte(self, store: SessionStore) -> None:
+        from aether.llm.parts import DocumentPart, ImagePart, TextPart
+
+        every_byte = bytes(range(256)) * 3
+        messages = [
+            Message(
+                role="user",
+                content=[
+                    TextPart(text="What is in these?", cache=True),
+                    ImagePart(data=every_byte, media_type="image/png", detail="low"),
+                    ImagePart(url="https://example.test/cat.jpg"),
+                    DocumentPart(file_id="file-123", filename="report.pdf"),
+                ],
+            ),
+            Message(role="assistant", content="A cat and a report."),
+        ]
+        await store.save("parts", messages)
+        loaded = await store.load("parts")
+        assert loaded == messages
+        assert loaded[0].media[0].data == every_byte
+
     async def test_save_replaces_the_history(self, store: SessionStore) -> None:
         await store.save("s", _turn("old", 3))
         await store.save("s", _turn("new"))

@@ -85,10 +85,10 @@ class ProviderConfig(BaseModel):
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         # ``api_key`` is a SecretStr already; free-form ``options`` may carry a key or token
-        # too (``options={"api_key": ...}``), and a base URL a password, so mask those
-        # wherever the config shows.
+        # too (``options={"api_key": ...}``), settings an auth header (``extra_headers``), and
+        # a base URL a password, so mask those wherever the config shows.
         for name, value in super().__repr_args__():
-            if name == "options":
+            if name in ("options", "settings"):
                 value = redacted(value)
             elif name == "base_url" and value and "@" in value:
                 from aether.http._settings import shown_url
