@@ -508,3 +508,34 @@ async def test_events_under_another_type_are_read_and_none_at_all_is_refused(
     with pytest.raises(UnexpectedResponseError) as info:
         _ = [e async for e in http.stream_sse("page", {})]
     assert "holding no server-sent event ('It works!') where an event stream" in str(info.value)
+
+
+async def test_call_headers_go_beside_the_clients_own_which_win() -> None:
+    import httpx
+
+    from aether.http import HTTPProviderClient
+
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path.endswith("stream"):
+            return httpx.Response(
+                200, headers={"content-type": "text/event-stream"}, content=b"data: {}\n\n"
+            )
+        return httpx.Response(200, json={"ok": True})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        client = HTTPProviderClient(
+            provider="acme",
+            base_url="https://api.acme.test/v1",
+            headers={"Authorization": "Bearer real"},
+            http_client=http,
+        )
+        extra = {"x-trace": "t1", "authorization": "Bearer other"}
+        await client.post_json("reply", {}, headers=extra)
+        async for _ in client.stream_sse("stream", {}, headers=extra):
+            pass
+    for request in seen:
+        assert request.headers["x-trace"] == "t1"
+        assert request.headers.get_list("authorization") == ["Bearer real"]

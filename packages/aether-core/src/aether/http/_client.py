@@ -140,6 +140,12 @@ class _HttpxStream:
         return response.aiter_raw() if raw else response.aiter_bytes()
 
 
+def _merged_headers(extra: Mapping[str, str], own: Mapping[str, str]) -> dict[str, str]:
+    """``extra`` beside ``own``; a name both hold (in any case) keeps ``own``'s value."""
+    taken = {name.lower() for name in own}
+    return {**{k: v for k, v in extra.items() if k.lower() not in taken}, **own}
+
+
 def _httpx_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
     """A created client's timeout as an ``httpx.Timeout`` (None: the default)."""
     import httpx  # here, not at the top: the aiohttp path never needs it
@@ -426,8 +432,13 @@ class HTTPProviderClient:
             return f"a {media} page"
         return f"a body of type {media} {what}" if media else f"a body with no content type {what}"
 
-    async def post_json(self, path: str, payload: Any) -> Any:
+    async def post_json(
+        self, path: str, payload: Any, *, headers: Mapping[str, str] | None = None
+    ) -> Any:
         """POST ``payload`` as JSON and return the decoded JSON answer.
+
+        ``headers`` are sent beside the client's own (a call's ``extra_headers``); the
+        client's own win, so a call cannot replace the credentials.
 
         Raises:
             ProviderError: The typed subclass for the status, or for the error a 2xx body
@@ -438,18 +449,16 @@ class HTTPProviderClient:
         """
         wire = self._get_wire()
         status: int
-        headers: Mapping[str, str]
+        sent = _merged_headers(headers, self._json_headers) if headers else self._json_headers
         if wire is not None:
-            status, headers, body = await wire.post(
-                self.url(path), _dumps(payload), self._json_headers
-            )
+            status, headers, body = await wire.post(self.url(path), _dumps(payload), sent)
         else:
             client = self._get_client()
             with map_transport_errors(self.provider, secrets=self._secrets):
                 response = await client.post(
                     self._url(path),
                     content=_dumps(payload),
-                    headers=self._json_headers,
+                    headers=sent,
                     timeout=self._timeout,
                 )
             status, headers, body = response.status_code, response.headers, response.content
@@ -508,14 +517,16 @@ class HTTPProviderClient:
         )
 
     @asynccontextmanager
-    async def _httpx_stream(self, path: str, content: bytes) -> AsyncIterator[_HttpxStream]:
+    async def _httpx_stream(
+        self, path: str, content: bytes, headers: Mapping[str, str]
+    ) -> AsyncIterator[_HttpxStream]:
         """The httpx twin of ``AiohttpWire.stream``: sent, held open, always closed on exit."""
         client = self._get_client()
         request = client.build_request(
             "POST",
             self._url(path),
             content=content,
-            headers=self._sse_headers,
+            headers=headers,
             timeout=self._timeout,
         )
         with map_transport_errors(self.provider, secrets=self._secrets):
@@ -525,8 +536,12 @@ class HTTPProviderClient:
         finally:
             await response.aclose()
 
-    async def stream_sse(self, path: str, payload: Any) -> AsyncGenerator[ServerSentEvent, None]:
+    async def stream_sse(
+        self, path: str, payload: Any, *, headers: Mapping[str, str] | None = None
+    ) -> AsyncGenerator[ServerSentEvent, None]:
         """POST ``payload`` as JSON and yield the server-sent events of the answer.
+
+        ``headers`` are sent beside the client's own, which win (see :meth:`post_json`).
 
         The response is always closed when the generator ends, is closed early by its
         consumer, or is cancelled. Wrap it in ``contextlib.aclosing`` when you may stop early,
@@ -544,10 +559,11 @@ class HTTPProviderClient:
         """
         content = _dumps(payload)
         wire = self._get_wire()
+        sent = _merged_headers(headers, self._sse_headers) if headers else self._sse_headers
         opened: AbstractAsyncContextManager[_OpenStream] = (
-            wire.stream(self.url(path), content, self._sse_headers)
+            wire.stream(self.url(path), content, sent)
             if wire is not None
-            else self._httpx_stream(path, content)
+            else self._httpx_stream(path, content, sent)
         )
         async with opened as answer:
             declared = await self._check_event_stream(answer)
