@@ -6,7 +6,12 @@ picks the answer:
 * ``tools``: a ``tool_use`` of ``add`` while the last user turn holds no ``tool_result``,
   then a text answer quoting the result;
 * ``disconnect`` (streamed): two events, half of a third, then the socket is dropped;
+* ``describe``: what the last user turn held, one ``type:source`` per block (``text:-``,
+  ``image:image/png``, ``document:application/pdf``...);
 * anything else: the text ``Hello there``, whole or as typed events.
+
+A request with thinking on (``thinking.type`` ``enabled`` or ``adaptive``) gets a signed thinking
+block, ``Let me think.``, before the answer.
 """
 
 from __future__ import annotations
@@ -55,7 +60,28 @@ def _tool_result(body: dict[str, Any]) -> str | None:
     return None
 
 
+THOUGHT = "Let me think."
+
+
+def _described(body: dict[str, Any]) -> str:
+    described = []
+    for block in body["messages"][-1]["content"]:
+        source = block.get("source") or {}
+        described.append(f"{block['type']}:{source.get('media_type') or source.get('type', '-')}")
+    return " ".join(described)
+
+
 def _answer(body: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    content, stop = _content(body)
+    if (body.get("thinking") or {}).get("type") in ("enabled", "adaptive"):
+        thinking = {"type": "thinking", "thinking": THOUGHT, "signature": "sig-e2e"}
+        content = [thinking, *content]
+    return content, stop
+
+
+def _content(body: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    if body.get("model") == "describe":
+        return [{"type": "text", "text": _described(body)}], "end_turn"
     if body.get("model") == "tools":
         result = _tool_result(body)
         if result is None:
@@ -81,6 +107,12 @@ def _events(content: list[dict[str, Any]], stop: str) -> list[str]:
             deltas = [
                 {"type": "text_delta", "text": word if i == 0 else " " + word}
                 for i, word in enumerate(words)
+            ]
+        elif block["type"] == "thinking":
+            start = {"type": "thinking", "thinking": "", "signature": ""}
+            deltas = [
+                {"type": "thinking_delta", "thinking": block["thinking"]},
+                {"type": "signature_delta", "signature": block["signature"]},
             ]
         else:
             start = {**block, "input": {}}

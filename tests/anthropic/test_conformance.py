@@ -30,7 +30,7 @@ from aether.errors import (
 from aether.http import RAW_ARGUMENTS_KEY
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk, Message, ToolCall
 from aether_anthropic import DEFAULT_MAX_TOKENS, AnthropicProvider
-from aether_anthropic._mapping import THINKING_KEY
+from aether_anthropic._response import THINKING_KEY
 
 from ._records import API_KEY, load, record_files, recorded_path, replay_transport
 
@@ -67,7 +67,7 @@ def test_the_corpus_is_there() -> None:
 
 
 def test_the_finish_reason_mapping_is_the_documented_one() -> None:
-    from aether_anthropic._mapping import finish_reason_from_wire
+    from aether_anthropic._response import finish_reason_from_wire
 
     for raw, reason in EXPECTED_FINISH.items():
         assert finish_reason_from_wire(raw) == reason, raw
@@ -306,7 +306,7 @@ async def _replay_error(record: dict[str, Any]) -> None:
     expect = record["expect"]
     status = expect["status"]
     detail = expect.get("error") or {}
-    message = detail.get("message") if isinstance(detail.get("message"), str) else ""
+    message = detail["message"] if isinstance(detail.get("message"), str) else ""
     headers = {k.lower(): v for k, v in record["response"]["headers"].items()}
     for streaming in (False, True):
         seen: list[httpx.Request] = []

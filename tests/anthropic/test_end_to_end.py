@@ -1,18 +1,28 @@
 """The provider against a real HTTP server on 127.0.0.1: complete, stream, a tool round trip
-through ``Aether``, a dropped connection, and the pool afterwards."""
+through ``Aether``, a dropped connection, the pool afterwards, and rich requests (an image and a
+PDF, thinking and its constraints, provider options, cache breakpoints)."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from aether import Aether
-from aether.errors import AuthenticationError, NotFoundError, StreamInterruptedError
+from aether.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    NotFoundError,
+    StreamInterruptedError,
+)
 from aether.llm.contracts import LLMRequest, Message
+from aether.llm.parts import ContentPart, DocumentPart, ImagePart, TextPart
+from aether.llm.settings import CallSettings
 from aether_anthropic import AnthropicProvider
-from tests.anthropic._server import KEY, MODEL, MessagesServer
+from tests.anthropic._server import KEY, MODEL, THOUGHT, MessagesServer
 
 
 @pytest.fixture
@@ -140,3 +150,107 @@ async def test_http_errors_from_a_real_server(server: MessagesServer) -> None:
     async with AnthropicProvider(api_key=KEY, base_url=server.base_url + "/v1") as provider:
         with pytest.raises(NotFoundError, match="No route /v1/v1/messages"):
             _ = [chunk async for chunk in provider.stream(ask())]
+
+
+# --- rich requests over the socket ---------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(32))
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n"
+
+
+@pytest.fixture
+def default_temperature(monkeypatch: pytest.MonkeyPatch) -> float:
+    """Every default in place: AETHER_DEFAULT_TEMPERATURE unset, so 0.7."""
+    monkeypatch.delenv("AETHER_DEFAULT_TEMPERATURE", raising=False)
+    return 0.7
+
+
+async def test_an_image_and_a_pdf_reach_the_model(server: MessagesServer, tmp_path: Path) -> None:
+    (tmp_path / "chart.png").write_bytes(PNG)
+    (tmp_path / "report.pdf").write_bytes(PDF)
+    image = ImagePart.from_path(tmp_path / "chart.png")
+    report = DocumentPart.from_path(tmp_path / "report.pdf").model_copy(
+        update={"filename": "report.pdf"}
+    )
+    provider = AnthropicProvider(api_key=KEY, base_url=server.base_url, default_model="describe")
+    prompt: list[str | ContentPart] = ["Compare the chart with the report.", image, report]
+    async with Aether(provider) as client:
+        answer = await client.ask(prompt)
+    assert answer == "text:- image:image/png document:application/pdf"
+    (sent,) = server.requests
+    _, picture, document = sent["body"]["messages"][0]["content"]
+    assert base64.b64decode(picture["source"]["data"]) == PNG
+    assert base64.b64decode(document["source"]["data"]) == PDF
+    assert document["title"] == "report.pdf"
+
+
+async def test_thinking_with_every_default_in_place_sends_no_temperature(
+    server: MessagesServer, default_temperature: float
+) -> None:
+    provider = AnthropicProvider(api_key=KEY, base_url=server.base_url)
+    async with Aether(provider) as client:
+        plain = await client.complete("hi")
+        thought = await client.complete("hi", settings={"reasoning": {"effort": "medium"}})
+        streamed = [
+            chunk async for chunk in client.stream("hi", settings={"reasoning": {"effort": "low"}})
+        ]
+    assert (plain.text, plain.reasoning_text) == ("Hello there", "")
+    assert (thought.text, thought.reasoning_text) == ("Hello there", THOUGHT)
+    assert "".join(c.reasoning_text for c in streamed) == THOUGHT
+    assert "".join(c.text for c in streamed) == "Hello there"
+    first, second, third = (r["body"] for r in server.requests)
+    assert first["temperature"] == default_temperature, "the default goes where it can"
+    assert "temperature" not in second and "temperature" not in third
+    assert second["thinking"] == {"type": "enabled", "budget_tokens": 4096}
+    assert second["max_tokens"] == 4096 + 4096, "the defaulted max_tokens made room"
+    assert third["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+
+
+async def test_thinking_constraints_are_checked_before_sending(server: MessagesServer) -> None:
+    provider = AnthropicProvider(api_key=KEY, base_url=server.base_url)
+    async with Aether(provider) as client:
+        with pytest.raises(ConfigurationError, match="below max_tokens"):
+            await client.ask("hi", settings={"reasoning": {"effort": "high"}, "max_tokens": 900})
+        with pytest.raises(ConfigurationError, match="temperature 1 or none"):
+            await client.ask(
+                "hi", settings={"reasoning": {"budget_tokens": 2048}, "temperature": 0.2}
+            )
+        with pytest.raises(ConfigurationError, match="at least 1024"):
+            await client.ask("hi", settings={"reasoning": {"budget_tokens": 100}})
+    assert server.requests == [], "nothing was sent"
+
+
+async def test_provider_options_and_extra_headers_reach_the_server(
+    server: MessagesServer,
+) -> None:
+    provider = AnthropicProvider(api_key=KEY, base_url=server.base_url)
+    settings: CallSettings = {
+        "provider_options": {"metadata": {"user_id": "user-7"}, "top_k": 5},
+        "extra_headers": {"anthropic-beta": "context-1m-2025-08-07"},
+    }
+    async with Aether(provider) as client:
+        assert await client.ask("hi", settings=settings) == "Hello there"
+    (sent,) = server.requests
+    assert sent["body"]["metadata"] == {"user_id": "user-7"}
+    assert sent["body"]["top_k"] == 5
+    assert sent["headers"]["anthropic-beta"] == "context-1m-2025-08-07"
+    assert sent["headers"]["x-api-key"] == KEY
+
+
+async def test_cache_breakpoints_reach_the_server(server: MessagesServer) -> None:
+    provider = AnthropicProvider(api_key=KEY, base_url=server.base_url)
+    conversation = [
+        Message(role="system", content="You answer from the manual."),
+        Message(role="user", content=[TextPart(text="<manual>", cache=True), TextPart(text="Q?")]),
+    ]
+    async with Aether(provider) as client:
+        await client.complete(conversation, settings={"cache": {"system": True, "messages": True}})
+    (sent,) = server.requests
+    ephemeral = {"type": "ephemeral"}
+    assert sent["body"]["system"] == [
+        {"type": "text", "text": "You answer from the manual.", "cache_control": ephemeral}
+    ]
+    assert sent["body"]["messages"][0]["content"] == [
+        {"type": "text", "text": "<manual>", "cache_control": ephemeral},
+        {"type": "text", "text": "Q?", "cache_control": ephemeral},
+    ]

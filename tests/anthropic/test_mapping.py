@@ -12,16 +12,15 @@ from aether.errors import (
 from aether.http import RAW_ARGUMENTS_KEY
 from aether.llm import check_tool_choice
 from aether.llm.contracts import LLMRequest, Message, ToolCall, ToolSpec
-from aether_anthropic._mapping import (
+from aether_anthropic._mapping import build_payload, tool_choice_to_wire, tool_to_wire
+from aether_anthropic._messages import build_messages
+from aether_anthropic._models import claude_traits
+from aether_anthropic._response import (
     THINKING_KEY,
-    build_messages,
-    build_payload,
     read_content,
     response_from_wire,
     thinking_to_replay,
     tool_call_from_wire,
-    tool_choice_to_wire,
-    tool_to_wire,
     usage_from_wire,
 )
 
@@ -34,6 +33,12 @@ def text(value: str) -> dict[str, Any]:
     return {"type": "text", "text": value}
 
 
+def conversation(messages: list[Message]) -> tuple[Any, list[dict[str, Any]]]:
+    """``(system, messages)`` of the body, as sent."""
+    built = build_messages(messages, model="claude-x", traits=claude_traits("claude-x"))
+    return built.system_field(), built.turns
+
+
 def payload(**request: Any) -> dict[str, Any]:
     request.setdefault("messages", [user("hi")])
     return build_payload(LLMRequest(**request), model="claude-x", max_tokens=4096, stream=False)
@@ -43,7 +48,7 @@ def payload(**request: Any) -> dict[str, Any]:
 
 
 def test_system_messages_are_hoisted_and_joined() -> None:
-    system, messages = build_messages(
+    system, messages = conversation(
         [
             Message(role="system", content="Be terse."),
             user("hi"),
@@ -61,12 +66,12 @@ def test_system_messages_are_hoisted_and_joined() -> None:
 
 
 def test_no_system_message_means_no_system_field() -> None:
-    assert build_messages([user("hi")])[0] is None
+    assert conversation([user("hi")])[0] is None
     assert "system" not in payload()
 
 
 def test_consecutive_same_role_turns_are_merged_and_empty_ones_dropped() -> None:
-    _, messages = build_messages(
+    _, messages = conversation(
         [user("a"), user(""), user("b"), Message(role="assistant", content=""), user("c")]
     )
     assert messages == [{"role": "user", "content": [text("a"), text("b"), text("c")]}]
@@ -77,7 +82,7 @@ def test_parallel_tool_calls_and_their_results_in_one_user_turn() -> None:
         ToolCall(id="toolu_1", name="weather", arguments={"city": "Paris"}),
         ToolCall(id="toolu_2", name="weather", arguments={"city": "Rome"}),
     ]
-    _, messages = build_messages(
+    _, messages = conversation(
         [
             user("weather in Paris and Rome?"),
             Message(role="assistant", content="Let me check.", tool_calls=calls),
@@ -114,7 +119,7 @@ def test_parallel_tool_calls_and_their_results_in_one_user_turn() -> None:
 
 def test_tool_results_go_before_text_in_a_merged_user_turn() -> None:
     call = ToolCall(id="toolu_1", name="f")
-    _, messages = build_messages(
+    _, messages = conversation(
         [
             user("go"),
             Message(role="assistant", tool_calls=[call]),
@@ -127,7 +132,7 @@ def test_tool_results_go_before_text_in_a_merged_user_turn() -> None:
 
 def test_a_pure_tool_call_turn_and_an_empty_result() -> None:
     call = ToolCall(id="toolu_1", name="ping")
-    _, messages = build_messages(
+    _, messages = conversation(
         [
             user("ping"),
             Message(role="assistant", tool_calls=[call]),
@@ -142,22 +147,22 @@ def test_a_pure_tool_call_turn_and_an_empty_result() -> None:
 
 def test_malformed_arguments_go_back_as_kept() -> None:
     call = ToolCall(id="toolu_1", name="f", arguments={RAW_ARGUMENTS_KEY: '{"a": 1'})
-    _, messages = build_messages([user("x"), Message(role="assistant", tool_calls=[call])])
+    _, messages = conversation([user("x"), Message(role="assistant", tool_calls=[call])])
     assert messages[1]["content"][0]["input"] == {RAW_ARGUMENTS_KEY: '{"a": 1'}
 
 
 def test_a_tool_message_needs_its_call_id() -> None:
     with pytest.raises(BadRequestError, match="tool_call_id"):
-        build_messages([user("x"), Message(role="tool", content="42")])
+        conversation([user("x"), Message(role="tool", content="42")])
 
 
 def test_a_prefill_loses_its_trailing_whitespace() -> None:
-    _, messages = build_messages([user("list"), Message(role="assistant", content="1. \n")])
+    _, messages = conversation([user("list"), Message(role="assistant", content="1. \n")])
     assert messages[-1] == {"role": "assistant", "content": [text("1.")]}
-    _, only_space = build_messages([user("list"), Message(role="assistant", content="  ")])
+    _, only_space = conversation([user("list"), Message(role="assistant", content="  ")])
     assert only_space == [{"role": "user", "content": [text("list")]}]
     # Whitespace inside the conversation is the user's business.
-    _, kept = build_messages([user("a"), Message(role="assistant", content="b \n"), user("c")])
+    _, kept = conversation([user("a"), Message(role="assistant", content="b \n"), user("c")])
     assert kept[1]["content"] == [text("b \n")]
 
 
@@ -168,7 +173,7 @@ def test_kept_thinking_goes_back_in_front_of_its_calls() -> None:
         ToolCall(id="toolu_1", name="f", provider_data={THINKING_KEY: [first]}),
         ToolCall(id="toolu_2", name="g", provider_data={THINKING_KEY: [second, "not a block"]}),
     ]
-    _, messages = build_messages(
+    _, messages = conversation(
         [user("x"), Message(role="assistant", content="On it.", tool_calls=calls)]
     )
     assert messages[1]["content"] == [
@@ -235,6 +240,50 @@ def test_tool_without_description() -> None:
         "name": "now",
         "input_schema": {"type": "object", "properties": {}},
     }
+
+
+def test_a_strict_tool_asks_for_strict_inputs() -> None:
+    schema = {"type": "object", "properties": {}, "additionalProperties": False}
+    assert tool_to_wire(ToolSpec(name="now", parameters=schema, strict=True)) == {
+        "name": "now",
+        "input_schema": schema,
+        "strict": True,
+    }
+
+
+TOOLS = [ToolSpec(name="search"), ToolSpec(name="fetch"), ToolSpec(name="delete")]
+
+
+def test_allowed_tools_sends_only_those_in_declared_order() -> None:
+    body = payload(tools=TOOLS, allowed_tools=["delete", "search"], tool_choice="required")
+    assert [tool["name"] for tool in body["tools"]] == ["search", "delete"]
+    assert body["tool_choice"] == {"type": "any"}
+    named = payload(tools=TOOLS, allowed_tools=["fetch"], tool_choice="fetch")
+    assert named["tool_choice"] == {"type": "tool", "name": "fetch"}
+    everything = payload(tools=TOOLS, allowed_tools=None)
+    assert len(everything["tools"]) == 3
+
+
+def test_allowing_no_tool_keeps_them_declared_and_chooses_none() -> None:
+    # Earlier calls in the conversation stay valid: the tools are there, none may be called.
+    body = payload(tools=TOOLS, allowed_tools=[])
+    assert len(body["tools"]) == 3
+    assert body["tool_choice"] == {"type": "none"}
+
+
+@pytest.mark.parametrize(
+    ("allowed", "choice", "error"),
+    [
+        (["search", "drop"], None, "allowed_tools names 'drop', not among"),
+        (["search"], "fetch", "tool_choice names 'fetch', which allowed_tools"),
+        ([], "required", r"allowed_tools=\[\] allows no tool"),
+    ],
+)
+def test_allowed_tools_that_cannot_be_honoured_are_refused(
+    allowed: list[str], choice: str | None, error: str
+) -> None:
+    with pytest.raises(BadRequestError, match=error):
+        payload(tools=TOOLS, allowed_tools=allowed, tool_choice=choice)
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,8 @@ from aether.errors import (
 )
 from aether.extensions.llm.factory import create_provider
 from aether.llm.contracts import LLMRequest, Message, ToolCall
+from aether.llm.models import ModelTable
+from aether.llm.parts import DocumentPart, TextPart
 from aether_anthropic import AnthropicProvider
 from aether_anthropic._plugin import register_providers
 from tests.support.exports import public_names
@@ -72,10 +74,14 @@ def anthropic_error(kind: str, message: str) -> dict[str, Any]:
 
 
 async def call(claude: AnthropicProvider, *, streaming: bool) -> None:
+    await call_with(claude, ask(), streaming=streaming)
+
+
+async def call_with(claude: AnthropicProvider, request: LLMRequest, *, streaming: bool) -> None:
     if streaming:
-        _ = [chunk async for chunk in claude.stream(ask())]
+        _ = [chunk async for chunk in claude.stream(request)]
     else:
-        await claude.complete(ask())
+        await claude.complete(request)
 
 
 # --- settings ----------------------------------------------------------------------------
@@ -174,6 +180,68 @@ async def test_max_tokens_default_and_extra_headers() -> None:
     assert seen[0].headers["anthropic-version"] == "2099-01-01"
     with pytest.raises(ConfigurationError, match="default_max_tokens"):
         AnthropicProvider(api_key=KEY, default_max_tokens=0)
+
+
+@pytest.mark.parametrize("streaming", [False, True], ids=["complete", "stream"])
+async def test_a_calls_extra_headers_go_with_it(streaming: bool) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if streaming:
+            events = _sse({"type": "message_start", "message": {}}, {"type": "message_stop"})
+            return httpx.Response(
+                200, content=events, headers={"content-type": "text/event-stream"}
+            )
+        return ok(request)
+
+    claude = provider(handler, extra_headers={"anthropic-beta": "team-beta"})
+    request = ask(
+        extra_headers={
+            "x-trace": "t-1",
+            "Anthropic-Beta": "call-beta, team-beta",
+            "x-api-key": "no",
+        }
+    )
+    await call_with(claude, request, streaming=streaming)
+    await call_with(claude, ask(), streaming=streaming)
+    first, second = (r.headers for r in seen)
+    assert first["x-trace"] == "t-1"
+    assert first["anthropic-beta"] == "team-beta,call-beta", "combined, each name once"
+    assert first["x-api-key"] == KEY, "a call cannot replace the credentials"
+    assert (second["anthropic-beta"], "x-trace" in second) == ("team-beta", False)
+
+
+async def test_a_file_part_brings_the_files_beta_with_the_others() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return ok(request)
+
+    doc = Message(role="user", content=[DocumentPart(file_id="file_1"), TextPart(text="sum up")])
+    claude = provider(handler)
+    await claude.complete(LLMRequest(messages=[doc], extra_headers={"anthropic-beta": "x"}))
+    assert seen[0].headers["anthropic-beta"] == "x,files-api-2025-04-14"
+    assert json.loads(seen[0].content)["messages"][0]["content"][0]["source"] == {
+        "type": "file",
+        "file_id": "file_1",
+    }
+
+
+async def test_with_interleaved_thinking_a_budget_may_pass_max_tokens() -> None:
+    seen: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        return ok(request)
+
+    thinking: Any = {"budget_tokens": 8000}
+    with pytest.raises(ConfigurationError, match="below max_tokens"):
+        await provider(handler).complete(ask(reasoning=thinking, max_tokens=2000))
+    beta = {"anthropic-beta": "interleaved-thinking-2025-05-14"}
+    await provider(handler, extra_headers=beta).complete(ask(reasoning=thinking, max_tokens=2000))
+    assert (seen[0]["max_tokens"], seen[0]["thinking"]["budget_tokens"]) == (2000, 8000)
 
 
 async def test_owned_client_is_closed_and_borrowed_one_is_not() -> None:
@@ -433,8 +501,18 @@ async def test_thinking_survives_a_stored_conversation_and_a_new_provider() -> N
 
 
 def test_public_names() -> None:
+    assert aether_anthropic.__all__ == [
+        "API_VERSION",
+        "AnthropicProvider",
+        "ClaudeTraits",
+        "DEFAULT_BASE_URL",
+        "DEFAULT_MAX_TOKENS",
+        "DEFAULT_MODEL",
+        "MODELS",
+    ]
     assert aether_anthropic.__all__ == sorted(aether_anthropic.__all__)
     assert set(aether_anthropic.__all__) == public_names(aether_anthropic)
+    assert isinstance(aether_anthropic.MODELS, ModelTable)
     assert AnthropicProvider.__module__ == "aether_anthropic._provider"
     assert (Path(aether_anthropic.__file__).parent / "py.typed").is_file()
 

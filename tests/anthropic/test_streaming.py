@@ -23,7 +23,7 @@ from aether.errors import (
 from aether.http import RAW_ARGUMENTS_KEY
 from aether.llm.contracts import LLMRequest, LLMStreamChunk, Message, ToolCall
 from aether_anthropic import AnthropicProvider
-from aether_anthropic._mapping import THINKING_KEY
+from aether_anthropic._response import THINKING_KEY
 from aether_anthropic._streaming import StreamAssembler
 
 KEY = "secret-anthropic-key-4321"

@@ -139,3 +139,25 @@ def test_provider_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LLM_PROVIDER", " Fake ")
     assert config.provider_name() == "fake"
     assert config.provider_name("gemini") == "gemini"
+
+
+def test_warn_once_says_a_thing_once_per_logger_until_forgotten(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    from aether.config import forget_warnings, warn_once
+
+    forget_warnings()
+    one, other = logging.getLogger("aether.one"), logging.getLogger("aether.other")
+    caplog.set_level("WARNING")
+    for _ in range(3):
+        warn_once(one, "cache-key", "no effect here")
+    warn_once(other, "cache-key", "nor here")
+    forget_warnings()
+    warn_once(one, "cache-key", "no effect here")
+    assert [(r.name, r.getMessage()) for r in caplog.records] == [
+        ("aether.one", "no effect here"),
+        ("aether.other", "nor here"),
+        ("aether.one", "no effect here"),
+    ]

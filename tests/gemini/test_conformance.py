@@ -23,13 +23,13 @@ from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk, Messag
 from aether_gemini import GeminiProvider
 from aether_gemini._streaming import StreamState
 
+from ._recorded_requests import EXPRESSIONS, normalise, without
 from ._records import API_KEY, load, model_of, record_files, replay_transport
-from ._wire import Rebuilt, project, request_from_record
 
 RECORDS = record_files()
 
-# Recorded tools use schemas Gemini's dialect only approximates (recursion, $defs); the
-# provider says so with a warning, which is tested in test_schema. Here only names count.
+# Recorded tools for gemini-2.0 use schemas its OpenAPI dialect only approximates; the
+# provider says so with a warning, which is tested in test_schema.
 pytestmark = pytest.mark.filterwarnings("ignore::aether_gemini._schema.GeminiSchemaWarning")
 
 # Our own reading of Gemini's finishReason values, independent of the provider's table.
@@ -58,15 +58,15 @@ def test_the_corpus_is_there() -> None:
 _FALLBACK = [{"role": "user", "parts": [{"text": "hi"}]}]
 
 
-def _rebuilt(record: dict[str, Any]) -> Rebuilt:
-    return request_from_record(record["request"]["json"], model_of(record))
+def _name(record: dict[str, Any]) -> str:
+    return str(record["file"])  # set by test_replay: the record's file name, without .json
 
 
 def _request(record: dict[str, Any]) -> LLMRequest:
-    """The recorded request rebuilt in Aether's terms; "hi" when nothing of it maps."""
-    rebuilt = _rebuilt(record).request
-    if rebuilt is not None:
-        return rebuilt
+    """The recorded request in Aether's terms (test_requests); "hi" where Aether cannot say it."""
+    expression = EXPRESSIONS.get(_name(record))
+    if expression is not None:
+        return expression.build(record["request"]["json"])
     return LLMRequest(messages=[Message(role="user", content="hi")], model=model_of(record))
 
 
@@ -133,19 +133,17 @@ def _check_wire(record: dict[str, Any], seen: list[httpx.Request], *, sse: bool)
     assert API_KEY not in str(sent.url)
     assert (sent.url.params.get("alt") == "sse") is sse
     body = json.loads(sent.content)
-    rebuilt = _rebuilt(record)
-    part_skips = [reason for reason in rebuilt.skipped if reason.startswith("contents[")]
-    # Every recorded part is either compared or skipped with a reason: none vanish.
-    assert rebuilt.total_parts == rebuilt.compared_parts + len(part_skips), rebuilt.skipped
-    if rebuilt.request is None:
-        assert body["contents"] == _FALLBACK, rebuilt.skipped
+    expression = EXPRESSIONS.get(_name(record))
+    if expression is None:
+        assert body["contents"] == _FALLBACK
         return
-    assert project(body) == rebuilt.expected, f"skipped as outside the contracts: {rebuilt.skipped}"
+    recorded = normalise(record["request"]["json"])
+    assert normalise(body) == without(recorded, expression.recorded_only)
 
 
 @pytest.mark.parametrize("path", RECORDS, ids=lambda p: p.name)
 async def test_replay(path: Path) -> None:
-    record = load(path)
+    record = {**load(path), "file": path.stem}
     expect = record["expect"]
     if expect.get("stream_format") == "json_array":
         await _replay_json_array(record)

@@ -134,11 +134,7 @@ async def test_function_call_round_trip(server: tuple[str, list[dict[str, Any]]]
     first_body, second_body = (r["body"] for r in received)
     assert first_body["systemInstruction"] == {"parts": [{"text": "Use tools."}]}
     declaration = first_body["tools"][0]["functionDeclarations"][0]
-    assert declaration["parameters"] == {
-        "type": "object",
-        "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
-        "required": ["a", "b"],
-    }
+    assert declaration["parametersJsonSchema"] == ADD.parameters  # whole, title included
     assert [c["role"] for c in second_body["contents"]] == ["user", "model", "user"]
     assert second_body["contents"][2]["parts"] == [
         {"functionResponse": {"name": "add", "response": {"result": "5"}}}

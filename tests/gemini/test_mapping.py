@@ -10,9 +10,8 @@ from aether.errors import BadRequestError, ResponseBlockedError
 from aether.http import RAW_ARGUMENTS_KEY
 from aether.llm import check_tool_choice
 from aether.llm.contracts import LLMRequest, Message, ToolCall, ToolSpec
+from aether_gemini._contents import build_contents as _build_contents
 from aether_gemini._mapping import (
-    build_contents,
-    build_payload,
     finish_reason,
     new_call_id,
     raise_if_prompt_blocked,
@@ -20,11 +19,23 @@ from aether_gemini._mapping import (
     retry_delay,
     usage,
 )
+from aether_gemini._models import traits_for
+from aether_gemini._request import build_payload as _build_payload
 from aether_gemini._schema import DeclarationCache
+
+MODEL = "gemini-2.5-flash"
 
 
 def user(text: str) -> Message:
     return Message(role="user", content=text)
+
+
+def build_contents(messages: list[Message]) -> tuple[list[dict[str, Any]], Any]:
+    return _build_contents(messages, MODEL, traits_for(MODEL))
+
+
+def build_payload(request: LLMRequest, model: str = MODEL) -> dict[str, Any]:
+    return _build_payload(request, model, DeclarationCache())
 
 
 def test_system_messages_are_joined_into_system_instruction() -> None:
@@ -108,12 +119,12 @@ def test_tool_message_name_wins_and_unknown_calls_need_a_name() -> None:
         build_contents([user("x"), Message(role="tool", tool_call_id="nope", content="1")])
 
 
-def _payload(**kwargs: Any) -> dict[str, Any]:
+def _payload(model: str = MODEL, **kwargs: Any) -> dict[str, Any]:
     request = LLMRequest(messages=[user("hi")], **kwargs)
-    return build_payload(request, DeclarationCache())
+    return build_payload(request, model)
 
 
-def test_generation_config_and_tools() -> None:
+def test_generation_config_and_tools_in_the_openapi_subset_for_gemini_2_0() -> None:
     tool = ToolSpec(
         name="add",
         description="Add",
@@ -124,7 +135,9 @@ def test_generation_config_and_tools() -> None:
             "required": ["a"],
         },
     )
-    payload = _payload(temperature=0.2, max_tokens=50, stop=["END"], tools=[tool])
+    payload = _payload(
+        "gemini-2.0-flash", temperature=0.2, max_tokens=50, stop=["END"], tools=[tool]
+    )
     assert payload["generationConfig"] == {
         "temperature": 0.2,
         "maxOutputTokens": 50,
@@ -183,7 +196,7 @@ def test_tool_choice_that_cannot_be_honoured_is_refused_by_the_core_check(
     with pytest.raises(BadRequestError) as core:
         check_tool_choice(request, provider="gemini")
     with pytest.raises(BadRequestError) as info:
-        build_payload(request, DeclarationCache())
+        build_payload(request)
     assert info.value.provider == "gemini"
     assert info.value.message == core.value.message
 
@@ -191,7 +204,7 @@ def test_tool_choice_that_cannot_be_honoured_is_refused_by_the_core_check(
 def test_a_conversation_of_only_system_messages_is_rejected() -> None:
     request = LLMRequest(messages=[Message(role="system", content="x")])
     with pytest.raises(BadRequestError, match="no user or assistant content"):
-        build_payload(request, DeclarationCache())
+        build_payload(request)
 
 
 def test_read_candidate_splits_thoughts_and_gives_unique_ids() -> None:

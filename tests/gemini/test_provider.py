@@ -14,6 +14,7 @@ import aether_gemini
 from aether.errors import (
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     MissingAPIKeyError,
     ProviderError,
     RateLimitError,
@@ -25,6 +26,7 @@ from aether.errors import (
 from aether.extensions.llm.factory import create_provider
 from aether.extensions.llm.retrying import is_retryable
 from aether.llm.contracts import LLMRequest, LLMStreamChunk, Message, ToolCall
+from aether.llm.models import ModelTable
 from aether_gemini import GeminiProvider
 from aether_gemini._plugin import register_providers
 
@@ -130,6 +132,52 @@ async def test_owned_client_is_closed_and_borrowed_one_is_not() -> None:
     await borrowed.aclose()
     owned = GeminiProvider(api_key=KEY)
     await owned.aclose()  # nothing created yet: still fine
+
+
+async def test_extra_headers_travel_beside_the_key_in_both_modes() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.params.get("alt") == "sse":
+            return httpx.Response(
+                200,
+                headers={"content-type": "text/event-stream"},
+                content=sse(answer([{"text": "ok"}])),
+            )
+        return httpx.Response(200, json=answer([{"text": "ok"}]))
+
+    gemini = provider(handler)
+    headers = {"x-team": "search", "X-Goog-Api-Key": "smuggled"}
+    await gemini.complete(ask(extra_headers=headers))
+    _ = [chunk async for chunk in gemini.stream(ask(extra_headers=headers))]
+    assert [(r.headers["x-team"], r.headers["x-goog-api-key"]) for r in seen] == [
+        ("search", KEY),
+        ("search", KEY),
+    ]
+
+
+async def test_a_setting_the_model_cannot_take_is_refused_before_anything_is_sent() -> None:
+    seen: list[httpx.Request] = []
+    gemini = provider(lambda request: seen.append(request) or httpx.Response(500))
+    request = ask(model="gemini-3-pro-preview", reasoning={"effort": "minimal"})
+    with pytest.raises(ConfigurationError, match="'gemini-3-pro-preview' takes reasoning effort"):
+        await gemini.complete(request)
+    with pytest.raises(ConfigurationError, match="'gemini-3-pro-preview' takes reasoning effort"):
+        _ = [chunk async for chunk in gemini.stream(request)]
+    assert seen == []
+
+
+def test_the_provider_claims_what_it_maps() -> None:
+    claimed = GeminiProvider.capabilities
+    assert [name for name in claimed.names() if claimed.claims(name)] == [
+        "tools",
+        "streaming",
+        "image_input",
+        "document_input",
+        "audio_input",
+        "reasoning",
+    ]
 
 
 # --- errors and refusals -----------------------------------------------------------------
@@ -470,6 +518,9 @@ def test_public_names() -> None:
     public = sorted(name for name in dir(aether_gemini) if not name.startswith("_"))
     assert aether_gemini.__all__ == sorted(aether_gemini.__all__)
     assert set(aether_gemini.__all__) == set(public) - {"annotations"}
+    assert {"MODELS", "GeminiTraits"} <= set(aether_gemini.__all__)
+    assert isinstance(aether_gemini.MODELS, ModelTable)
+    assert isinstance(aether_gemini.MODELS.default, aether_gemini.GeminiTraits)
 
 
 def test_plugin_registers_gemini_with_its_variables() -> None:

@@ -32,9 +32,18 @@ def test_undeclared_means_the_base_contract_and_nothing_opt_in() -> None:
     assert [name for name in claimed.names() if claimed.claims(name)] == ["tools", "streaming"]
 
 
-def test_the_bundled_providers_claim_tools_and_streaming_only() -> None:
-    for provider in (OpenAIProvider, GeminiProvider, AnthropicProvider):
-        assert vars(provider)["capabilities"] == ProviderCapabilities(tools=True, streaming=True)
+def test_the_bundled_providers_claim_what_they_map() -> None:
+    claimed = {
+        provider: vars(provider)["capabilities"]
+        for provider in (OpenAIProvider, GeminiProvider, AnthropicProvider)
+    }
+    media = ("image_input", "document_input", "audio_input", "reasoning")
+    assert {p.__name__: [m for m in media if c.claims(m)] for p, c in claimed.items()} == {
+        "OpenAIProvider": ["image_input", "document_input", "audio_input", "reasoning"],
+        "GeminiProvider": ["image_input", "document_input", "audio_input", "reasoning"],
+        "AnthropicProvider": ["image_input", "document_input", "reasoning"],  # no audio input
+    }
+    assert all(c.tools and c.streaming and not c.structured_output for c in claimed.values())
 
 
 def test_a_declaration_is_frozen_and_keyword_only() -> None:

@@ -1,8 +1,10 @@
 """Canned Chat Completions on a loopback server (tests.support.loopback), for end-to-end tests.
 
 It picks its answer from the request's ``model``:
-``text``, ``tools`` (two parallel calls), ``disconnect`` (half a stream, then the socket is
-closed), ``hang`` (one event, then silence), anything else: a text answer.
+``text``, ``tools`` (two parallel calls), ``weather`` (a ``get_weather`` call for Paris, then,
+once the conversation holds its result, that result as the answer), ``disconnect`` (half a
+stream, then the socket is closed), ``hang`` (one event, then silence), anything else: a text
+answer.
 """
 
 from __future__ import annotations
@@ -79,10 +81,25 @@ def _events(model: str) -> list[dict[str, Any]]:
     ]
 
 
-def _completion(model: str) -> dict[str, Any]:
+def _completion(model: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": "Hello there"}
     finish = "stop"
-    if model == "tools":
+    if model == "weather" and messages[-1]["role"] == "tool":
+        message = {"role": "assistant", "content": f"Answer: {messages[-1]['content']}"}
+    elif model == "weather":
+        message = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_w",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                }
+            ],
+        }
+        finish = "tool_calls"
+    elif model == "tools":
         message = {
             "role": "assistant",
             "content": None,
@@ -123,7 +140,7 @@ class CannedServer(LoopbackServer):
             await send_json(writer, 404, {"error": {"message": "no such route"}})
             return True
         if not body.get("stream"):
-            await send_json(writer, 200, _completion(model))
+            await send_json(writer, 200, _completion(model, body["messages"]))
             return True
         await start_chunked(writer)
         events = [f"data: {json.dumps(e)}\n\n" for e in _events(model)]

@@ -26,7 +26,8 @@ from aether.errors import (
 from aether.http import RAW_ARGUMENTS_KEY
 from aether.llm.contracts import LLMStreamChunk, ToolCall
 from aether_openai import OpenAIProvider
-from aether_openai._mapping import build_payload, finish_reason_from_wire
+from aether_openai._mapping import finish_reason_from_wire
+from aether_openai._request import build_payload
 from tests.openai._wire import request_from_record, request_problems
 from tests.support.conformance import record_files
 

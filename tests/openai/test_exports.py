@@ -6,15 +6,20 @@ import importlib.metadata
 from pathlib import Path
 
 import aether_openai
-from aether_openai import OpenAIProvider
+from aether.llm.models import ModelTable, ModelTraits
+from aether_openai import MODELS, OpenAIModelTraits, OpenAIProvider
 from tests.support.exports import public_names
 
 
 def test_all_is_sorted_and_complete() -> None:
-    assert aether_openai.__all__ == sorted(aether_openai.__all__) == ["OpenAIProvider"]
+    assert aether_openai.__all__ == sorted(aether_openai.__all__)
+    assert aether_openai.__all__ == ["MODELS", "OpenAIModelTraits", "OpenAIProvider"]
     public = public_names(aether_openai)
     assert public == set(aether_openai.__all__)
     assert OpenAIProvider.__module__ == "aether_openai._provider"
+    assert OpenAIModelTraits.__module__ == "aether_openai._models"
+    assert isinstance(MODELS, ModelTable)
+    assert issubclass(OpenAIModelTraits, ModelTraits)
 
 
 def test_entry_point_names_the_plugin_module() -> None:

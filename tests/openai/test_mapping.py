@@ -11,15 +11,13 @@ from aether.http import RAW_ARGUMENTS_KEY
 from aether.llm import check_tool_choice
 from aether.llm.contracts import LLMRequest, Message, ToolCall, ToolSpec
 from aether_openai._mapping import (
-    build_payload,
     finish_reason_from_wire,
-    message_to_wire,
     response_from_wire,
     text_from_wire,
-    tool_choice_to_wire,
-    tool_to_wire,
     usage_from_wire,
 )
+from aether_openai._request import build_payload, message_to_wire, target_of
+from aether_openai._tools import tool_choice_to_wire, tool_to_wire
 from tests.openai._wire import request_problems
 
 WEATHER = ToolSpec(
@@ -27,15 +25,19 @@ WEATHER = ToolSpec(
     description="Weather for a city.",
     parameters={"type": "object", "properties": {"city": {"type": "string"}}},
 )
+GPT = target_of("gpt-4o")
 
 
 def test_system_user_assistant_messages() -> None:
-    assert message_to_wire(Message(role="system", content="be brief")) == {
+    assert message_to_wire(Message(role="system", content="be brief"), GPT) == {
         "role": "system",
         "content": "be brief",
     }
-    assert message_to_wire(Message(role="user", content="hi")) == {"role": "user", "content": "hi"}
-    assert message_to_wire(Message(role="assistant", content="hello")) == {
+    assert message_to_wire(Message(role="user", content="hi"), GPT) == {
+        "role": "user",
+        "content": "hi",
+    }
+    assert message_to_wire(Message(role="assistant", content="hello"), GPT) == {
         "role": "assistant",
         "content": "hello",
     }
@@ -49,7 +51,7 @@ def test_assistant_tool_calls_round_trip_arguments() -> None:
             ToolCall(id="call_2", name="broken", arguments={RAW_ARGUMENTS_KEY: '{"city": '}),
         ],
     )
-    assert message_to_wire(message) == {
+    assert message_to_wire(message, GPT) == {
         "role": "assistant",
         "content": None,
         "tool_calls": [
@@ -68,13 +70,15 @@ def test_assistant_tool_calls_round_trip_arguments() -> None:
 
 
 def test_tool_result_message() -> None:
-    wire = message_to_wire(Message(role="tool", content="21C", tool_call_id="call_1", name="w"))
+    wire = message_to_wire(
+        Message(role="tool", content="21C", tool_call_id="call_1", name="w"), GPT
+    )
     assert wire == {"role": "tool", "tool_call_id": "call_1", "content": "21C"}
 
 
 def test_tool_result_without_id_is_rejected() -> None:
     with pytest.raises(BadRequestError, match="tool_call_id"):
-        message_to_wire(Message(role="tool", content="x"))
+        message_to_wire(Message(role="tool", content="x"), GPT)
 
 
 def test_tool_definition() -> None:

@@ -7,8 +7,12 @@ model in ``ANTHROPIC_MODEL``), or built directly:
 
     async with AnthropicProvider(api_key="...") as claude:
         answer = await claude.complete(LLMRequest(messages=[Message(role="user", content="hi")]))
+
+:data:`MODELS` says what each Claude family takes (thinking, sampling); register a row for a
+model it does not know.
 """
 
+from aether_anthropic._models import MODELS, ClaudeTraits
 from aether_anthropic._provider import (
     API_VERSION,
     DEFAULT_BASE_URL,
@@ -20,7 +24,9 @@ from aether_anthropic._provider import (
 __all__ = [
     "API_VERSION",
     "AnthropicProvider",
+    "ClaudeTraits",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_TOKENS",
     "DEFAULT_MODEL",
+    "MODELS",
 ]

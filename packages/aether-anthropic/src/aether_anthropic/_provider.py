@@ -18,7 +18,10 @@ from aether.http import (
 )
 from aether.llm.capabilities import ProviderCapabilities
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
-from aether_anthropic._mapping import PROVIDER, build_payload, response_from_wire
+from aether_anthropic._headers import call_headers, pop_betas
+from aether_anthropic._mapping import build_payload
+from aether_anthropic._models import PROVIDER
+from aether_anthropic._response import response_from_wire
 from aether_anthropic._streaming import StreamAssembler
 
 if TYPE_CHECKING:  # annotations only: the aiohttp transport never loads httpx
@@ -61,8 +64,10 @@ class AnthropicProvider(HTTPProviderBase):
         timeout: Seconds or an ``httpx.Timeout``; None: 600 s read, 5 s connect (or the given
             client's own setting).
         default_max_tokens: ``max_tokens`` for requests that set none (4096).
-        extra_headers: More headers for every request, applied last (e.g. ``anthropic-beta``,
-            or another ``anthropic-version``).
+        extra_headers: More headers for every request, applied last (e.g. another
+            ``anthropic-version``). ``anthropic-beta`` names are combined with those of each
+            call's ``extra_headers`` and those the request needs (``files-api-2025-04-14``
+            for a part sent by ``file_id``).
 
     Raises:
         MissingAPIKeyError: The public API is targeted and no key was found.
@@ -71,7 +76,9 @@ class AnthropicProvider(HTTPProviderBase):
     """
 
     name = PROVIDER
-    capabilities = ProviderCapabilities(tools=True, streaming=True)
+    capabilities = ProviderCapabilities(
+        tools=True, streaming=True, image_input=True, document_input=True, reasoning=True
+    )
 
     def __init__(
         self,
@@ -105,6 +112,9 @@ class AnthropicProvider(HTTPProviderBase):
         if api_key:
             headers["x-api-key"] = api_key
         headers.update(extra_headers or {})
+        # Sent per call, combined with the call's own and the ones a request needs: left among
+        # the client's headers, they would win over a call's (credentials are protected so).
+        self._betas = pop_betas(headers)
         self._secrets = settings.secrets
         self._http = HTTPProviderClient(
             provider=PROVIDER,
@@ -118,25 +128,34 @@ class AnthropicProvider(HTTPProviderBase):
             answer_keys=("content",),
         )
 
-    def _payload(self, request: LLMRequest, *, stream: bool) -> dict[str, Any]:
-        return build_payload(
+    def _prepare(
+        self, request: LLMRequest, *, stream: bool
+    ) -> tuple[dict[str, Any], dict[str, str] | None]:
+        """The body and the call's headers (None: only the client's own)."""
+        call = call_headers(request, self._betas)
+        payload = build_payload(
             request,
             model=request.model or self.default_model,
             max_tokens=self.default_max_tokens,
             stream=stream,
+            interleaved_thinking=call.interleaved_thinking,
         )
+        return payload, call.headers
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         """Send ``request`` and return the whole answer.
 
         Raises:
+            ConfigurationError: A part, setting or combination Anthropic or the model does not
+                take, raised before anything is sent.
             ProviderError: The typed subclass for an HTTP or transport failure, or for a 200
                 body of ``type: error`` (raised by core's ``post_json``, typed by its error's
                 ``type``).
         """
         model = request.model or self.default_model
+        payload, headers = self._prepare(request, stream=False)
         # An object with content: post_json refuses any other body (answer_keys).
-        body = await self._http.post_json(_PATH, self._payload(request, stream=False))
+        body = await self._http.post_json(_PATH, payload, headers=headers)
         return response_from_wire(body, model=model)
 
     async def stream(self, request: LLMRequest) -> AsyncGenerator[LLMStreamChunk, None]:
@@ -146,6 +165,8 @@ class AnthropicProvider(HTTPProviderBase):
         ends, then one chunk with the finish reason and the usage.
 
         Raises:
+            ConfigurationError: A part, setting or combination Anthropic or the model does not
+                take, raised before anything is sent.
             StreamInterruptedError: The stream broke, or ended before ``message_stop``;
                 ``chunks_received`` says how much the caller already has.
             ProviderError: The typed subclass for an HTTP or transport failure, or for an
@@ -156,9 +177,9 @@ class AnthropicProvider(HTTPProviderBase):
         # Typed in-band errors (an ``error`` event, overloaded_error included), non-JSON
         # events refused.
         decode = self._http.decode_event
-        payload = self._payload(request, stream=True)
+        payload, headers = self._prepare(request, stream=True)
         try:
-            async with aclosing(self._http.stream_sse(_PATH, payload)) as events:
+            async with aclosing(self._http.stream_sse(_PATH, payload, headers=headers)) as events:
                 async for event in events:
                     if assembler.done or event.event == "ping":
                         continue  # after message_stop: read on so the connection is reused

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from aether.llm.contracts import LLMStreamChunk, ToolCall
-from aether_anthropic._mapping import (
+from aether_anthropic._response import (
     finish_reason_from_wire,
     thinking_to_replay,
     tool_call_from_wire,

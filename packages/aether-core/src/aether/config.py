@@ -43,12 +43,14 @@ __all__ = [
     "env_int",
     "env_list",
     "env_str",
+    "forget_warnings",
     "is_secret_name",
     "max_tool_iterations",
     "provider_name",
     "redacted",
     "report_invalid",
     "strict_mode",
+    "warn_once",
 ]
 
 T = TypeVar("T")
@@ -62,6 +64,7 @@ logger = logging.getLogger("aether.config")
 # (variable, value) pairs already reported: a setting read on every call is reported once.
 _reported: set[tuple[str, str]] = set()
 _reported_lock = threading.Lock()
+_warned: set[tuple[str, str]] = set()
 
 
 def _raw(name: str) -> str | None:
@@ -70,6 +73,31 @@ def _raw(name: str) -> str | None:
         return None
     value = value.strip()
     return value or None
+
+
+def warn_once(logger: logging.Logger, key: str, message: str) -> None:
+    """Log ``message`` at WARNING on ``logger`` the first time ``key`` is seen there.
+
+    For what a provider leaves out by design (a cache mark it has no place for, a setting
+    another provider's): a tool loop sends the same request many times, and one line says all
+    there is to say. Once per process for each (logger, key); :func:`forget_warnings` resets it.
+    """
+    seen = (logger.name, key)
+    with _reported_lock:
+        if seen in _warned:
+            return
+        _warned.add(seen)
+    logger.warning(message)
+
+
+def forget_warnings() -> None:
+    """Forget what :func:`warn_once` and :func:`report_invalid` said, so they say it again.
+
+    For tests that check a message that an earlier test may already have caused.
+    """
+    with _reported_lock:
+        _warned.clear()
+        _reported.clear()
 
 
 def strict_mode() -> bool:

@@ -7,8 +7,12 @@ Installed, it is selected with ``LLM_PROVIDER=gemini`` (key in ``GEMINI_API_KEY`
 
     async with GeminiProvider(api_key="...") as gemini:
         answer = await gemini.complete(LLMRequest(messages=[Message(role="user", content="hi")]))
+
+What each model takes (thinking level or budget, tool schema form, sampling) is in
+:data:`MODELS`; register a row there for a model it does not know.
 """
 
+from aether_gemini._models import MODELS, GeminiTraits
 from aether_gemini._provider import DEFAULT_BASE_URL, DEFAULT_MODEL, GeminiProvider
 from aether_gemini._schema import GeminiSchemaWarning, to_gemini_schema
 
@@ -17,5 +21,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "GeminiProvider",
     "GeminiSchemaWarning",
+    "GeminiTraits",
+    "MODELS",
     "to_gemini_schema",
 ]

@@ -22,7 +22,6 @@ from aether.llm.capabilities import ProviderCapabilities
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_gemini._mapping import (
     PROVIDER,
-    build_payload,
     empty_answer_error,
     finish_reason,
     raise_if_prompt_blocked,
@@ -30,6 +29,7 @@ from aether_gemini._mapping import (
     retry_delay,
     usage,
 )
+from aether_gemini._request import build_payload
 from aether_gemini._schema import DeclarationCache
 from aether_gemini._streaming import StreamState
 
@@ -72,7 +72,14 @@ class GeminiProvider(HTTPProviderBase):
     """
 
     name = PROVIDER
-    capabilities = ProviderCapabilities(tools=True, streaming=True)
+    capabilities = ProviderCapabilities(
+        tools=True,
+        streaming=True,
+        image_input=True,
+        document_input=True,
+        audio_input=True,
+        reasoning=True,
+    )
 
     def __init__(
         self,
@@ -119,19 +126,22 @@ class GeminiProvider(HTTPProviderBase):
         return f"{quote(name, safe='/-._~')}:{method}"
 
     def _payload(self, request: LLMRequest) -> dict[str, Any]:
-        return build_payload(request, self._declarations)
+        return build_payload(request, request.model or self.default_model, self._declarations)
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         """Send the conversation to ``generateContent`` and return the whole answer.
 
         Raises:
+            ConfigurationError: A part or setting the model cannot take (nothing was sent).
             ResponseBlockedError: The prompt was blocked, or no text nor tool call came back.
             ProviderError: The typed subclass for an HTTP or transport failure.
         """
         model = request.model or self.default_model
         payload = self._payload(request)
         try:
-            body = await self._http.post_json(self._path(model, "generateContent"), payload)
+            body = await self._http.post_json(
+                self._path(model, "generateContent"), payload, headers=request.extra_headers
+            )
         except BadRequestError as exc:
             rejected = _key_rejected(exc)
             if rejected is None:
@@ -161,6 +171,7 @@ class GeminiProvider(HTTPProviderBase):
         Yields content chunks as they arrive, then one chunk with the finish reason and usage.
 
         Raises:
+            ConfigurationError: A part or setting the model cannot take (nothing was sent).
             StreamInterruptedError: The stream broke (or ended without a finish reason) after
                 it started; ``chunks_received`` says how much the caller already has.
             ResponseBlockedError: The prompt was blocked, or nothing but silence came back.
@@ -171,7 +182,9 @@ class GeminiProvider(HTTPProviderBase):
         decode = self._http.decode_event  # typed in-band errors, non-JSON events refused
         sent = 0
         events = self._http.stream_sse(
-            self._path(model, "streamGenerateContent") + "?alt=sse", self._payload(request)
+            self._path(model, "streamGenerateContent") + "?alt=sse",
+            self._payload(request),
+            headers=request.extra_headers,
         )
         try:
             async with aclosing(events):

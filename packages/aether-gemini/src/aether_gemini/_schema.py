@@ -1,9 +1,12 @@
-"""Tool schemas in Gemini's dialect: the OpenAPI 3.0 subset ``functionDeclarations`` accept.
+"""Tool declarations: whole JSON Schema, or Gemini's OpenAPI subset for older models.
 
-Gemini rejects (HTTP 400) what pydantic emits routinely: ``$ref``/``$defs``,
+Models that take ``parametersJsonSchema`` (Gemini 2.5 and later; see
+:class:`~aether_gemini.GeminiTraits`) get the tool's JSON Schema as it is: ``$ref``,
+``anyOf``, ``additionalProperties`` survive. Older ones take only ``parameters``, the
+OpenAPI 3.0 subset, which rejects (HTTP 400) what pydantic emits routinely: ``$ref``/``$defs``,
 ``additionalProperties``, ``const``, ``type: [..., "null"]``, ``prefixItems``, most string
-``format`` values, ``enum`` on non-strings. Each tool's schema is translated once, when it is
-first seen; whatever cannot be expressed is simplified and reported with a
+``format`` values, ``enum`` on non-strings. There each tool's schema is translated once, when
+it is first seen; whatever cannot be expressed is simplified and reported with a
 :class:`GeminiSchemaWarning` naming the tool and the keyword, so the call still goes through.
 """
 
@@ -230,7 +233,13 @@ def _fold_arrays(node: dict[str, Any], path: str, issues: list[SchemaIssue]) -> 
 
 def _fold_objects(node: dict[str, Any], path: str, issues: list[SchemaIssue]) -> None:
     extra = node.pop("additionalProperties", None)
-    if isinstance(extra, dict):
+    if extra is False:
+        issues.append(
+            SchemaIssue(
+                path, "additionalProperties", "dropped: the subset cannot forbid extra keys"
+            )
+        )
+    elif isinstance(extra, dict):
         value_type = extra.get("type")
         what = f"{value_type} values" if isinstance(value_type, str) else "values"
         _describe(node, f"an object with arbitrary keys and {what}")
@@ -287,8 +296,16 @@ class DeclarationCache:
         self._maxsize = maxsize
         self._entries: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
-    def declaration(self, tool: ToolSpec) -> dict[str, Any]:
-        """The ``functionDeclarations`` entry for ``tool``; warns the first time it is built."""
+    def declaration(self, tool: ToolSpec, *, json_schema: bool = False) -> dict[str, Any]:
+        """The ``functionDeclarations`` entry for ``tool``; warns the first time it is built.
+
+        Args:
+            tool: The tool.
+            json_schema: Send its schema whole as ``parametersJsonSchema``; False: translated
+                to the OpenAPI subset, as ``parameters``.
+        """
+        if json_schema:  # nothing to translate, so nothing to keep
+            return _declaration(tool, "parametersJsonSchema", tool.parameters)
         key = _json([tool.name, tool.description, tool.parameters])
         cached = self._entries.get(key)
         if cached is not None:
@@ -302,10 +319,15 @@ class DeclarationCache:
                 GeminiSchemaWarning,
                 stacklevel=4,
             )
-        declaration: dict[str, Any] = {"name": tool.name, "parameters": schema}
-        if tool.description:
-            declaration["description"] = tool.description
+        declaration = _declaration(tool, "parameters", schema)
         self._entries[key] = declaration
         if len(self._entries) > self._maxsize:
             self._entries.popitem(last=False)
         return declaration
+
+
+def _declaration(tool: ToolSpec, field: str, schema: dict[str, Any]) -> dict[str, Any]:
+    declaration: dict[str, Any] = {"name": tool.name, field: schema}
+    if tool.description:
+        declaration["description"] = tool.description
+    return declaration

@@ -1,4 +1,4 @@
-"""Aether's contracts to and from the Chat Completions wire format (no I/O here).
+"""Chat Completions answers as Aether's contracts (no I/O here; requests: ``_request``).
 
 Tool-call arguments that are not a JSON object are kept as
 ``{aether.http.RAW_ARGUMENTS_KEY: "<text>"}`` rather than dropped, and are sent back verbatim.
@@ -6,45 +6,27 @@ Tool-call arguments that are not a JSON object are kept as
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from aether.errors import BadRequestError, ResponseBlockedError
-from aether.http import dump_tool_arguments, parse_tool_arguments
-from aether.llm.contracts import (
-    FinishReason,
-    LLMRequest,
-    LLMResponse,
-    Message,
-    ToolCall,
-    ToolChoice,
-    ToolSpec,
-)
-from aether.llm.mapping import Usage, check_tool_choice, token_count
+from aether.errors import ResponseBlockedError
+from aether.http import parse_tool_arguments
+from aether.llm.contracts import FinishReason, LLMResponse, ToolCall
+from aether.llm.mapping import Usage, token_count
 
 __all__ = [
-    "MaxTokensField",
     "PROVIDER",
     "Usage",
-    "build_payload",
     "finish_reason_from_wire",
     "first_choice",
-    "message_to_wire",
     "reasoning_from_wire",
     "refusal_from_wire",
     "response_from_wire",
     "text_from_wire",
     "tool_call_from_wire",
-    "tool_choice_to_wire",
-    "tool_to_wire",
     "usage_from_wire",
 ]
 
 PROVIDER = "openai"
-
-MaxTokensField = Literal["max_tokens", "max_completion_tokens"]
-"""OpenAI deprecated ``max_tokens`` (reasoning models reject it); many compatible servers
-only know ``max_tokens``."""
-
 
 _FINISH_REASONS: dict[str, FinishReason] = {
     "stop": "stop",
@@ -53,89 +35,6 @@ _FINISH_REASONS: dict[str, FinishReason] = {
     "function_call": "tool_calls",
     "content_filter": "content_filter",
 }
-_BUILTIN_CHOICES = frozenset({"auto", "none", "required"})
-
-
-def message_to_wire(message: Message) -> dict[str, Any]:
-    """One :class:`Message` as a Chat Completions message."""
-    role = message.role
-    if role == "tool":
-        if not message.tool_call_id:
-            raise BadRequestError(
-                "A 'tool' message needs tool_call_id: set it to the id of the ToolCall it answers.",
-                provider=PROVIDER,
-            )
-        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.text}
-    if role == "assistant" and message.tool_calls:
-        return {
-            "role": "assistant",
-            # null, not "", is what the API itself sends for a pure tool-call turn.
-            "content": message.text or None,
-            "tool_calls": [
-                {
-                    "id": call.id,
-                    "type": "function",
-                    "function": {
-                        "name": call.name,
-                        "arguments": dump_tool_arguments(call.arguments),
-                    },
-                }
-                for call in message.tool_calls
-            ],
-        }
-    return {"role": role, "content": message.text}
-
-
-def tool_to_wire(spec: ToolSpec) -> dict[str, Any]:
-    """A :class:`ToolSpec` as a ``function`` tool definition."""
-    function: dict[str, Any] = {"name": spec.name, "parameters": spec.parameters}
-    if spec.description:
-        function["description"] = spec.description
-    return {"type": "function", "function": function}
-
-
-def tool_choice_to_wire(choice: ToolChoice) -> str | dict[str, Any]:
-    """``auto``/``none``/``required`` as they are; any other string names one tool."""
-    if choice in _BUILTIN_CHOICES:
-        return choice
-    return {"type": "function", "function": {"name": choice}}
-
-
-def build_payload(
-    request: LLMRequest,
-    *,
-    model: str,
-    stream: bool,
-    max_tokens_field: MaxTokensField = "max_completion_tokens",
-) -> dict[str, Any]:
-    """The JSON body of ``POST /chat/completions`` for ``request``.
-
-    Raises:
-        BadRequestError: A tool message has no ``tool_call_id``, or ``tool_choice`` cannot be
-            honoured with the request's tools.
-    """
-    check_tool_choice(request, provider=PROVIDER)
-    payload: dict[str, Any] = {
-        "model": model,
-        "messages": [message_to_wire(m) for m in request.messages],
-    }
-    temperature = request.sampling_temperature()
-    if temperature is not None:
-        payload["temperature"] = temperature
-    if request.max_tokens is not None:
-        payload[max_tokens_field] = request.max_tokens
-    if request.stop:
-        payload["stop"] = request.stop
-    # Without tools only "auto"/"none" pass the check, and leaving tool_choice out means the
-    # same: the API rejects a tool_choice sent without tools.
-    if request.tools:
-        payload["tools"] = [tool_to_wire(t) for t in request.tools]
-        if request.tool_choice is not None:
-            payload["tool_choice"] = tool_choice_to_wire(request.tool_choice)
-    if stream:
-        payload["stream"] = True
-        payload["stream_options"] = {"include_usage": True}
-    return payload
 
 
 def finish_reason_from_wire(

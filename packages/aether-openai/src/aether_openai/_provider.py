@@ -16,7 +16,8 @@ from aether.http import (
 )
 from aether.llm.capabilities import ProviderCapabilities
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
-from aether_openai._mapping import PROVIDER, MaxTokensField, build_payload, response_from_wire
+from aether_openai._mapping import PROVIDER, response_from_wire
+from aether_openai._request import MaxTokensField, build_payload
 from aether_openai._streaming import StreamAssembler
 
 if TYPE_CHECKING:  # annotations only: the aiohttp transport never loads httpx
@@ -31,6 +32,10 @@ _PATH = "chat/completions"
 
 class OpenAIProvider(HTTPProviderBase):
     """Chat Completions against OpenAI or any server speaking its wire format.
+
+    Each request is mapped for its model as :data:`aether_openai.MODELS` describes it (what
+    is sent, what is refused before sending); ``provider_options`` is deep-merged into the
+    body last and ``extra_headers`` go with the request.
 
     Each argument is taken from the keyword, else from the environment variable named,
     else from the default. Use it as an async context manager, or call :meth:`aclose`, to
@@ -50,8 +55,9 @@ class OpenAIProvider(HTTPProviderBase):
         project: ``OpenAI-Project`` header (``OPENAI_PROJECT_ID``).
         extra_headers: More headers for every request (e.g. OpenRouter's ``HTTP-Referer``).
         max_tokens_field: Which body field carries ``max_tokens``. None: OpenAI's current
-            ``max_completion_tokens`` for the public API, the widely supported ``max_tokens``
-            for any other server.
+            ``max_completion_tokens`` for the public API; for any other server the widely
+            supported ``max_tokens``, except to a model ``MODELS`` knows as one of OpenAI's
+            reasoning models (Azure, OpenRouter, ...), which rejects it.
 
     Raises:
         MissingAPIKeyError: The public API is targeted and no key was found.
@@ -60,7 +66,14 @@ class OpenAIProvider(HTTPProviderBase):
     """
 
     name = PROVIDER
-    capabilities = ProviderCapabilities(tools=True, streaming=True)
+    capabilities = ProviderCapabilities(
+        tools=True,
+        streaming=True,
+        image_input=True,
+        document_input=True,
+        audio_input=True,
+        reasoning=True,
+    )
 
     def __init__(
         self,
@@ -97,8 +110,9 @@ class OpenAIProvider(HTTPProviderBase):
         if project:
             headers["openai-project"] = project
         headers.update(extra_headers or {})
-        self._max_tokens_field: MaxTokensField = max_tokens_field or (
-            "max_completion_tokens" if public else "max_tokens"
+        # None: chosen per model by build_payload.
+        self._max_tokens_field: MaxTokensField | None = max_tokens_field or (
+            "max_completion_tokens" if public else None
         )
         self._secrets = settings.secrets
         self._http = HTTPProviderClient(
@@ -122,7 +136,8 @@ class OpenAIProvider(HTTPProviderBase):
             stream=False,
             max_tokens_field=self._max_tokens_field,
         )
-        return response_from_wire(await self._http.post_json(_PATH, payload))
+        headers = request.extra_headers or None
+        return response_from_wire(await self._http.post_json(_PATH, payload, headers=headers))
 
     async def stream(self, request: LLMRequest) -> AsyncGenerator[LLMStreamChunk, None]:
         """Send ``request`` and yield text deltas, then one chunk with tool calls and usage.
@@ -142,7 +157,8 @@ class OpenAIProvider(HTTPProviderBase):
         decode = self._http.decode_event  # typed in-band errors, non-JSON events refused
         done = False
         try:
-            async with aclosing(self._http.stream_sse(_PATH, payload)) as events:
+            events = self._http.stream_sse(_PATH, payload, headers=request.extra_headers or None)
+            async with aclosing(events):
                 async for event in events:
                     if done:
                         continue  # read to the end so the connection can be reused
