@@ -114,10 +114,7 @@ async def test_timeout_bounds_a_stream_after_its_first_chunks() -> None:
 
 
 async def test_a_list_of_text_and_parts_is_one_user_turn() -> None:
-    class Sees(FakeProvider):
-        capabilities = ProviderCapabilities(image_input=True)
-
-    fake = Sees(canned_response="a cat")
+    fake = FakeProvider(canned_response="a cat")  # the fake takes every kind of part
     image = ImagePart(url="https://example.test/cat.png")
     assert await Aether(fake).ask(["What is in this picture?", image]) == "a cat"
     assert fake.calls[0].messages == [
@@ -126,7 +123,10 @@ async def test_a_list_of_text_and_parts_is_one_user_turn() -> None:
 
 
 async def test_a_part_the_provider_does_not_take_is_refused_before_sending() -> None:
-    fake = FakeProvider(canned_response="ok")
+    class Blind(FakeProvider):
+        capabilities = ProviderCapabilities()  # text only
+
+    fake = Blind(canned_response="ok")
     with pytest.raises(ConfigurationError, match=r"does not take image parts.*image_input=False"):
         await Aether(fake).ask(["Look:", ImagePart(url="https://example.test/cat.png")])
     assert fake.calls == []

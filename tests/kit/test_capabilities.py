@@ -27,7 +27,10 @@ def _request(**fields: Any) -> LLMRequest:
 
 
 def test_undeclared_means_the_base_contract_and_nothing_opt_in() -> None:
-    claimed = capabilities_of(FakeProvider())
+    class Undeclared:
+        async def complete(self, request: object) -> None: ...
+
+    claimed = capabilities_of(Undeclared())
     assert claimed == ProviderCapabilities()
     assert [name for name in claimed.names() if claimed.claims(name)] == ["tools", "streaming"]
 

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 
 from aether.errors import AetherError
+from aether.llm.capabilities import ProviderCapabilities
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 
 __all__ = ["FakeProvider", "Fault"]
@@ -54,6 +55,11 @@ class FakeProvider:
     """
 
     name = "fake"
+    # A test double takes whatever a real provider might, so an application's multimodal and
+    # reasoning paths are testable offline; it answers from the text alone.
+    capabilities = ProviderCapabilities(
+        image_input=True, document_input=True, audio_input=True, reasoning=True
+    )
 
     def __init__(
         self,
