@@ -129,6 +129,42 @@ async def test_call_options_reach_the_request() -> None:
     assert fake.calls[1].messages[-1].content == "42"
 
 
+async def test_settings_and_allowed_tools_reach_the_request() -> None:
+    def mult(a: int, b: int) -> int:
+        return a * b
+
+    fake = FakeProvider(canned_response="ok")
+    await ask(
+        "hi",
+        fake,
+        tools=[make_tool(add), make_tool(mult)],
+        allowed_tools=["mult"],
+        temperature=0.2,
+        settings={"seed": 7, "temperature": 0.9, "reasoning": {"effort": "low"}},
+    )
+    request = fake.calls[0]
+    assert (request.seed, request.reasoning, request.allowed_tools) == (
+        7,
+        {"effort": "low"},
+        ["mult"],
+    )
+    assert request.temperature == 0.2  # the keyword wins over settings=
+
+
+async def test_settings_timeout_bounds_the_whole_call() -> None:
+    from aether.errors import ProviderTimeoutError
+
+    async def hang() -> str:
+        await asyncio.Event().wait()
+        return "never"
+
+    slow = FakeProvider(
+        responses=[LLMResponse(text="", tool_calls=[ToolCall(id="h", name="hang")]), "late"]
+    )
+    with pytest.raises(ProviderTimeoutError, match=r"0\.05s timeout"):
+        await ask("wait", slow, tools=[make_tool(hang)], settings={"timeout": 0.05})
+
+
 async def test_tool_loop_options_reach_the_loop() -> None:
     looping = FakeProvider(responses=[tool_turn("c1"), tool_turn("c2"), "unused"])
     with pytest.raises(MaxToolIterationsError):

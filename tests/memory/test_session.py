@@ -5,16 +5,22 @@ from __future__ import annotations
 import asyncio
 import gc
 import weakref
+from typing import Any
 
 import pytest
 
 from aether import Aether
-from aether.errors import MaxToolIterationsError, ServerError, SessionStoreError
+from aether.errors import (
+    ConfigurationError,
+    MaxToolIterationsError,
+    ServerError,
+    SessionStoreError,
+)
 from aether.extensions.llm.fake import FakeProvider
 from aether.extensions.memory import InMemorySessionStore
 from aether.llm.contracts import LLMRequest, LLMResponse, Message, ToolCall
 from aether.memory import Session
-from aether.tools import make_tool
+from aether.tools import DeferredToolCallsError, Tool, make_tool
 from tests.memory._four_method_store import FourMethodStore
 
 
@@ -228,3 +234,55 @@ async def test_a_call_in_progress_keeps_its_session_alive() -> None:
         "second",
         "You said: second",
     ]
+
+
+async def _consume(session: Session, method: str, prompt: str, **kwargs: Any) -> None:
+    if method == "ask":
+        await session.ask(prompt, **kwargs)
+        return
+    async for _ in getattr(session, method)(prompt, **kwargs):
+        pass
+
+
+@pytest.mark.parametrize("method", ["ask", "stream", "stream_text"])
+async def test_settings_and_allowed_tools_reach_the_request(method: str) -> None:
+    def mult(a: int, b: int) -> int:
+        return a * b
+
+    fake = FakeProvider(canned_response="ok")
+    session = Aether(fake).session("s")
+    await _consume(
+        session,
+        method,
+        "hi",
+        tools=[make_tool(add), make_tool(mult)],
+        allowed_tools=["add"],
+        max_tokens=5,
+        settings={"seed": 3, "max_tokens": 99, "extra_headers": {"x-trace": "t"}},
+    )
+    request = fake.calls[0]
+    assert (request.seed, request.max_tokens, request.extra_headers) == (3, 5, {"x-trace": "t"})
+    assert request.allowed_tools == ["add"]
+    assert await session.history() == [user("hi"), assistant("ok")]
+
+
+async def test_bad_settings_are_refused_and_nothing_is_stored() -> None:
+    fake = FakeProvider(canned_response="ok")
+    session = Aether(fake).session("s")
+    with pytest.raises(ConfigurationError, match="Unknown call setting"):
+        await session.ask("hi", settings={"temprature": 0.1})  # type: ignore[arg-type]
+    assert fake.calls == [] and await session.history() == []
+
+
+async def test_deferred_tool_calls_leave_the_history_untouched() -> None:
+    ask_user = Tool.from_schema("ask_user", {"properties": {"q": {"type": "string"}}})
+    fake = FakeProvider(
+        responses=[
+            LLMResponse(text="", tool_calls=[ToolCall(id="c1", name="ask_user", arguments={})])
+        ]
+    )
+    session = Aether(fake).session("s")
+    with pytest.raises(DeferredToolCallsError) as info:
+        await session.ask("Book a table", tools=[ask_user])
+    assert info.value.messages[-1].tool_calls[0].id == "c1"
+    assert await session.history() == []

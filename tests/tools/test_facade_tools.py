@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
 from aether.client import Aether
-from aether.errors import MaxToolIterationsError
+from aether.errors import ConfigurationError, MaxToolIterationsError
 from aether.events import (
     REQUEST_START,
     STREAM_CHUNK,
@@ -18,8 +19,8 @@ from aether.events import (
     TOOL_START,
 )
 from aether.extensions.llm.fake import FakeProvider
-from aether.llm.contracts import LLMResponse, ToolCall
-from aether.tools import register_tool
+from aether.llm.contracts import LLMResponse, Message, ToolCall
+from aether.tools import DeferredToolCallsError, Tool, register_tool
 
 
 def tool_turn(*calls: ToolCall, text: str = "") -> LLMResponse:
@@ -202,3 +203,87 @@ async def test_the_env_cap_counts_tool_rounds_too(
             pass
     assert info.value.iterations == 1
     assert len(fake.calls) == 2
+
+
+# --- allowed_tools ----------------------------------------------------------------------
+
+
+async def _call_with(client: Aether, method: str, **kwargs: Any) -> None:
+    if method in ("ask", "complete"):
+        await getattr(client, method)("2+3?", **kwargs)
+    else:
+        async for _ in getattr(client, method)("2+3?", **kwargs):
+            pass
+
+
+@pytest.mark.parametrize("method", ["ask", "complete", "stream", "stream_text"])
+async def test_allowed_tools_reach_the_request_with_every_tool_still_declared(
+    add: Any, method: str
+) -> None:
+    @register_tool
+    def mult(a: int, b: int) -> int:
+        return a * b
+
+    fake = FakeProvider(canned_response="5")
+    client = Aether(fake)
+    await _call_with(client, method, tools=["add", "mult"], allowed_tools=["mult", "mult"])
+    request = fake.calls[0]
+    assert request.allowed_tools == ["mult"]  # once each
+    assert [t.name for t in request.tools] == ["add", "mult"]
+
+
+async def test_without_allowed_tools_the_request_allows_all(add: Any) -> None:
+    fake = FakeProvider(canned_response="5")
+    await Aether(fake).ask("2+3?", tools=["add"])
+    assert fake.calls[0].allowed_tools is None
+
+
+@pytest.mark.parametrize(
+    ("tools", "allowed", "error", "fragment"),
+    [
+        (
+            ["add"],
+            ["ad"],
+            ConfigurationError,
+            re.escape(
+                "allowed_tools names 'ad', not among this call's tools (add). Did you mean 'add'?"
+            ),
+        ),
+        (None, ["add"], ConfigurationError, re.escape("not among this call's tools (none)")),
+        (["add"], [], ConfigurationError, "allows no tool; .*tool_choice='none'"),
+        (["add"], "add", TypeError, r"use \['add'\]"),
+        (["add"], [3], TypeError, "holds tool names, got 3"),
+    ],
+    ids=["unknown", "no-tools", "empty", "string", "not-a-name"],
+)
+async def test_bad_allowed_tools_are_refused_before_anything_is_sent(
+    add: Any, tools: Any, allowed: Any, error: type[Exception], fragment: str
+) -> None:
+    fake = FakeProvider(canned_response="5")
+    with pytest.raises(error, match=fragment):
+        await Aether(fake).ask("2+3?", tools=tools, allowed_tools=allowed)
+    assert fake.calls == []
+
+
+# --- deferred tools ---------------------------------------------------------------------
+
+
+async def test_a_deferred_tool_through_the_facade_and_the_callers_answer(add: Any) -> None:
+    ask_user = Tool.from_schema("ask_user", {"properties": {"q": {"type": "string"}}})
+    fake = FakeProvider(
+        responses=[
+            tool_turn(ToolCall(id="c1", name="ask_user", arguments={"q": "Which city?"})),
+            "Oslo it is.",
+        ]
+    )
+    client = Aether(fake)
+    with pytest.raises(DeferredToolCallsError) as info:
+        await client.ask("Book me a hotel", tools=["add", ask_user])
+    deferred = info.value
+    results = [
+        Message(role="tool", tool_call_id=call.id, name=call.name, content="Oslo")
+        for call in deferred.calls
+    ]
+    answer = await client.ask([*deferred.messages, *results], tools=["add", ask_user])
+    assert answer == "Oslo it is."
+    assert [m.role for m in fake.calls[1].messages] == ["user", "assistant", "tool"]

@@ -20,7 +20,7 @@ from aether.events import (
 )
 from aether.extensions.llm.fake import FakeProvider
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk, Message, ToolCall
-from aether.tools import Tool, make_tool, run_tool_loop, stream_tool_loop
+from aether.tools import DeferredToolCallsError, Tool, make_tool, run_tool_loop, stream_tool_loop
 
 
 def add(a: int, b: int) -> int:
@@ -588,3 +588,123 @@ def test_a_control_chunks_refusal_reaches_the_user() -> None:
     shown = _shown(LLMStreamChunk(refusal="I won't do that.", response_id="r1"))
     assert shown is not None and shown.refusal == "I won't do that." and shown.response_id == "r1"
     assert _shown(LLMStreamChunk(response_id="r1")) is None
+
+
+# --- deferred tools ---------------------------------------------------------------------
+
+
+ASK_USER = Tool.from_schema(
+    "ask_user",
+    {"properties": {"question": {"type": "string"}}, "required": ["question"]},
+    description="Ask the person at the keyboard",
+)
+
+
+async def _run_to_deferral(
+    fake: FakeProvider, tools: Sequence[Tool], *, streamed: bool
+) -> tuple[DeferredToolCallsError, str]:
+    """Run a loop expected to stop at deferred calls; the error and the text streamed."""
+    shown: list[str] = []
+
+    async def go() -> None:
+        if streamed:
+            source = stream_tool_loop(
+                fake, request_for(tools), tools, events=EventBus(), max_iterations=5
+            )
+            async for chunk in source:
+                shown.append(chunk.text)
+        else:
+            await run(fake, tools, max_iterations=5)
+
+    with pytest.raises(DeferredToolCallsError) as info:
+        await go()
+    return info.value, "".join(shown)
+
+
+@BOTH_LOOPS
+async def test_a_deferred_call_ends_the_loop_after_the_calls_it_can_run(streamed: bool) -> None:
+    fake = FakeProvider(
+        responses=[
+            calls(("c1", "add", {"a": 1, "b": 2})),
+            calls(
+                ("c2", "ask_user", {"question": "Which city?"}),
+                ("c3", "add", {"a": 3, "b": 4}),
+                text="One question.",
+            ),
+            answer("never reached"),
+        ]
+    )
+    error, shown = await _run_to_deferral(fake, [make_tool(add), ASK_USER], streamed=streamed)
+    assert [call.id for call in error.calls] == ["c2"]
+    assert error.calls[0].arguments == {"question": "Which city?"}
+    assert [m.role for m in error.messages] == ["user", "assistant", "tool", "assistant", "tool"]
+    assert [(m.tool_call_id, m.content) for m in error.messages if m.role == "tool"] == [
+        ("c1", "3"),  # the earlier round is kept
+        ("c3", "7"),  # and the other call of the last round ran
+    ]
+    assert error.messages[3].content == "One question."
+    assert len(fake.calls) == 2
+    assert "ask_user" in str(error) and ".messages" in str(error)
+    if streamed:
+        assert shown == "One question."
+
+
+async def test_the_caller_answers_deferred_calls_and_the_conversation_goes_on() -> None:
+    tools = [make_tool(add), ASK_USER]
+    fake = FakeProvider(
+        responses=[calls(("c1", "ask_user", {"question": "Which city?"})), answer("Oslo it is.")]
+    )
+    error, _ = await _run_to_deferral(fake, tools, streamed=False)
+    results = [
+        Message(role="tool", tool_call_id=call.id, name=call.name, content="Oslo")
+        for call in error.calls
+    ]
+    request = LLMRequest(messages=[*error.messages, *results], tools=[t.spec for t in tools])
+    response = await run_tool_loop(fake, request, tools, events=EventBus(), max_iterations=5)
+    assert response.text == "Oslo it is."
+    assert tool_messages(fake.calls[1]) == [("c1", "Oslo")]
+
+
+async def test_at_the_round_cap_deferred_calls_are_not_reached() -> None:
+    fake = FakeProvider(
+        responses=[calls(("c1", "add", {"a": 1, "b": 1})), calls(("c2", "ask_user", {}))]
+    )
+    with pytest.raises(MaxToolIterationsError) as info:
+        await run(fake, [make_tool(add), ASK_USER], max_iterations=1)
+    assert info.value.messages[-1].tool_calls[0].name == "ask_user"
+
+
+# --- allowed tools ----------------------------------------------------------------------
+
+
+@BOTH_LOOPS
+async def test_allowed_tools_hold_for_every_call_and_the_loop_enforces_them(
+    streamed: bool,
+) -> None:
+    ran: list[str] = []
+
+    def mult(a: int, b: int) -> int:
+        ran.append("mult")
+        return a * b
+
+    tools = [make_tool(add), make_tool(mult)]
+    fake = FakeProvider(
+        responses=[
+            calls(("c1", "mult", {"a": 2, "b": 3}), ("c2", "add", {"a": 2, "b": 3})),
+            answer("5"),
+        ]
+    )
+    request = request_for(tools, allowed_tools=["add"], tool_choice="required")
+    if streamed:
+        source = stream_tool_loop(fake, request, tools, events=EventBus(), max_iterations=3)
+        text = "".join([chunk.text async for chunk in source])
+    else:
+        text = (await run_tool_loop(fake, request, tools, events=EventBus(), max_iterations=3)).text
+    assert text == "5"
+    assert ran == []
+    results = dict(tool_messages(fake.calls[1]))
+    assert "no tool named 'mult'" in results["c1"] and "are: add." in results["c1"]
+    assert results["c2"] == "5"
+    assert [c.allowed_tools for c in fake.calls] == [["add"], ["add"]]
+    assert [c.tool_choice for c in fake.calls] == ["required", None]
+    assert [s.name for s in fake.calls[1].tools] == ["add", "mult"]  # all stay declared

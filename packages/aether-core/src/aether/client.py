@@ -182,18 +182,17 @@ class Aether:
         max_tokens: int | None,
         stop: str | Sequence[str] | None,
         tool_choice: ToolChoice | None,
+        allowed_tools: Sequence[str] | None,
         settings: CallSettings | None,
     ) -> tuple[LLMRequest, float | None]:
         messages = _messages(prompt)
         # Per call (keywords over settings=) > the client's ProviderConfig(settings=...).
         keywords = {"temperature": temperature, "max_tokens": max_tokens, "stop": stop}
-        chosen = check_settings(
-            merge_settings(
-                self.config.settings,
-                settings,
-                {key: value for key, value in keywords.items() if value is not None},
-            )
-        )
+        given = {key: value for key, value in keywords.items() if value is not None}
+        if settings or given or self.config.settings:
+            chosen = check_settings(merge_settings(self.config.settings, settings, given))
+        else:  # a plain call: nothing to merge or check
+            chosen = CallSettings()
         request = LLMRequest(
             messages=messages,
             # Resolved here so events and logs name the model actually used.
@@ -212,6 +211,7 @@ class Aether:
             extra_headers=chosen.get("extra_headers") or {},
             tools=[tool.spec for tool in tools],
             tool_choice=tool_choice,
+            allowed_tools=_allowed_tools(allowed_tools, tools),
         )
         # Refused here, before anything is sent, when the provider cannot serve it.
         check_supported(self.provider, request)
@@ -227,11 +227,16 @@ class Aether:
         max_tokens: int | None = None,
         stop: str | Sequence[str] | None = None,
         tool_choice: ToolChoice | None = None,
+        allowed_tools: Sequence[str] | None = None,
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
         settings: CallSettings | None = None,
     ) -> LLMResponse:
-        """The whole answer; with ``tools``, runs the model↔tool loop and returns the final one."""
+        """The whole answer; with ``tools``, runs the model↔tool loop and returns the final one.
+
+        ``allowed_tools=[names]`` lets the model call only those of ``tools`` this time; all
+        stay declared, so the tool list (and the provider's prompt cache) does not change.
+        """
         resolved = _resolve_tools(tools, self._registry)
         request, timeout = self._request(
             prompt,
@@ -241,6 +246,7 @@ class Aether:
             max_tokens=max_tokens,
             stop=stop,
             tool_choice=tool_choice,
+            allowed_tools=allowed_tools,
             settings=settings,
         )
         if not resolved:
@@ -273,6 +279,7 @@ class Aether:
         max_tokens: int | None = None,
         stop: str | Sequence[str] | None = None,
         tool_choice: ToolChoice | None = None,
+        allowed_tools: Sequence[str] | None = None,
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
         settings: CallSettings | None = None,
@@ -292,6 +299,7 @@ class Aether:
             max_tokens=max_tokens,
             stop=stop,
             tool_choice=tool_choice,
+            allowed_tools=allowed_tools,
             max_tool_iterations=max_tool_iterations,
             tool_timeout=tool_timeout,
             settings=settings,
@@ -317,6 +325,7 @@ class Aether:
         max_tokens: int | None = None,
         stop: str | Sequence[str] | None = None,
         tool_choice: ToolChoice | None = None,
+        allowed_tools: Sequence[str] | None = None,
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
         settings: CallSettings | None = None,
@@ -331,6 +340,7 @@ class Aether:
             max_tokens=max_tokens,
             stop=stop,
             tool_choice=tool_choice,
+            allowed_tools=allowed_tools,
             settings=settings,
         )
         if resolved:
@@ -381,6 +391,7 @@ class Aether:
         max_tokens: int | None = None,
         stop: str | Sequence[str] | None = None,
         tool_choice: ToolChoice | None = None,
+        allowed_tools: Sequence[str] | None = None,
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
         settings: CallSettings | None = None,
@@ -394,6 +405,7 @@ class Aether:
             max_tokens=max_tokens,
             stop=stop,
             tool_choice=tool_choice,
+            allowed_tools=allowed_tools,
             max_tool_iterations=max_tool_iterations,
             tool_timeout=tool_timeout,
             settings=settings,
@@ -457,6 +469,14 @@ def _messages(prompt: Prompt) -> list[Message]:
         )
     parts = [TextPart(text=item) if isinstance(item, str) else item for item in items]
     return [Message(role="user", content=parts)]  # type: ignore[arg-type]
+
+
+def _allowed_tools(allowed: Sequence[str] | None, tools: Sequence[Tool]) -> list[str] | None:
+    if allowed is None:
+        return None
+    from aether.tools.registry import check_allowed_tools
+
+    return check_allowed_tools(allowed, tools)
 
 
 def _resolve_tools(tools: ToolsArg, registry: Registry | None) -> list[Tool]:

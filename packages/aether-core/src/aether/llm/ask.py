@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from aether.client import ToolsArg
     from aether.events import EventBus
     from aether.llm.contracts import LLMProvider, ToolChoice
+    from aether.llm.settings import CallSettings
 
 __all__ = ["ask"]
 
@@ -38,8 +39,10 @@ async def ask(
     max_tokens: int | None = None,
     stop: str | Sequence[str] | None = None,
     tool_choice: ToolChoice | None = None,
+    allowed_tools: Sequence[str] | None = None,
     max_tool_iterations: int | None = None,
     tool_timeout: float | None = None,
+    settings: CallSettings | None = None,
     events: EventBus | None = None,
 ) -> str:
     """Ask one question and return the final answer text (see :meth:`Aether.ask`).
@@ -58,9 +61,13 @@ async def ask(
         max_tokens: Output cap.
         stop: Stop sequences.
         tool_choice: How the model must use ``tools``.
+        allowed_tools: Names among ``tools`` the model may call this time (all stay
+            declared).
         max_tool_iterations: The most tool rounds; default: ``AETHER_MAX_TOOL_ITERATIONS``,
             else 10.
         tool_timeout: Seconds each tool call may take; default: each tool's own ``timeout``.
+        settings: Call settings (:class:`~aether.llm.settings.CallSettings`): sampling,
+            reasoning, caching, ``timeout``, provider options; the keywords above win.
         events: Where the call's lifecycle events go; default: nowhere.
 
     Raises:
@@ -91,8 +98,10 @@ async def ask(
             max_tokens=max_tokens,
             stop=stop,
             tool_choice=tool_choice,
+            allowed_tools=allowed_tools,
             max_tool_iterations=max_tool_iterations,
             tool_timeout=tool_timeout,
+            settings=settings,
         )
     finally:
         if owned:

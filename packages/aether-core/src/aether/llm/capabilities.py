@@ -120,6 +120,11 @@ def check_supported(provider: object, request: LLMRequest) -> None:
     Raises:
         ConfigurationError: The request needs a capability ``provider`` does not claim.
     """
+    if not (request.tools or request.tool_choice) and all(
+        type(message.content) is str and not message.tool_calls and message.role != "tool"
+        for message in request.messages
+    ):
+        return  # plain text, no tools: every provider serves it (the common case, kept cheap)
     owner, declared = _declaration(provider)
     declared = declared if declared is not None else ProviderCapabilities()
     name = getattr(owner, "name", None) or type(owner).__name__

@@ -31,6 +31,7 @@ from aether import config
 from aether.errors import AetherError, SessionStoreError
 from aether.extensions.llm._layer import maybe_aclose
 from aether.llm.contracts import LLMResponse, LLMStreamChunk, Message, ToolChoice
+from aether.llm.settings import CallSettings
 from aether.memory.contracts import AppendableSessionStore, SessionStore
 from aether.memory.turns import check_limit, new_turn_id, newest_turns, split_turns, validate_turn
 
@@ -108,8 +109,10 @@ class Session:
         max_tokens: int | None = None,
         stop: str | Sequence[str] | None = None,
         tool_choice: ToolChoice | None = None,
+        allowed_tools: Sequence[str] | None = None,
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
+        settings: CallSettings | None = None,
     ) -> str:
         """Send ``prompt`` after the history; store the turn and return the answer text.
 
@@ -121,9 +124,12 @@ class Session:
             max_tokens: Output cap for this call.
             stop: Stop sequences for this call.
             tool_choice: How the model must use tools.
+            allowed_tools: Names among ``tools`` the model may call this time.
             max_tool_iterations: The most tool rounds for this call; default:
                 ``AETHER_MAX_TOOL_ITERATIONS``, else 10.
             tool_timeout: Per-tool deadline in seconds.
+            settings: Call settings (:class:`~aether.llm.settings.CallSettings`): sampling,
+                reasoning, caching, ``timeout``, provider options; the keywords above win.
         """
         new = _new_messages(prompt)
         async with self._lock:
@@ -136,8 +142,10 @@ class Session:
                 max_tokens=max_tokens,
                 stop=stop,
                 tool_choice=tool_choice,
+                allowed_tools=allowed_tools,
                 max_tool_iterations=max_tool_iterations,
                 tool_timeout=tool_timeout,
+                settings=settings,
             )
             await self._commit(new, response.text)
         return response.text
@@ -152,8 +160,10 @@ class Session:
         max_tokens: int | None = None,
         stop: str | Sequence[str] | None = None,
         tool_choice: ToolChoice | None = None,
+        allowed_tools: Sequence[str] | None = None,
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
+        settings: CallSettings | None = None,
     ) -> AsyncGenerator[LLMStreamChunk, None]:
         """Stream the answer; the turn is stored once the stream has been consumed to its end.
 
@@ -172,8 +182,10 @@ class Session:
                 max_tokens=max_tokens,
                 stop=stop,
                 tool_choice=tool_choice,
+                allowed_tools=allowed_tools,
                 max_tool_iterations=max_tool_iterations,
                 tool_timeout=tool_timeout,
+                settings=settings,
             )
             try:
                 async for chunk in source:
@@ -194,8 +206,10 @@ class Session:
         max_tokens: int | None = None,
         stop: str | Sequence[str] | None = None,
         tool_choice: ToolChoice | None = None,
+        allowed_tools: Sequence[str] | None = None,
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
+        settings: CallSettings | None = None,
     ) -> AsyncGenerator[str, None]:
         """The text deltas of :meth:`stream`; the final text is stored when it completes."""
         chunks = self.stream(
@@ -206,8 +220,10 @@ class Session:
             max_tokens=max_tokens,
             stop=stop,
             tool_choice=tool_choice,
+            allowed_tools=allowed_tools,
             max_tool_iterations=max_tool_iterations,
             tool_timeout=tool_timeout,
+            settings=settings,
         )
         async with aclosing(chunks) as source:
             async for chunk in source:

@@ -8,7 +8,9 @@ returned and raises what went wrong. The :class:`~aether.llm.ToolCall` form is w
 loop does: nothing a tool call can get wrong aborts the conversation (an unknown tool,
 arguments that are not JSON or do not match the signature, a tool that raises or times out all
 become content the model reads, ``"Error: ..."``, so it can correct itself), and ``tool.start``
-fires for every call, then exactly one of ``tool.complete`` or ``tool.error``.
+fires for every call, then exactly one of ``tool.complete`` or ``tool.error``. The result
+becomes text through :func:`~aether.tools.serialize_result`, so it is cut at
+``AETHER_TOOL_RESULT_MAX_CHARS`` and a lazy result (an iterator) is refused, not read.
 """
 
 from __future__ import annotations
@@ -18,18 +20,17 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, cast, overload
 
-import pydantic_core
-
-from aether.errors import ToolError, ToolExecutionError, ToolNotFoundError
+from aether.errors import ToolError, ToolNotFoundError
 from aether.events import TOOL_COMPLETE, TOOL_ERROR, TOOL_START, EventBus, ToolComplete, ToolStart
 from aether.events import ToolError as ToolErrorEvent
 from aether.llm.contracts import Message, ToolCall
+from aether.tools.results import serialize_result
 from aether.tools.tool import Tool
 
 if TYPE_CHECKING:
     from aether.registry import Registry
 
-__all__ = ["ToolResult", "dispatch_tool", "serialize_result"]
+__all__ = ["ToolResult", "dispatch_tool"]
 
 _Tools = Mapping[str, Tool] | Sequence[Tool]
 """The tools a model was offered: by name, or a list."""
@@ -57,26 +58,6 @@ class ToolResult:
     def to_message(self) -> Message:
         """The ``tool`` message that answers the call."""
         return tool_message(self.call, self.content)
-
-
-def serialize_result(value: Any) -> str:
-    """A tool's return value as text for the model: strings as they are, the rest as JSON.
-
-    Pydantic models, dataclasses, enums, dates, UUIDs, sets and bytes (UTF-8) serialise as
-    pydantic would; an object JSON has no form for falls back to ``str()`` for that value only.
-
-    Raises:
-        ToolExecutionError: The value cannot be serialised at all (e.g. a circular reference).
-    """
-    if isinstance(value, str):
-        return value
-    try:
-        return pydantic_core.to_json(value, fallback=str).decode()
-    except (pydantic_core.PydanticSerializationError, ValueError) as exc:
-        raise ToolExecutionError(
-            f"The tool's result ({type(value).__name__}) could not be serialised to JSON: {exc}. "
-            f"Return a str, a dict/list of JSON values, a pydantic model or a dataclass."
-        ) from exc
 
 
 @overload

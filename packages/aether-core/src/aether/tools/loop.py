@@ -13,6 +13,11 @@ Rules both variants follow:
 * The caller's request and message list are never mutated; each call gets its own request.
 * A forced ``tool_choice`` (``"required"`` or a tool's name) applies to the first call only;
   later calls use the provider's default, or the model could never stop calling tools.
+* ``request.allowed_tools`` applies to every call, and the loop enforces it too: a call of a
+  tool outside it is answered as unknown, even if the provider let it through.
+* A round that calls a *deferred* tool (declared by :meth:`Tool.from_schema
+  <aether.tools.Tool.from_schema>` without a function) is the last: the loop runs the calls
+  it can, then raises :class:`DeferredToolCallsError` with the rest for the caller to run.
 * Token counts of the returned answer (and of the last streamed chunk) are **summed over all
   provider calls**: what the whole loop cost. Cost tracking still sees each provider call.
 """
@@ -24,7 +29,7 @@ from collections.abc import AsyncIterator, Sequence
 from operator import add, itemgetter
 from typing import Any
 
-from aether.errors import MaxToolIterationsError
+from aether.errors import MaxToolIterationsError, ToolError
 from aether.events import EventBus
 from aether.extensions.llm._layer import maybe_aclose
 from aether.llm.contracts import (
@@ -40,7 +45,7 @@ from aether.llm.instrumented import complete_with_events
 from aether.tools.dispatch import run_call, tool_message
 from aether.tools.tool import Tool
 
-__all__ = ["run_tool_loop", "stream_tool_loop"]
+__all__ = ["DeferredToolCallsError", "run_tool_loop", "stream_tool_loop"]
 
 _USAGE = (
     "input_tokens",
@@ -52,6 +57,43 @@ _USAGE = (
 _usage_of = itemgetter(*_USAGE)
 _NO_USAGE = (0,) * len(_USAGE)
 _FORCED_CHOICES_KEPT = (None, "auto", "none")
+
+
+class DeferredToolCallsError(ToolError):
+    """The model called tools the loop cannot run: they were declared without a function.
+
+    Not a failure: the caller runs them. Answer each call in :attr:`calls` with a ``tool``
+    message and send the conversation back, with the same tools::
+
+        try:
+            answer = await client.ask(prompt, tools=tools)
+        except DeferredToolCallsError as deferred:
+            results = [
+                Message(role="tool", tool_call_id=call.id, name=call.name,
+                        content=run_it_myself(call.name, call.arguments))
+                for call in deferred.calls
+            ]
+            answer = await client.ask([*deferred.messages, *results], tools=tools)
+
+    The other calls of that round (tools with a function) have run already: their results
+    are in :attr:`messages`.
+
+    Attributes:
+        calls: The calls to run, in the model's order.
+        messages: The whole conversation so far: the request's messages, every tool round,
+            the assistant turn holding :attr:`calls` and the results of its other calls.
+    """
+
+    def __init__(self, calls: list[ToolCall], messages: list[Message]) -> None:
+        self.calls = calls
+        self.messages = messages
+        names = ", ".join(sorted({call.name for call in calls}))
+        super().__init__(
+            f"The model called {names}, declared without a function, so the tool loop "
+            f"cannot run {'it' if len(calls) == 1 else 'them'}: run each call in .calls, "
+            f"append a tool message answering it (tool_call_id=call.id) to .messages, and "
+            f"call again with those messages and the same tools."
+        )
 
 
 async def run_tool_loop(
@@ -81,8 +123,10 @@ async def run_tool_loop(
     Raises:
         MaxToolIterationsError: The answer after the ``max_iterations``-th round still asked
             for tools.
+        DeferredToolCallsError: The model called deferred tools (declared without a
+            function); the caller runs them and continues the conversation.
     """
-    by_name = _by_name(tools, max_iterations)
+    by_name = _by_name(tools, request, max_iterations)
     messages = list(request.messages)
     totals = _NO_USAGE
     current = request
@@ -98,7 +142,7 @@ async def run_tool_loop(
         )
         if rounds_run == max_iterations:
             break
-        messages.extend(await _run_calls(response.tool_calls, by_name, events, tool_timeout))
+        await _run_round(response.tool_calls, by_name, events, tool_timeout, messages)
         current = _next_request(request, messages)
     raise MaxToolIterationsError(max_iterations, messages)
 
@@ -124,8 +168,9 @@ async def stream_tool_loop(
     Raises:
         MaxToolIterationsError: After the text of the answer that followed the
             ``max_iterations``-th round and still asked for tools.
+        DeferredToolCallsError: After the text of an answer calling deferred tools.
     """
-    by_name = _by_name(tools, max_iterations)
+    by_name = _by_name(tools, request, max_iterations)
     messages = list(request.messages)
     totals = _NO_USAGE
     current = request
@@ -172,9 +217,35 @@ async def stream_tool_loop(
         messages.append(Message(role="assistant", content="".join(parts), tool_calls=calls))
         if rounds_run == max_iterations:
             break
-        messages.extend(await _run_calls(calls, by_name, events, tool_timeout))
+        await _run_round(calls, by_name, events, tool_timeout, messages)
         current = _next_request(request, messages)
     raise MaxToolIterationsError(max_iterations, messages)
+
+
+async def _run_round(
+    calls: list[ToolCall],
+    by_name: dict[str, Tool],
+    events: EventBus,
+    timeout: float | None,
+    messages: list[Message],
+) -> None:
+    """Run one round's calls, appending their results to ``messages``.
+
+    Raises:
+        DeferredToolCallsError: Some calls name deferred tools; the others have run.
+    """
+    deferred = [call for call in calls if _is_deferred(by_name.get(call.name))]
+    if not deferred:
+        messages.extend(await _run_calls(calls, by_name, events, timeout))
+        return
+    runnable = [call for call in calls if not _is_deferred(by_name.get(call.name))]
+    if runnable:
+        messages.extend(await _run_calls(runnable, by_name, events, timeout))
+    raise DeferredToolCallsError(deferred, list(messages))
+
+
+def _is_deferred(tool: Tool | None) -> bool:
+    return tool is not None and tool.function is None
 
 
 async def _run_calls(
@@ -203,10 +274,12 @@ def _next_request(first: LLMRequest, messages: list[Message]) -> LLMRequest:
     return first.model_copy(update=update)
 
 
-def _by_name(tools: Sequence[Tool], max_iterations: int) -> dict[str, Tool]:
+def _by_name(tools: Sequence[Tool], request: LLMRequest, max_iterations: int) -> dict[str, Tool]:
+    """The tools the model may call, by name: those of ``request.allowed_tools`` if set."""
     if max_iterations < 1:
         raise ValueError(f"max_iterations must be >= 1, got {max_iterations}.")
-    return {tool.name: tool for tool in tools}
+    allowed = request.allowed_tools
+    return {tool.name: tool for tool in tools if allowed is None or tool.name in allowed}
 
 
 def _add_usage(totals: tuple[int, ...], source: LLMResponse | LLMStreamChunk) -> tuple[int, ...]:

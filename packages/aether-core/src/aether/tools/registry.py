@@ -17,12 +17,19 @@ import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar, overload
 
-from aether._names import did_you_mean, listing
+from aether._names import close_matches, did_you_mean, listing
 from aether.errors import ConfigurationError, PluginNotFoundError, ToolNotFoundError
 from aether.registry import Registry, default_registry
 from aether.tools.tool import Tool
 
-__all__ = ["TOOL_KIND", "get_tool", "list_tools", "register_tool", "resolve_tools"]
+__all__ = [
+    "TOOL_KIND",
+    "check_allowed_tools",
+    "get_tool",
+    "list_tools",
+    "register_tool",
+    "resolve_tools",
+]
 
 TOOL_KIND: Final = "tool"
 _TOOL_ATTRIBUTE: Final = "__aether_tool__"
@@ -39,7 +46,7 @@ def register_tool(function: F, /) -> F: ...
 
 
 @overload
-def register_tool(tool: Tool, /) -> Tool: ...
+def register_tool(tool: Tool, /, *, registry: Registry | None = None) -> Tool: ...
 
 
 @overload
@@ -48,6 +55,7 @@ def register_tool(
     name: str | None = None,
     description: str | None = None,
     timeout: float | None = None,
+    strict: bool = False,
     registry: Registry | None = None,
 ) -> Callable[[F], F]: ...
 
@@ -59,20 +67,27 @@ def register_tool(
     name: str | None = None,
     description: str | None = None,
     timeout: float | None = None,
+    strict: bool = False,
     registry: Registry | None = None,
 ) -> Any:
     """Register a function as a tool; works bare (``@register_tool``) or with options.
 
     The function is returned unchanged, so it can still be called directly. Its JSON Schema
     and validator are built now, so a bad annotation fails at import, not mid-conversation.
-    Registering a name again replaces the earlier tool.
+    Registering a name again replaces the earlier tool. A tool declared from a schema
+    (:meth:`Tool.from_schema`) registers as ``register_tool(tool)``.
 
     Args:
         target: The function (or an already built :class:`Tool`) when used bare.
         name: What the model calls it; default: the function's name.
         description: What it does, for the model; default: the docstring's summary.
         timeout: Seconds a call may take; default: no limit (``tool_timeout=`` overrides).
+        strict: Ask providers to hold the model to the schema exactly (``ToolSpec.strict``).
         registry: Where to register; default: the process-wide registry.
+
+    Raises:
+        TypeError: The target is not a function, or is a generator function (return a list).
+        ConfigurationError: The name or a parameter cannot be described to a model.
     """
     where = registry if registry is not None else default_registry
     if isinstance(target, Tool):
@@ -80,7 +95,7 @@ def register_tool(
         return target
 
     def decorator(function: F) -> F:
-        tool = Tool(function, name=name, description=description, timeout=timeout)
+        tool = Tool(function, name=name, description=description, timeout=timeout, strict=strict)
         where.add(TOOL_KIND, tool.name, tool)
         # So tools=[add] reuses the built schema; where attributes cannot be set (builtins,
         # slotted callables), tools=[fn] builds a fresh Tool instead.
@@ -116,7 +131,7 @@ def get_tool(name: str, *, registry: Registry | None = None) -> Tool:
     if isinstance(obj, Tool):
         if obj.name == name:
             return obj
-        tool = Tool(obj.function, name=name, description=obj.description, timeout=obj.timeout)
+        tool = obj._renamed(name)
     elif callable(obj):
         # A tool pack may register a plain function; build its Tool once and keep it.
         tool = Tool(obj, name=name)
@@ -179,6 +194,45 @@ def resolve_tools(
         seen[tool.name] = tool
         resolved.append(tool)
     return resolved
+
+
+def check_allowed_tools(allowed: Sequence[str], tools: Sequence[Tool]) -> list[str]:
+    """``allowed_tools=[...]`` checked against the call's tools: the names, in order, once each.
+
+    Offering every tool but allowing a few keeps the tool list (and so the provider's prompt
+    cache) the same from call to call, where passing fewer ``tools`` would not.
+
+    Raises:
+        ConfigurationError: ``allowed`` is empty, or names a tool that is not among ``tools``
+            (the message lists them and the closest names).
+        TypeError: ``allowed`` is a string or holds something other than names.
+    """
+    if isinstance(allowed, (str, bytes)):
+        raise TypeError(
+            f"allowed_tools must be a list of tool names, got the string {allowed!r}; use "
+            f"[{allowed!r}]."
+        )
+    names: list[str] = []
+    for item in allowed:
+        if not isinstance(item, str):
+            raise TypeError(f"allowed_tools holds tool names, got {item!r}.")
+        if item not in names:
+            names.append(item)
+    if not names:
+        raise ConfigurationError(
+            "allowed_tools=[] allows no tool; to keep the model from calling tools, pass "
+            "tool_choice='none'."
+        )
+    declared = [tool.name for tool in tools]
+    unknown = [name for name in names if name not in declared]
+    if unknown:
+        hints = close_matches(unknown[0], declared)
+        raise ConfigurationError(
+            f"allowed_tools names {', '.join(map(repr, unknown))}, not among this call's tools "
+            f"({listing(declared)}). {did_you_mean(hints)}Allow only tools passed in "
+            f"tools=[...], or add the missing ones there."
+        )
+    return names
 
 
 def _tool_of_function(function: Callable[..., Any]) -> Tool:
