@@ -22,9 +22,11 @@ __all__ = [
     "LLMResponse",
     "LLMStreamChunk",
     "Message",
+    "OutputSpec",
     "RAW_ARGUMENTS_KEY",
     "Role",
     "ToolCall",
+    "ToolCallDelta",
     "ToolChoice",
     "ToolSpec",
 ]
@@ -134,6 +136,39 @@ class ToolSpec(_Contract):
     )
 
 
+class OutputSpec(_Contract):
+    """A structured answer the model must give, as a provider sees it (native mode).
+
+    A provider that claims ``structured_output`` asks the model for JSON matching
+    ``json_schema`` in its own way (OpenAI ``response_format``, Gemini ``responseJsonSchema``,
+    Anthropic's output format), and the answer's ``text`` is that JSON. The tool and prompted
+    modes never reach a provider as an ``OutputSpec``: core expresses them with a tool or with
+    instructions.
+    """
+
+    name: str = Field(description="A name for the answer's schema (``[a-zA-Z0-9_-]``).")
+    json_schema: dict[str, Any] = Field(description="JSON Schema of the answer.")
+    description: str = Field(default="", description="What the answer is, for the model.")
+    strict: bool = Field(
+        default=True,
+        description="Hold the model to the schema exactly where the provider can (the schema "
+        "is then made strict-compatible by the provider's rules).",
+    )
+
+
+class ToolCallDelta(_Contract):
+    """A fragment of a tool call as it streams, before the call is whole.
+
+    Providers that stream tool calls emit these as they arrive (in addition to the whole
+    call on a later chunk), so a caller can show or parse arguments as they form.
+    """
+
+    index: int = Field(description="Which call of the answer this fragment belongs to.")
+    id: str | None = Field(default=None, description="The call's id, once known.")
+    name: str | None = Field(default=None, description="The tool's name, once known.")
+    arguments: str = Field(default="", description="The next piece of the arguments' JSON text.")
+
+
 class LLMRequest(_Contract):
     """Everything a provider needs for one call."""
 
@@ -171,6 +206,11 @@ class LLMRequest(_Contract):
     tools: list[ToolSpec] = Field(default_factory=list, description="Tools the model may call.")
     tool_choice: ToolChoice | None = Field(
         default=None, description="How the model must use tools; None: provider default."
+    )
+    output: OutputSpec | None = Field(
+        default=None,
+        description="A structured answer asked for natively; None: free text. Only sent to "
+        "providers that claim ``structured_output``.",
     )
     allowed_tools: list[str] | None = Field(
         default=None,
@@ -243,6 +283,10 @@ class LLMStreamChunk(_Usage):
     reasoning_text: str = Field(default="", description="Reasoning (thinking) delta, kept apart.")
     tool_calls: list[ToolCall] = Field(
         default_factory=list, description="Completed tool calls (never partial)."
+    )
+    tool_call_deltas: list[ToolCallDelta] = Field(
+        default_factory=list,
+        description="Fragments of tool calls still forming (arguments text as it arrives).",
     )
     finish_reason: FinishReason | None = Field(default=None, description="Set on the last chunk.")
 

@@ -32,6 +32,8 @@ class ModelTraits:
         image_input: Takes image parts.
         document_input: Takes document (PDF) parts.
         audio_input: Takes audio parts.
+        native_output: Answers in a JSON schema the request gives (``LLMRequest.output``);
+            without it, structured output uses a tool or instructions instead.
     """
 
     sampling: bool = True
@@ -39,6 +41,7 @@ class ModelTraits:
     image_input: bool = True
     document_input: bool = True
     audio_input: bool = False
+    native_output: bool = False
 
 
 class ModelTable:
