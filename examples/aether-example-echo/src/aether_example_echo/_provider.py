@@ -15,7 +15,13 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING
 
 from aether.errors import ProviderError, StreamInterruptedError
-from aether.http import HTTPProviderBase, HTTPProviderClient, resolve_settings, set_chunks_received
+from aether.http import (
+    HTTPProviderBase,
+    HTTPProviderClient,
+    quote_wire,
+    resolve_settings,
+    set_chunks_received,
+)
 from aether.llm.capabilities import ProviderCapabilities
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk, ToolCall
 from aether_example_echo._wire import PROVIDER, call_from_wire, finish_reason, payload, usage
@@ -86,7 +92,8 @@ class EchoProvider(HTTPProviderBase):
         model = request.model or self.default_model
         data = await self._http.post_json("reply", payload(request, model, stream=False))
         if not isinstance(data, dict):
-            raise ProviderError(f"The Echo API answered {data!r}.", provider=PROVIDER)
+            shown = quote_wire(data, limit=200)  # the key masked, should the server echo it
+            raise ProviderError(f"The Echo API answered {shown}.", provider=PROVIDER)
         input_tokens, output_tokens = usage(data)
         return LLMResponse(
             text=str(data.get("text") or ""),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from aether.errors import ProviderError
+from aether.http import quote_wire, tool_arguments
 from aether.llm.contracts import FinishReason, LLMRequest, Message, ToolCall
 
 __all__ = ["PROVIDER", "call_from_wire", "finish_reason", "payload", "usage"]
@@ -47,9 +48,10 @@ def payload(request: LLMRequest, model: str, *, stream: bool) -> dict[str, Any]:
 def call_from_wire(call: Any) -> ToolCall:
     """One ``{"id", "name", "args"}`` object as a :class:`ToolCall`."""
     if not isinstance(call, dict) or not isinstance(call.get("name"), str):
-        raise ProviderError(f"The Echo API sent a malformed call: {call!r}.", provider=PROVIDER)
-    args = call.get("args")
-    return ToolCall(id=str(call.get("id") or ""), name=call["name"], arguments=args or {})
+        shown = quote_wire(call, limit=200)  # the key masked, should the server echo it
+        raise ProviderError(f"The Echo API sent a malformed call: {shown}.", provider=PROVIDER)
+    args = tool_arguments(call.get("args"))  # not an object, or nested too deep: kept as text
+    return ToolCall(id=str(call.get("id") or ""), name=call["name"], arguments=args)
 
 
 def finish_reason(stop: Any) -> FinishReason:

@@ -11,8 +11,9 @@ Third-party providers are welcome to use it:
 
     # api_key / default_model / base_url: keyword, else ACME_API_KEY / ACME_MODEL /
     # ACME_BASE_URL, else the defaults; a key is required on the public endpoint's host. A
-    # base URL that is not http(s)://host..., or a timeout that is not positive seconds, is
-    # a ConfigurationError naming the setting, raised here rather than on the first request.
+    # base URL that is not http(s)://host..., a timeout that is not positive seconds, or a
+    # key no HTTP header can carry (a smart quote; whitespace around it is dropped) is a
+    # ConfigurationError naming the setting, raised here rather than on the first request.
     settings = resolve_settings("acme", env_prefix="ACME", api_key=None, default_model=None,
                                 base_url=None, fallback_model="acme-1",
                                 fallback_base_url="https://api.acme.ai/v1", timeout=30)
@@ -29,11 +30,23 @@ Third-party providers are welcome to use it:
     except StreamInterruptedError as exc:
         set_chunks_received(exc, sent)  # tell the caller how much it already has
         raise
+
+Whatever a provider quotes from an answer in its own errors goes through ``quote_wire``
+(``quote_wire(value, settings.secrets, limit=200)``), which masks the key in every form a
+server may echo it in; tool-call arguments are read with ``parse_tool_arguments`` (text) or
+``tool_arguments`` (a decoded object), which keep malformed or too deeply nested ones as
+raw text for the tool loop to refuse.
 """
 
 import typing
 
-from aether.http._arguments import RAW_ARGUMENTS_KEY, dump_tool_arguments, parse_tool_arguments
+from aether.http._arguments import (
+    DEFAULT_MAX_ARGUMENT_DEPTH,
+    RAW_ARGUMENTS_KEY,
+    dump_tool_arguments,
+    parse_tool_arguments,
+    tool_arguments,
+)
 from aether.http._client import HTTPProviderClient, RetryAfterFromBody
 from aether.http._errors import (
     error_from_payload,
@@ -44,8 +57,10 @@ from aether.http._errors import (
     request_id_from,
     set_chunks_received,
 )
+from aether.http._json import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH, JSONLimitError
 from aether.http._json import loads as json_loads
 from aether.http._provider import HTTPProviderBase
+from aether.http._quoting import MaskedError, quote_wire, scrub_exception
 from aether.http._settings import ProviderSettings, resolve_settings
 from aether.http._sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder, aiter_sse
 from aether.http._transport import (
@@ -84,11 +99,16 @@ else:
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "DEFAULT_MAX_ARGUMENT_DEPTH",
+    "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_EVENT_BYTES",
+    "DEFAULT_MAX_JSON_DEPTH",
     "DEFAULT_TIMEOUT",
     "HTTPProviderBase",
     "HTTPProviderClient",
     "HTTPTransport",
+    "JSONLimitError",
+    "MaskedError",
     "ProviderSettings",
     "RAW_ARGUMENTS_KEY",
     "RetryAfterFromBody",
@@ -105,8 +125,11 @@ __all__ = [
     "parse_retry_after",
     "parse_should_retry",
     "parse_tool_arguments",
+    "quote_wire",
     "request_id_from",
     "resolve_settings",
     "resolve_transport",
+    "scrub_exception",
     "set_chunks_received",
+    "tool_arguments",
 ]

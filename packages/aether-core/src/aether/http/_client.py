@@ -15,7 +15,15 @@ or type names (:func:`~aether.http.error_from_payload`), with the provider's
 
 So is a 2xx answer that is not the API's at all (a web page where JSON or events were asked
 for, another service's JSON): an :class:`~aether.errors.UnexpectedResponseError` saying to
-check the base URL, the same for a call and a stream, never retried.
+check the base URL, the same for a call and a stream, never retried. JSON too large or too
+deeply nested to parse safely is refused the same way (a whole body) or as a broken stream
+(an event), within limits set per client (``max_json_depth``, ``max_body_bytes``,
+``max_event_bytes``).
+
+Everything of an answer that a message quotes goes through
+:func:`~aether.http.quote_wire`, so the key (and any credential a header carries) never shows
+in any form a server may echo it in; headers that no HTTP request can carry are refused when
+the client is built.
 """
 
 from __future__ import annotations
@@ -31,8 +39,10 @@ from collections.abc import (
     Mapping,
 )
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol
 
+from aether.config import env_int, is_secret_name
 from aether.errors import (
     ConfigurationError,
     ProviderError,
@@ -40,7 +50,7 @@ from aether.errors import (
     UnexpectedResponseError,
 )
 from aether.http._errors import (
-    _redact,
+    _shown_id,
     error_from_payload,
     error_from_response,
     map_stream_errors,
@@ -48,8 +58,10 @@ from aether.http._errors import (
     parse_retry_after,
     request_id_from,
 )
+from aether.http._json import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH, JSONLimitError
 from aether.http._json import loads as json_loads
-from aether.http._settings import shown_url
+from aether.http._quoting import exchange_secrets, mask_wire_logs, quote_wire, scrub_exception
+from aether.http._settings import header_problem, shown_url
 from aether.http._sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecoder
 from aether.http._transport import (
     HTTPTransport,
@@ -63,7 +75,7 @@ if TYPE_CHECKING:
 
     from aether.http._aiohttp import AiohttpWire
 
-__all__ = ["HTTPProviderClient", "RetryAfterFromBody"]
+__all__ = ["HTTPProviderClient", "RetryAfterFromBody", "answer_arrived"]
 
 RetryAfterFromBody = Callable[[Any], "float | None"]
 """Hook reading a retry delay from a parsed error body (Gemini's ``RetryInfo.retryDelay``)."""
@@ -71,6 +83,12 @@ RetryAfterFromBody = Callable[[Any], "float | None"]
 _JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
 _SSE_HEADERS = {"content-type": "application/json", "accept": "text/event-stream"}
 _START = 200  # characters of an unexpected body quoted in an error
+# Bytes of a stream's start kept to quote it: past _START, so a secret straddling the cut is
+# still whole when it is masked.
+_KEPT = 4096
+_TOKEN = "!#$%&'*+-.^_`|~"  # what a header name may hold beside letters and digits
+_MAX_JSON_DEPTH_ENV = "AETHER_HTTP_MAX_JSON_DEPTH"
+_MAX_BODY_BYTES_ENV = "AETHER_HTTP_MAX_BODY_BYTES"
 
 # The status an in-band error that names no kind is classified by. A stream that cannot
 # start or go on is a server failure (retryable); a whole 2xx body holding an error says
@@ -80,9 +98,53 @@ _STREAM_DEFAULT_STATUS = 500
 _BODY_DEFAULT_STATUS = None
 _EVENT_STREAM = "an event stream (text/event-stream)"
 
+# Whether the last exchange of the current context got the API's answer (a JSON body, or an
+# event stream): what goes wrong after that is the answer's doing (see HTTPProviderBase).
+_ANSWERED: ContextVar[bool] = ContextVar("aether_http_answered", default=False)
+
+
+def answer_arrived() -> bool:
+    """Whether the current context's last exchange was answered with JSON or events."""
+    return _ANSWERED.get()
+
 
 def _dumps(payload: Any) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _checked_headers(headers: Mapping[str, str], provider: str) -> dict[str, str]:
+    """``headers`` with surrounding whitespace dropped from values, once each can be sent.
+
+    Raises:
+        ConfigurationError: A name that is not an HTTP token, or a value with a control or
+            non-ASCII character; the header is named, its value never shown.
+    """
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        if not name or not all(c.isascii() and (c.isalnum() or c in _TOKEN) for c in name):
+            raise ConfigurationError(
+                f"A header name given to the {provider!r} provider is not an HTTP token "
+                f"({len(name)} characters: letters, digits and {_TOKEN} only)."
+            )
+        value = value.strip()
+        problem = header_problem(value)
+        if problem is not None:
+            raise ConfigurationError(
+                f"The {name!r} header given to the {provider!r} provider {problem}, which no "
+                f"HTTP header can carry; fix the value (the API key, or extra_headers)."
+            )
+        checked[name] = value
+    return checked
+
+
+def _credentials(headers: Mapping[str, str]) -> list[str]:
+    """The values of the headers that carry credentials (of ``Bearer <token>``, the token)."""
+    found: list[str] = []
+    for name, value in headers.items():
+        if is_secret_name(name) and value:
+            scheme, _, token = value.partition(" ")
+            found.append(token.strip() if token.strip() and scheme.isalpha() else value)
+    return found
 
 
 def _content_type(headers: Mapping[str, str]) -> str:
@@ -169,9 +231,16 @@ class HTTPProviderClient:
         timeout: Per-request timeout. None: :data:`DEFAULT_TIMEOUT` for a created client, the
             borrowed client's own setting otherwise. ``httpx.Timeout(None)`` disables it.
         secrets: Strings masked if a server echoes them in an error message (the API key).
+            The values of headers named like credentials (``authorization``, ``x-api-key``,
+            ...) are masked too, given here or not.
         retry_after_from_body: Reads a retry delay from a parsed error body when the headers
             give none; applied to every error this object builds, in-band ones included.
         max_event_bytes: Cap on one server-sent event, see :class:`~aether.http.SSEDecoder`.
+        max_json_depth: Deepest JSON nesting accepted in a body or an event; None:
+            ``AETHER_HTTP_MAX_JSON_DEPTH``, else :data:`~aether.http.DEFAULT_MAX_JSON_DEPTH`
+            (512). Deeper JSON is refused as a malformed answer, never parsed.
+        max_body_bytes: Largest whole JSON body parsed; None: ``AETHER_HTTP_MAX_BODY_BYTES``,
+            else :data:`~aether.http.DEFAULT_MAX_BODY_BYTES` (64 MiB).
         transport: For a created client: ``"httpx"`` or ``"aiohttp"``; None: the
             ``AETHER_HTTP_TRANSPORT`` environment variable, else httpx. See
             :func:`~aether.http.create_http_client`.
@@ -185,9 +254,12 @@ class HTTPProviderClient:
             JSON body instead of events (Gemini: the ``?alt=sse`` query was lost); None:
             check the base URL. Either way an ``UnexpectedResponseError``, never retried.
 
+    Header values are stripped of surrounding whitespace (as HTTP itself ignores it).
+
     Raises:
-        ConfigurationError: Both ``http_client`` and ``transport`` were given, or the
-            transport is unknown or not installed.
+        ConfigurationError: Both ``http_client`` and ``transport`` were given, the
+            transport is unknown or not installed, or a header cannot be sent (a control or
+            non-ASCII character in its value; the header is named, its value never shown).
     """
 
     __slots__ = (
@@ -197,7 +269,9 @@ class HTTPProviderClient:
         "_client",
         "_headers",
         "_json_headers",
+        "_max_body_bytes",
         "_max_event_bytes",
+        "_max_json_depth",
         "_not_an_event_stream_hint",
         "_retry_after_from_body",
         "_secrets",
@@ -224,6 +298,8 @@ class HTTPProviderClient:
         transport: str | None = None,
         answer_keys: Iterable[str] = (),
         not_an_event_stream_hint: str | None = None,
+        max_json_depth: int | None = None,
+        max_body_bytes: int | None = None,
     ) -> None:
         if http_client is not None and transport is not None:
             raise ConfigurationError(
@@ -236,7 +312,7 @@ class HTTPProviderClient:
         )
         self.provider = provider
         self._base_url = base_url.rstrip("/")
-        self._headers = dict(headers or {})
+        self._headers = _checked_headers(headers or {}, provider)
         self._borrowed = http_client
         self._client: httpx.AsyncClient | None = http_client
         self._wire: AiohttpWire | None = None
@@ -249,9 +325,27 @@ class HTTPProviderClient:
             import httpx  # already loaded: the caller built the client with it
 
             self._timeout = httpx.USE_CLIENT_DEFAULT if timeout is None else _httpx_timeout(timeout)
-        self._secrets = tuple(s for s in secrets if s)
+        given = [secret for secret in secrets if secret]
+        self._secrets = tuple(dict.fromkeys([*given, *_credentials(self._headers)]))
+        if self._secrets:
+            mask_wire_logs()
         self._retry_after_from_body = retry_after_from_body
         self._max_event_bytes = max_event_bytes
+        self._max_json_depth = (
+            env_int(_MAX_JSON_DEPTH_ENV, DEFAULT_MAX_JSON_DEPTH, minimum=1)
+            if max_json_depth is None
+            else max_json_depth
+        )
+        self._max_body_bytes = (
+            env_int(_MAX_BODY_BYTES_ENV, DEFAULT_MAX_BODY_BYTES, minimum=1)
+            if max_body_bytes is None
+            else max_body_bytes
+        )
+        if self._max_json_depth < 1 or self._max_body_bytes < 1:
+            raise ConfigurationError(
+                f"max_json_depth={max_json_depth!r} and max_body_bytes={max_body_bytes!r} "
+                f"must each be at least 1 (None: the default)."
+            )
         self._answer_keys = tuple(answer_keys)
         self._not_an_event_stream_hint = not_an_event_stream_hint
         # Parsed once per path: httpx re-parses a str URL on every request (~5% of its cost).
@@ -326,8 +420,8 @@ class HTTPProviderClient:
         retry_after = parse_retry_after(headers)
         if retry_after is None and self._retry_after_from_body is not None:
             try:
-                parsed: Any = json.loads(body) if body.strip() else None
-            except ValueError:
+                parsed: Any = json_loads(body, **self._limits()) if body.strip() else None
+            except ValueError:  # not JSON, or over a limit
                 parsed = None
             retry_after = self._retry_after_from_body(parsed)
         return error_from_response(
@@ -337,7 +431,13 @@ class HTTPProviderClient:
             body=body,
             retry_after=retry_after,
             secrets=self._secrets,
+            max_json_depth=self._max_json_depth,
         )
+
+    def _limits(self, *, event: bool = False) -> dict[str, int]:
+        """The keywords of ``json_loads`` for a whole body, or for one event."""
+        size = self._max_event_bytes if event else self._max_body_bytes
+        return {"max_depth": self._max_json_depth, "max_bytes": size}
 
     def _in_band_error(
         self,
@@ -356,9 +456,9 @@ class HTTPProviderClient:
         parsed = payload
         if isinstance(payload, str):
             try:
-                parsed = json_loads(payload)
-            except ValueError:
-                parsed = None  # raw text: error_from_payload quotes it as the message
+                parsed = json_loads(payload, **self._limits(event=True))
+            except ValueError:  # raw text, or over a limit: error_from_payload quotes it
+                parsed = None
         # As for a failed status: a retry-after header wins over the body.
         retry_after = parse_retry_after(headers) if headers else None
         if retry_after is None and self._retry_after_from_body is not None:
@@ -370,6 +470,7 @@ class HTTPProviderClient:
             retry_after=retry_after,
             headers=headers,
             secrets=self._secrets,
+            max_json_depth=self._max_json_depth,
         )
 
     def _error_body(self, body: Any) -> dict[str, Any] | None:
@@ -388,9 +489,9 @@ class HTTPProviderClient:
         body = _unwrapped(body)
         return isinstance(body, dict) and any(key in body for key in self._answer_keys)
 
-    def _start(self, body: bytes) -> str:
-        """The beginning of an unexpected body, safe to put in an error."""
-        return _redact(body[:_START].decode("utf-8", "replace"), self._secrets)
+    def _start(self, body: bytes | str) -> str:
+        """The beginning of an unexpected body or event, safe to put in an error."""
+        return quote_wire(body[:_KEPT], self._secrets, limit=_START)
 
     def _not_the_api(
         self,
@@ -421,16 +522,42 @@ class HTTPProviderClient:
             f"was expected. {advice}",
             provider=self.provider,
             status_code=status,
-            request_id=request_id_from(headers),
+            request_id=_shown_id(request_id_from(headers), self._secrets),
         )
 
-    @staticmethod
-    def _found(headers: Mapping[str, str], what: str) -> str:
+    def _found(self, headers: Mapping[str, str], what: str) -> str:
         """``"a text/html page"``, else ``"a body of type <type> <what>"``: see ``_not_the_api``."""
         media = _content_type(headers)
+        if not media:
+            return f"a body with no content type {what}"
+        shown = quote_wire(media, self._secrets, limit=100)
         if media in ("text/html", "application/xhtml+xml"):
-            return f"a {media} page"
-        return f"a body of type {media} {what}" if media else f"a body with no content type {what}"
+            return f"a {shown} page"
+        return f"a body of type {shown} {what}"
+
+    def _refused(
+        self, status: int, headers: Mapping[str, str], error: JSONLimitError
+    ) -> UnexpectedResponseError:
+        """The error for a whole JSON body over a limit: refused, never parsed nor retried."""
+        setting = "max_body_bytes" if error.setting == "max_bytes" else error.setting
+        env = _MAX_BODY_BYTES_ENV if setting == "max_body_bytes" else _MAX_JSON_DEPTH_ENV
+        return UnexpectedResponseError(
+            f"The server's JSON answer {error.problem}, past the {setting} limit; no "
+            f"{self.provider} answer comes close, so it was refused unread and is not "
+            f"retried. Check that the base URL ({shown_url(self._base_url)}) points at the "
+            f"API, or raise the limit ({setting}=..., or {env}).",
+            provider=self.provider,
+            status_code=status,
+            request_id=_shown_id(request_id_from(headers), self._secrets),
+        )
+
+    def _extra_headers(
+        self, extra: Mapping[str, str] | None, own: dict[str, str]
+    ) -> dict[str, str]:
+        """The headers of one call: ``extra`` checked, beside the client's own, which win."""
+        if not extra:
+            return own
+        return _merged_headers(_checked_headers(extra, self.provider), own)
 
     async def post_json(
         self, path: str, payload: Any, *, headers: Mapping[str, str] | None = None
@@ -447,9 +574,11 @@ class HTTPProviderClient:
             UnexpectedResponseError: A 2xx body that is not JSON (a web page), or JSON that
                 is not this API's answer (see ``answer_keys``).
         """
+        exchange_secrets(self._secrets)  # what the provider quotes of the answer is masked
+        _ANSWERED.set(False)
         wire = self._get_wire()
         status: int
-        sent = _merged_headers(headers, self._json_headers) if headers else self._json_headers
+        sent = self._extra_headers(headers, self._json_headers)
         if wire is not None:
             status, headers, body = await wire.post(self.url(path), _dumps(payload), sent)
         else:
@@ -466,8 +595,11 @@ class HTTPProviderClient:
             raise self.error_for(status, headers, body)
         expected = "the API's JSON"
         try:
-            data = json.loads(body)
+            data = json_loads(body, **self._limits())
+        except JSONLimitError as exc:
+            raise self._refused(status, headers, exc) from None
         except ValueError as exc:
+            scrub_exception(exc, self._secrets)  # a JSONDecodeError holds the whole body
             found = self._found(headers, "that is not JSON")
             raise self._not_the_api(status, headers, body, found=found, expected=expected) from exc
         error = self._error_body(data)
@@ -476,6 +608,7 @@ class HTTPProviderClient:
         if not self._is_answer(data):
             found = f"a JSON body that is not an answer of the {self.provider} API"
             raise self._not_the_api(status, headers, body, found=found, expected=expected)
+        _ANSWERED.set(True)
         return data
 
     async def _check_event_stream(self, answer: _OpenStream) -> bool:
@@ -501,8 +634,8 @@ class HTTPProviderClient:
         if not success:
             raise self.error_for(status, headers, body)
         try:
-            parsed: Any = json.loads(body)
-        except ValueError:
+            parsed: Any = json_loads(body, **self._limits())
+        except ValueError:  # not JSON, or over a limit: refused as no event stream below
             parsed = None
         error = self._error_body(parsed)
         if error is not None:
@@ -522,14 +655,16 @@ class HTTPProviderClient:
     ) -> AsyncIterator[_HttpxStream]:
         """The httpx twin of ``AiohttpWire.stream``: sent, held open, always closed on exit."""
         client = self._get_client()
-        request = client.build_request(
-            "POST",
-            self._url(path),
-            content=content,
-            headers=headers,
-            timeout=self._timeout,
-        )
+        # Built inside too: a borrowed client's own headers may fail to encode, and that
+        # error holds their values.
         with map_transport_errors(self.provider, secrets=self._secrets):
+            request = client.build_request(
+                "POST",
+                self._url(path),
+                content=content,
+                headers=headers,
+                timeout=self._timeout,
+            )
             response = await client.send(request, stream=True)
         try:
             yield _HttpxStream(response)
@@ -557,9 +692,11 @@ class HTTPProviderClient:
                 body of a refused answer did.
             StreamInterruptedError: The connection broke after the event stream started.
         """
+        exchange_secrets(self._secrets)  # what the provider quotes of the events is masked
+        _ANSWERED.set(False)
         content = _dumps(payload)
         wire = self._get_wire()
-        sent = _merged_headers(headers, self._sse_headers) if headers else self._sse_headers
+        sent = self._extra_headers(headers, self._sse_headers)
         opened: AbstractAsyncContextManager[_OpenStream] = (
             wire.stream(self.url(path), content, sent)
             if wire is not None
@@ -567,6 +704,7 @@ class HTTPProviderClient:
         )
         async with opened as answer:
             declared = await self._check_event_stream(answer)
+            _ANSWERED.set(True)
             # Decoded inline rather than through aiter_sse: one generator fewer per event.
             decoder = SSEDecoder(max_event_bytes=self._max_event_bytes, provider=self.provider)
             feed = decoder.feed
@@ -583,8 +721,8 @@ class HTTPProviderClient:
                     # it should none come.
                     start = bytearray()
                     async for chunk in answer.chunks():
-                        if start is not None and len(start) < _START:
-                            start += chunk[: _START - len(start)]
+                        if start is not None and len(start) < _KEPT:
+                            start += chunk[: _KEPT - len(start)]
                         for event in feed(chunk):
                             start = None
                             yield event
@@ -611,7 +749,8 @@ class HTTPProviderClient:
           ``error`` member, or ``"type": "error"``) raise the error they report, typed by
           its own code, status or type (a server failure when it names none), with
           ``retry_after_from_body`` applied;
-        * data that is not JSON, or JSON that is not an object, raises
+        * data that is not JSON, JSON that is not an object, and JSON over the limits
+          (``max_json_depth``, ``max_event_bytes``) raise
           :class:`~aether.errors.StreamInterruptedError`: the answer cannot be trusted;
         * blank data (a keep-alive) gives an empty object, which carries nothing.
 
@@ -624,10 +763,16 @@ class HTTPProviderClient:
         if event.event == "error":
             raise self._in_band_error(data, default_status=_STREAM_DEFAULT_STATUS)
         try:
-            value = json_loads(data)
+            value = json_loads(
+                data, max_depth=self._max_json_depth, max_bytes=self._max_event_bytes
+            )
+        except JSONLimitError as exc:
+            setting = "max_event_bytes" if exc.setting == "max_bytes" else exc.setting
+            raise self._bad_event(f"{exc.problem} (the {setting} limit)", data) from None
         except ValueError as exc:
             if not data or data.isspace():
                 return {}
+            scrub_exception(exc, self._secrets)  # a JSONDecodeError holds the whole event
             raise self._bad_event("is not JSON", data) from exc
         if not isinstance(value, dict):
             raise self._bad_event("is not a JSON object", data)
@@ -636,9 +781,8 @@ class HTTPProviderClient:
         return value
 
     def _bad_event(self, what: str, data: str) -> StreamInterruptedError:
-        start = _redact(data[:_START], self._secrets)
         return StreamInterruptedError(
-            f"The server sent a stream event that {what} ({start!r}); the answer is "
-            f"incomplete. Retry the call.",
+            f"The server sent a stream event that {what} ({self._start(data)!r}); the answer "
+            f"is incomplete. Retry the call.",
             provider=self.provider,
         )

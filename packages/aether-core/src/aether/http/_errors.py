@@ -7,7 +7,10 @@ response headers. ``error_from_payload`` classifies an error a server reported i
 ``{"error": ...}`` stream event, or a 2xx body) by the error's own code, status or type.
 ``map_transport_errors`` does the same for httpx's and aiohttp's transport exceptions, and
 ``map_stream_errors`` for those that break an event stream already started. None of them
-ever looks at request headers, so an API key cannot leak into a message.
+ever looks at request headers, and every piece of the answer or of an exception they quote
+goes through :func:`~aether.http.quote_wire`, so an API key the server echoes is masked;
+an exception they chain is scrubbed of the key and of the request headers first
+(:func:`~aether.http.scrub_exception`).
 
 httpx is never imported here, so the aiohttp transport does not load it for nothing: an
 exception or a headers object can only be httpx's once something else imported httpx.
@@ -15,7 +18,6 @@ exception or a headers object can only be httpx's once something else imported h
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import sys
@@ -38,6 +40,9 @@ from aether.errors import (
     ServerError,
     StreamInterruptedError,
 )
+from aether.http._json import DEFAULT_MAX_JSON_DEPTH
+from aether.http._json import loads as json_loads
+from aether.http._quoting import quote_wire, scrub_exception
 
 __all__ = [
     "error_from_payload",
@@ -49,7 +54,11 @@ __all__ = [
     "set_chunks_received",
 ]
 
-_MAX_BODY_CHARS = 500
+_MAX_BODY_CHARS = 500  # of a body, an event or an exception's text quoted in a message
+_MAX_MESSAGE_CHARS = 4000  # of the provider's own words: whole, bar a hostile flood
+_MAX_LABEL_CHARS = 100  # of an error's type, code or status
+_MAX_ID_CHARS = 128  # of a request id
+_TRUNCATED = "... (truncated)"
 _REQUEST_ID_HEADERS = (
     "x-request-id",
     "request-id",
@@ -191,18 +200,9 @@ def _body_request_id(*candidates: Any) -> str | None:
     return None
 
 
-def _summary(text: str) -> str:
-    text = " ".join(text.split())
-    if len(text) > _MAX_BODY_CHARS:
-        return text[:_MAX_BODY_CHARS] + "... (truncated)"
-    return text
-
-
-def _redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
+def _summary(value: object, secrets: Iterable[str]) -> str:
+    """The start of a body (or any value from the wire) on one line, secrets masked."""
+    return quote_wire(value, secrets, limit=_MAX_BODY_CHARS, collapse=True, marker=_TRUNCATED)
 
 
 def _classify(status: int, message: str, code: str | None) -> type[ProviderError]:
@@ -236,6 +236,7 @@ def error_from_response(
     message: str | None = None,
     retry_after: float | None = None,
     secrets: Iterable[str] = (),
+    max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
 ) -> ProviderError:
     """Build (not raise) the typed error for a failed HTTP response.
 
@@ -248,6 +249,7 @@ def error_from_response(
         retry_after: Overrides ``retry-after`` from the headers (e.g. Gemini's ``retryDelay``
             from the body).
         secrets: Strings to mask in the message if the provider echoed them (the API key).
+        max_json_depth: A body nested deeper is quoted as text, not read as JSON.
 
     Returns:
         The most specific :class:`~aether.errors.ProviderError` subclass, with ``status_code``,
@@ -256,8 +258,8 @@ def error_from_response(
     text = _decode(body)
     parsed: Any = None
     try:
-        parsed = json.loads(text) if text.strip() else None
-    except ValueError:
+        parsed = json_loads(text, max_depth=max_json_depth) if text.strip() else None
+    except ValueError:  # not JSON, or nested too deep: quoted as text
         parsed = None
     return _build(
         provider=provider,
@@ -281,7 +283,7 @@ def _build(
     status_code: int | None,
     detail: Mapping[str, Any] | None,
     parsed: Any,
-    text: str,
+    text: object,
     headers: Mapping[str, str],
     message: str | None,
     retry_after: float | None,
@@ -295,7 +297,8 @@ def _build(
         status_code: The status put on the error (None: the exchange itself succeeded).
         detail: The error object holding the message, if the body had one.
         parsed: The whole decoded body, for a request id beside the error object.
-        text: The body as text, summarised when no message could be found.
+        text: The body (as text, or the object to show as JSON), summarised when no message
+            could be found; None or blank text: there was none.
         message: Overrides the message found in ``detail``.
         in_band: The error came inside a 2xx exchange: a class that says nothing more than
             "a provider error" gets a hint saying so, not one about an unexpected status.
@@ -309,21 +312,25 @@ def _build(
         for key in ("type", "code", "status"):
             value = detail.get(key)
             if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
-                labels.append(f"{key}: {value}")
+                shown = quote_wire(value, secrets, limit=_MAX_LABEL_CHARS, marker="...")
+                labels.append(f"{key}: {shown}")
                 if key == "code" and isinstance(value, str):
                     code = value
-    if message is None:
-        if provider_message:
-            message = provider_message
-        elif text.strip():
-            message = f"Unexpected error body: {_summary(text)}"
-        else:
-            message = "The response body was empty."
-    cls = _classify(classify_as, message, code)
+    # Classified by the provider's words as they came, shown masked.
+    said = message if message is not None else provider_message
+    if message is not None:
+        message = _words(message, secrets)
+    elif provider_message:
+        message = _words(provider_message, secrets)
+    elif text is None or (isinstance(text, str) and not text.strip()):
+        message = "The response body was empty."
+    else:
+        message = f"Unexpected error body: {_summary(text, secrets)}"
+    cls = _classify(classify_as, said or message, code)
     should_retry = parse_should_retry(headers)
     if should_retry is None and code in _NO_RETRY_CODES:
         should_retry = False
-    request_id = request_id_from(headers) or _body_request_id(detail, parsed)
+    request_id = _shown_id(request_id_from(headers) or _body_request_id(detail, parsed), secrets)
     if retry_after is None:
         retry_after = parse_retry_after(headers)
     label = f" ({', '.join(labels)})" if labels else ""
@@ -332,14 +339,26 @@ def _build(
     # second full stop), then the labels, then Aether's hint.
     stop = "" if label or message.rstrip().endswith((".", "!", "?")) else "."
     return cls(
-        _redact(f"{message.rstrip()}{stop}{label}{'.' if label else ''} {hint}", secrets),
+        f"{message.rstrip()}{stop}{label}{'.' if label else ''} {hint}",
         provider=provider,
         status_code=status_code,
         retry_after=retry_after,
         should_retry=should_retry,
         request_id=request_id,
-        provider_message=_redact(provider_message, secrets) if provider_message else None,
+        provider_message=_words(provider_message, secrets) if provider_message else None,
     )
+
+
+def _words(text: str, secrets: Iterable[str]) -> str:
+    """The provider's own message, masked."""
+    return quote_wire(text, secrets, limit=_MAX_MESSAGE_CHARS, marker=_TRUNCATED)
+
+
+def _shown_id(request_id: str | None, secrets: Iterable[str]) -> str | None:
+    """A request id read from the answer, as an error carries and shows it."""
+    if request_id is None:
+        return None
+    return quote_wire(request_id, secrets, limit=_MAX_ID_CHARS, collapse=True, marker="...")
 
 
 # An in-band error names its kind instead of an HTTP status: gRPC status names (Gemini) and
@@ -406,6 +425,7 @@ def error_from_payload(
     retry_after: float | None = None,
     headers: Mapping[str, str] | None = None,
     secrets: Iterable[str] = (),
+    max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
 ) -> ProviderError:
     """Build (not raise) the typed error for an error the server reported in-band.
 
@@ -428,6 +448,7 @@ def error_from_payload(
             its request id, ``retry-after`` and ``x-should-retry`` are read as for a failed
             status.
         secrets: Strings to mask in the message.
+        max_json_depth: Raw text nested deeper is quoted as text, not read as JSON.
 
     Returns:
         The typed error. ``status_code`` is the numeric code the server put in the error, or
@@ -436,15 +457,14 @@ def error_from_payload(
     if isinstance(payload, (str, bytes)):
         text = _decode(payload).strip()
         try:
-            parsed: Any = json.loads(text)
-        except ValueError:
+            parsed: Any = json_loads(text, max_depth=max_json_depth)
+        except ValueError:  # not JSON, or nested too deep: the text is the message
             parsed = {"message": text or "The server sent an empty error event."}
     else:
         parsed = payload
     detail = _error_object(parsed)
     if detail is None:
-        summary = _summary(json.dumps(parsed, ensure_ascii=False, default=str))
-        detail = {"message": f"Unexpected error payload: {summary}"}
+        detail = {"message": f"Unexpected error payload: {_summary(parsed, secrets)}"}
     status = _in_band_status(detail)
     reported = detail.get("code")
     if isinstance(reported, str) and reported.isdigit():
@@ -452,7 +472,7 @@ def error_from_payload(
     message = detail.get("message")
     # What is summarised as the message when the object has none of its own.
     unexplained = not (isinstance(message, str) and message)
-    text = json.dumps({"error": detail}, ensure_ascii=False, default=str) if unexplained else ""
+    body = {"error": detail} if unexplained else None
     return _build(
         provider=provider,
         classify_as=status or default_status or 200,  # 200 classifies as ProviderError
@@ -460,7 +480,7 @@ def error_from_payload(
         status_code=reported if isinstance(reported, int) and status == reported else None,
         detail=detail,
         parsed=parsed,
-        text=text,
+        text=body,
         headers=headers or {},
         message=None,
         retry_after=retry_after,
@@ -470,16 +490,20 @@ def error_from_payload(
 
 
 def transport_failure(exc: BaseException) -> str | None:
-    """``"timeout"`` or ``"connection"`` when ``exc`` is a transport failure, else None.
+    """``"timeout"``, ``"connection"`` or ``"local"`` for a transport failure, else None.
 
     Knows httpx's transport errors, and aiohttp's too: an httpx client over aiohttp
     (``httpx-aiohttp``) lets some of them through unmapped, such as a refused connection.
-    Each library is only consulted when something already imported it.
+    ``"local"``: the request could not be sent as built (httpx's ``LocalProtocolError``, a
+    header no HTTP can carry), which sending again cannot fix. Each library is only
+    consulted when something already imported it.
     """
     httpx = sys.modules.get("httpx")
     if httpx is not None:
         if isinstance(exc, httpx.TimeoutException):
             return "timeout"
+        if isinstance(exc, httpx.LocalProtocolError):
+            return "local"
         if isinstance(exc, httpx.TransportError):
             return "connection"
     aiohttp = sys.modules.get("aiohttp")
@@ -496,7 +520,8 @@ def map_stream_errors(
     provider: str, *, status_code: int | None, secrets: Iterable[str] = ()
 ) -> Iterator[None]:
     """Turn a transport failure while reading a started event stream into
-    :class:`~aether.errors.StreamInterruptedError` (the original error is the ``__cause__``).
+    :class:`~aether.errors.StreamInterruptedError` (the original error, scrubbed of
+    ``secrets`` and request headers, is the ``__cause__``; any other error is scrubbed too).
 
     The counterpart of :func:`map_transport_errors` once events may have reached the caller:
     the call did not just fail, its answer is incomplete. ``chunks_received`` is left at 0
@@ -505,14 +530,14 @@ def map_stream_errors(
     try:
         yield
     except Exception as exc:
+        scrub_exception(exc, secrets)  # whatever it is, it leaves masked
         failure = transport_failure(exc)
         if failure is None:
             raise
         kind = "timed out" if failure == "timeout" else "broke"
-        detail = _redact(str(exc) or type(exc).__name__, secrets)
         raise StreamInterruptedError(
-            f"The event stream {kind} mid-way ({type(exc).__name__}: {detail}); the answer "
-            f"is incomplete. Retry the call.",
+            f"The event stream {kind} mid-way ({type(exc).__name__}: "
+            f"{_exception_text(exc, secrets)}); the answer is incomplete. Retry the call.",
             provider=provider,
             status_code=status_code,
         ) from exc
@@ -540,24 +565,39 @@ def map_transport_errors(provider: str, *, secrets: Iterable[str] = ()) -> Itera
 
     A timeout becomes :class:`~aether.errors.ProviderTimeoutError`; any other transport
     failure (refused, DNS, TLS, reset) becomes :class:`~aether.errors.ProviderConnectionError`
-    (see :func:`transport_failure`). The original error is the ``__cause__``.
-    A plain (sync) context manager, so it also wraps ``await`` expressions.
+    (see :func:`transport_failure`); one the request itself caused is not retryable. The
+    original error is the ``__cause__``, scrubbed of ``secrets`` and of the request headers
+    it holds (:func:`~aether.http.scrub_exception`); any other error leaving the block is
+    scrubbed alike. A plain (sync) context manager, so it also wraps ``await`` expressions.
     """
     try:
         yield
     except Exception as exc:
+        scrub_exception(exc, secrets)  # whatever it is, it leaves masked
         failure = transport_failure(exc)
         if failure is None:
             raise
-        detail = _redact(str(exc) or type(exc).__name__, secrets)
+        detail = f"{type(exc).__name__}: {_exception_text(exc, secrets)}"
         if failure == "timeout":
             raise ProviderTimeoutError(
-                f"The request timed out ({type(exc).__name__}: {detail}). Retry, or raise the "
-                f"provider's timeout.",
+                f"The request timed out ({detail}). Retry, or raise the provider's timeout.",
                 provider=provider,
             ) from exc
+        if failure == "local":
+            raise ProviderConnectionError(
+                f"The request could not be sent as built ({detail}). Check the headers given "
+                f"to the provider (extra_headers, the API key); sending it again cannot help, "
+                f"so it is not retried.",
+                provider=provider,
+                should_retry=False,
+            ) from exc
         raise ProviderConnectionError(
-            f"Could not talk to the server ({type(exc).__name__}: {detail}). Check the "
-            f"network and the base URL; the call can be retried.",
+            f"Could not talk to the server ({detail}). Check the network and the base URL; "
+            f"the call can be retried.",
             provider=provider,
         ) from exc
+
+
+def _exception_text(exc: BaseException, secrets: Iterable[str]) -> str:
+    """An exception's text (its type's name when it has none) as a message quotes it."""
+    return quote_wire(exc, secrets, limit=_MAX_BODY_CHARS, collapse=True, marker=_TRUNCATED)

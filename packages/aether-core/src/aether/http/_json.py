@@ -1,9 +1,15 @@
-"""A faster ``json.loads`` for the hot path of streams (one call per event).
+"""JSON from the wire, parsed fast and within limits a hostile server cannot push past.
 
 ``json.loads`` spends about half its time on argument handling and two whitespace regex
-matches around the C scanner. Event payloads are compact JSON, so this calls the decoder's
-``raw_decode`` directly and falls back to ``json.loads`` (same result, same errors) only when
-the text is not a bare JSON document.
+matches around the C scanner. Event payloads are compact JSON, so :func:`loads` calls the
+decoder's ``raw_decode`` directly and falls back to ``json.loads`` (same result, same errors)
+only when the text is not a bare JSON document.
+
+It also refuses JSON too large (``max_bytes``) or nested too deep (``max_depth``): ten
+thousand ``[`` make the standard parser raise ``RecursionError``, and JSON a few hundred
+levels deep parses but breaks whatever walks it next (printing, copying, pydantic, a
+session store). The depth is only measured when the text could nest that deep (it holds
+more opening brackets than the limit), so a compact event pays for two length checks.
 """
 
 from __future__ import annotations
@@ -11,21 +17,102 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["loads"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_JSON_DEPTH", "JSONLimitError", "loads"]
+
+DEFAULT_MAX_JSON_DEPTH = 512
+"""Deepest nesting of arrays and objects accepted in a body or an event: no API nests
+beyond a few dozen levels."""
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+"""Largest whole JSON body parsed (64 MiB): room for inline images, far below memory trouble.
+One stream event is capped by ``max_event_bytes`` (:data:`~aether.http.DEFAULT_MAX_EVENT_BYTES`)."""
 
 _raw_decode = json.JSONDecoder().raw_decode
 
 
-def loads(text: str) -> Any:
-    """Parse ``text`` exactly as ``json.loads`` would, faster for compact documents.
+class JSONLimitError(ValueError):
+    """JSON refused before parsing it could exhaust the stack or memory.
+
+    A ``ValueError``, as "not JSON" is: code that treats unparsable text as text treats this
+    alike. Aether's HTTP layer turns it into the typed error of the exchange.
+
+    Attributes:
+        problem: What was wrong, completing "the JSON ...", e.g. ``"nests deeper than 512
+            levels"``.
+        setting: The limit it exceeded: ``"max_json_depth"`` or ``"max_bytes"``.
+    """
+
+    def __init__(self, problem: str, *, setting: str) -> None:
+        self.problem = problem
+        self.setting = setting
+        super().__init__(f"The JSON {problem} (the {setting} limit).")
+
+
+def deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value``'s lists and dicts nest more than ``limit`` levels (``[]`` is 1).
+
+    Walks without recursion, so any depth is measured safely.
+    """
+    todo: list[tuple[Any, int]] = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        todo.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def _too_deep(limit: int) -> JSONLimitError:
+    return JSONLimitError(f"nests deeper than {limit} levels", setting="max_json_depth")
+
+
+def loads(
+    text: str | bytes,
+    *,
+    max_depth: int = DEFAULT_MAX_JSON_DEPTH,
+    max_bytes: int | None = None,
+) -> Any:
+    """Parse ``text`` exactly as ``json.loads`` would, within the limits, faster for compact text.
+
+    Args:
+        text: One JSON document; bytes are decoded as ``json.loads`` does (UTF-8/16/32).
+        max_depth: Deepest nesting accepted.
+        max_bytes: Largest text accepted, in bytes (characters, for a ``str``); None: any.
 
     Raises:
+        JSONLimitError: The text is larger than ``max_bytes`` or nests deeper than
+            ``max_depth`` (a ``ValueError``).
         json.JSONDecodeError: ``text`` is not one JSON document (a ``ValueError``).
     """
+    size = len(text)
+    # The hot path (one call per stream event): compact text too short to nest past the limit
+    # (a document nesting d levels holds at least 2*d characters).
+    if type(text) is str and size <= 2 * max_depth and (max_bytes is None or size <= max_bytes):
+        try:
+            value, end = _raw_decode(text)
+        except ValueError:
+            return json.loads(text)  # leading whitespace, or invalid: json.loads decides
+        except RecursionError:  # only from a stack already deep when called
+            raise _too_deep(max_depth) from None
+        if end != size:
+            return json.loads(text)  # trailing whitespace is fine, anything else raises
+        return value
+    if max_bytes is not None and size > max_bytes:
+        raise JSONLimitError(f"is {size} bytes, over {max_bytes}", setting="max_bytes")
     try:
-        value, end = _raw_decode(text)
-    except ValueError:
-        return json.loads(text)  # leading whitespace, or invalid: json.loads decides
-    if end != len(text):
-        return json.loads(text)  # trailing whitespace is fine, anything else raises
+        value = json.loads(text)
+    except RecursionError:
+        raise _too_deep(max_depth) from None
+    # Only text holding more opening brackets than the limit can nest past it.
+    if isinstance(text, bytes):
+        opening = text.count(b"[") + text.count(b"{")
+    else:
+        opening = text.count("[") + text.count("{")
+    if opening > max_depth and deeper_than(value, max_depth):
+        raise _too_deep(max_depth)
     return value

@@ -7,7 +7,10 @@ elsewhere (a proxy that adds credentials, a local server) may need none.
 
 A base URL or a timeout that cannot work is refused here, when the provider is built, with
 the setting and its value named: ``localhost:8000/v1`` (no scheme) would otherwise fail each
-request as if the network had blipped, retried before it gives up.
+request as if the network had blipped, retried before it gives up. So is a key no HTTP
+header can carry (a control character, a smart quote pasted with it), naming the setting and
+the position, never the key; whitespace around a key (the newline of a file it was read
+from) is dropped.
 """
 
 from __future__ import annotations
@@ -25,9 +28,18 @@ from aether.errors import ConfigurationError, MissingAPIKeyError
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["ProviderSettings", "check_base_url", "check_timeout", "resolve_settings", "shown_url"]
+__all__ = [
+    "ProviderSettings",
+    "check_api_key",
+    "check_base_url",
+    "check_timeout",
+    "header_problem",
+    "resolve_settings",
+    "shown_url",
+]
 
 _SCHEMES = ("http", "https")
+_NOT_IN_HEADER = re.compile(r"[^\t\x20-\x7e]")
 _USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)?[^/@]*@", re.IGNORECASE)
 
 
@@ -96,6 +108,46 @@ def check_base_url(url: str, setting: str) -> str:
     return root.rstrip("/")
 
 
+def header_problem(text: str) -> str | None:
+    """What keeps ``text`` out of an HTTP header value, without quoting it; None: nothing.
+
+    A header carries visible ASCII, spaces and tabs only (httpx refuses anything else, and
+    aiohttp would send it as UTF-8 no server reads back alike), e.g. ``"contains a
+    non-ASCII character (U+201C) at position 12"``. Positions count from 0.
+    """
+    found = _NOT_IN_HEADER.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    kind = "a non-ASCII" if code > 0x7F else "a control"
+    return f"contains {kind} character (U+{code:04X}) at position {found.start()}"
+
+
+def check_api_key(key: str | None, setting: str) -> str | None:
+    """``key`` without surrounding whitespace, once an HTTP header can carry it; None if blank.
+
+    Args:
+        key: The key as given or read.
+        setting: Where it came from, named in the error (``"OPENAI_API_KEY"``,
+            ``"api_key="``).
+
+    Raises:
+        ConfigurationError: The key holds a control or non-ASCII character; the message
+            names the setting, the character's code point and its position, never the key.
+    """
+    if key is None:
+        return None
+    key = key.strip()
+    problem = header_problem(key)
+    if problem is not None:
+        raise ConfigurationError(
+            f"The API key ({setting}) {problem}, which no HTTP header can carry. Copy the "
+            f"key again as plain text (a smart quote or an invisible character often comes "
+            f"along when it is pasted); surrounding whitespace is ignored."
+        )
+    return key or None
+
+
 def check_timeout(timeout: Any, setting: str = "timeout") -> Any:
     """``timeout`` once it is None, a positive number of seconds, or an ``httpx.Timeout``.
 
@@ -155,13 +207,19 @@ def resolve_settings(
         fallback_base_url: The provider's public endpoint.
         timeout: The keyword given, checked (see :func:`check_timeout`).
 
+    The key is stripped of surrounding whitespace (a key read from a file keeps its newline
+    otherwise); a blank one counts as none.
+
     Raises:
         MissingAPIKeyError: No key was given or found, and the base URL is on the public
             endpoint's host.
-        ConfigurationError: The base URL is not an ``http(s)://host`` URL, or the timeout is
-            not a positive number of seconds; the error names the keyword or the variable.
+        ConfigurationError: The base URL is not an ``http(s)://host`` URL, the timeout is
+            not a positive number of seconds, or the key holds a character no HTTP header
+            can carry; the error names the keyword or the variable (never the key).
     """
-    key = api_key or env_str(f"{env_prefix}_API_KEY")
+    key = check_api_key(api_key, "api_key=") or check_api_key(
+        env_str(f"{env_prefix}_API_KEY"), f"{env_prefix}_API_KEY"
+    )
     from_env = None if base_url else env_str(f"{env_prefix}_BASE_URL")
     if base_url:
         root = check_base_url(base_url, "base_url")
