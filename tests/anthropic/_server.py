@@ -10,6 +10,13 @@ picks the answer:
   ``image:image/png``, ``document:application/pdf``...);
 * anything else: the text ``Hello there``, whole or as typed events.
 
+A request with a structured output format (``output_config.format``, or the beta's
+``output_format``) is answered, whatever its model, with JSON text following the schema's
+properties (a string property ``p`` is ``"<p>"``, an integer the length of its name); a schema
+holding an object without ``additionalProperties: false`` is refused with a 400, as the API does.
+A request forcing one tool (``tool_choice: {"type": "tool"}``) gets a call of it, its input made
+from the tool's schema the same way.
+
 A request with thinking on (``thinking.type`` ``enabled`` or ``adaptive``) gets a signed thinking
 block, ``Let me think.``, before the answer.
 """
@@ -79,7 +86,45 @@ def _answer(body: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     return content, stop
 
 
+def _format(body: dict[str, Any]) -> dict[str, Any] | None:
+    found = (body.get("output_config") or {}).get("format") or body.get("output_format")
+    return found if isinstance(found, dict) else None
+
+
+def _open_object(node: Any) -> bool:
+    """Whether ``node`` holds an object schema the structured-output grammar refuses."""
+    if isinstance(node, list):
+        return any(_open_object(item) for item in node)
+    if not isinstance(node, dict):
+        return False
+    if node.get("type") == "object" and node.get("additionalProperties") is not False:
+        return True
+    return any(_open_object(value) for value in node.values())
+
+
+def _sample(name: str, schema: dict[str, Any]) -> Any:
+    for branch in schema.get("anyOf", []):
+        if branch.get("type") != "null":
+            return _sample(name, branch)
+    kind = schema.get("type")
+    if kind == "string":
+        return f"<{name}>"
+    return len(name) if kind == "integer" else None
+
+
+def _filled(schema: dict[str, Any]) -> dict[str, Any]:
+    return {name: _sample(name, prop) for name, prop in schema["properties"].items()}
+
+
 def _content(body: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    wanted = _format(body)
+    if wanted is not None:
+        return [{"type": "text", "text": json.dumps(_filled(wanted["schema"]))}], "end_turn"
+    forced = body.get("tool_choice") or {}
+    if forced.get("type") == "tool":
+        (tool,) = [tool for tool in body["tools"] if tool["name"] == forced["name"]]
+        call = {"type": "tool_use", "id": "toolu_e2e_forced", "name": tool["name"]}
+        return [{**call, "input": _filled(tool["input_schema"])}], "tool_use"
     if body.get("model") == "describe":
         return [{"type": "text", "text": _described(body)}], "end_turn"
     if body.get("model") == "tools":
@@ -166,6 +211,15 @@ class MessagesServer(LoopbackServer):
         if headers.get("x-api-key") != KEY:
             error = {"type": "authentication_error", "message": "invalid x-api-key"}
             await send_json(writer, 401, {"type": "error", "error": error}, _ids("req_e2e_401"))
+            return True
+        wanted = _format(body)
+        if wanted is not None and _open_object(wanted.get("schema")):
+            message = (
+                "output_config.format.schema: For 'object' type, 'additionalProperties' must "
+                "be explicitly set to false"
+            )
+            error = {"type": "invalid_request_error", "message": message}
+            await send_json(writer, 400, {"type": "error", "error": error}, _ids("req_e2e_400"))
             return True
         content, stop = _answer(body)
         if not body.get("stream"):

@@ -230,8 +230,9 @@ def _assert_stream(chunks: list[LLMStreamChunk], expect: dict[str, Any]) -> None
     assert last.response_id == expect["response_id"]
 
 
-def _error_event(record: dict[str, Any]) -> dict[str, Any]:
-    """The error object of an ``error`` event in the recorded body, read independently."""
+def _recorded_events(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The JSON objects of the recorded stream's events, read independently of the provider."""
+    events = []
     for frame in re.split(r"\r?\n\r?\n", record["response"]["body_text"]):
         data = "\n".join(
             line[5:].lstrip() for line in frame.splitlines() if line.startswith("data:")
@@ -240,7 +241,15 @@ def _error_event(record: dict[str, Any]) -> dict[str, Any]:
             event = json.loads(data) if data.strip() else None
         except ValueError:
             continue
-        if isinstance(event, dict) and event.get("type") == "error":
+        if isinstance(event, dict):
+            events.append(event)
+    return events
+
+
+def _error_event(record: dict[str, Any]) -> dict[str, Any]:
+    """The error object of an ``error`` event in the recorded body, read independently."""
+    for event in _recorded_events(record):
+        if event.get("type") == "error":
             error = event.get("error")
             return error if isinstance(error, dict) else {"type": "api_error"}
     return {}
@@ -356,3 +365,42 @@ async def test_stream_replay_in_small_pieces(path: Path) -> None:
             return
         chunks = [chunk async for chunk in provider.stream(_request())]
     _assert_stream(chunks, record["expect"])
+
+
+# --- tool calls as they stream --------------------------------------------------------------
+
+STREAMED_CALLS = [path for path in STREAMS if "stream_tools" in load(path)["kind"]]
+
+
+def _recorded_fragments(record: dict[str, Any]) -> list[str]:
+    """Every non-empty ``partial_json`` of the recorded stream, in order."""
+    return [
+        event["delta"]["partial_json"]
+        for event in _recorded_events(record)
+        if event.get("type") == "content_block_delta"
+        and event["delta"].get("type") == "input_json_delta"
+        and event["delta"]["partial_json"]
+    ]
+
+
+@pytest.mark.parametrize("path", STREAMED_CALLS, ids=lambda p: p.name)
+async def test_tool_call_fragments_add_up_to_each_call(path: Path) -> None:
+    record = load(path)
+    async with _provider(record, []) as provider:
+        chunks = [chunk async for chunk in provider.stream(_request())]
+    calls = [call for chunk in chunks for call in chunk.tool_calls]
+    assert calls, "a stream_tools record streams tool calls"
+    _assert_calls(calls, record["expect"])
+    fragments = [fragment for chunk in chunks for fragment in chunk.tool_call_deltas]
+    assert [f.arguments for f in fragments if f.arguments] == _recorded_fragments(record), (
+        "each fragment is passed on as it arrived"
+    )
+    for position, call in enumerate(calls):
+        first, *rest = [f for f in fragments if f.index == position]
+        assert (first.id, first.name, first.arguments) == (call.id, call.name, "")
+        assert all(f.id is None and f.name is None for f in rest), "only the first names it"
+        assert json.loads("".join(f.arguments for f in rest) or "{}") == call.arguments
+        whole = next(i for i, chunk in enumerate(chunks) if call in chunk.tool_calls)
+        assert all(f.index != position for c in chunks[whole:] for f in c.tool_call_deltas), (
+            "the call is handed out whole after its last fragment"
+        )

@@ -205,7 +205,12 @@ def test_a_model_that_takes_no_documents_refuses_them_by_name() -> None:
 
 def test_the_provider_claims_what_it_maps() -> None:
     assert capabilities_of(AnthropicProvider(api_key="k")) == ProviderCapabilities(
-        tools=True, streaming=True, image_input=True, document_input=True, reasoning=True
+        tools=True,
+        streaming=True,
+        image_input=True,
+        document_input=True,
+        reasoning=True,
+        structured_output=True,
     )
 
 

@@ -1,6 +1,7 @@
 """The provider against a real HTTP server on 127.0.0.1: complete, stream, a tool round trip
-through ``Aether``, a dropped connection, the pool afterwards, and rich requests (an image and a
-PDF, thinking and its constraints, provider options, cache breakpoints)."""
+through ``Aether``, a dropped connection, the pool afterwards, rich requests (an image and a
+PDF, thinking and its constraints, provider options, cache breakpoints), and a structured
+answer, whole and streamed."""
 
 from __future__ import annotations
 
@@ -10,15 +11,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import BaseModel
 
 from aether import Aether
 from aether.errors import (
     AuthenticationError,
+    BadRequestError,
     ConfigurationError,
     NotFoundError,
     StreamInterruptedError,
 )
-from aether.llm.contracts import LLMRequest, Message
+from aether.llm.contracts import LLMRequest, Message, OutputSpec
+from aether.llm.output import Output
 from aether.llm.parts import ContentPart, DocumentPart, ImagePart, TextPart
 from aether.llm.settings import CallSettings
 from aether_anthropic import AnthropicProvider
@@ -254,3 +258,129 @@ async def test_cache_breakpoints_reach_the_server(server: MessagesServer) -> Non
         {"type": "text", "text": "<manual>", "cache_control": ephemeral},
         {"type": "text", "text": "Q?", "cache_control": ephemeral},
     ]
+
+
+# --- a structured answer --------------------------------------------------------------------
+
+
+class City(BaseModel):
+    name: str
+    population: int
+
+
+class Sketch(BaseModel):
+    """A city as it forms: every field has a default, so a partial answer validates."""
+
+    name: str = ""
+    population: int = 0
+
+
+def ask_for_a_city(model: str = "claude-sonnet-4-5") -> LLMRequest:
+    schema = City.model_json_schema()
+    return LLMRequest(
+        messages=[Message(role="user", content="The largest city of Peru?")],
+        model=model,
+        output=OutputSpec(name="City", json_schema=schema, description="The city asked about."),
+    )
+
+
+async def test_a_structured_answer_whole_and_streamed(server: MessagesServer) -> None:
+    expected = City(name="<name>", population=len("population"))
+    async with AnthropicProvider(api_key=KEY, base_url=server.base_url) as provider:
+        whole = await provider.complete(ask_for_a_city())
+        chunks = [chunk async for chunk in provider.stream(ask_for_a_city())]
+    assert City.model_validate_json(whole.text) == expected
+    assert whole.finish_reason == "stop"
+    assert len([c for c in chunks if c.text]) > 1, "the JSON arrives in pieces"
+    assert City.model_validate_json("".join(c.text for c in chunks)) == expected
+    # The server refuses an object that is not closed, as the API does: the provider closed it.
+    for sent in server.requests:
+        schema = sent["body"]["output_config"]["format"]["schema"]
+        assert schema["additionalProperties"] is False
+        assert schema["description"] == "The city asked about."
+        assert "anthropic-beta" not in sent["headers"]
+
+
+async def test_a_schema_sent_as_given_is_refused_by_the_server(server: MessagesServer) -> None:
+    """What the provider's rewrite spares the caller: the same schema, forced through
+    provider_options unclosed, gets the API's 400."""
+    request = ask_for_a_city().model_copy(
+        update={
+            "output": None,
+            "provider_options": {
+                "output_config": {
+                    "format": {"type": "json_schema", "schema": City.model_json_schema()}
+                }
+            },
+        }
+    )
+    async with AnthropicProvider(api_key=KEY, base_url=server.base_url) as provider:
+        with pytest.raises(BadRequestError, match="additionalProperties"):
+            await provider.complete(request)
+
+
+async def test_a_model_without_native_output_sends_nothing(server: MessagesServer) -> None:
+    async with AnthropicProvider(api_key=KEY, base_url=server.base_url) as provider:
+        assert not provider.supports_native_output("claude-3-5-haiku-latest")
+        with pytest.raises(ConfigurationError, match="no native structured output"):
+            await provider.complete(ask_for_a_city("claude-3-5-haiku-latest"))
+    assert server.requests == []
+
+
+async def test_typed_answers_through_aether_natively(server: MessagesServer) -> None:
+    expected = City(name="<name>", population=len("population"))
+    provider = AnthropicProvider(api_key=KEY, base_url=server.base_url)  # claude-sonnet-4-5
+    async with Aether(provider) as client:
+        city = await client.ask("The largest city of Peru?", output_type=City)
+        partials = [
+            value async for value in client.stream_output("Which city?", output_type=Sketch)
+        ]
+    assert city == expected
+    assert len(partials) > 1, "the answer grows as the text streams"
+    assert partials[-1] == Sketch(**expected.model_dump())
+    for sent in server.requests:
+        assert sent["body"]["output_config"]["format"]["type"] == "json_schema"
+        assert "tools" not in sent["body"]
+
+
+async def test_typed_answers_through_a_forced_tool_where_there_is_no_native_output(
+    server: MessagesServer,
+) -> None:
+    """The tool call's streamed fragments are what core grows the partial answers from."""
+    expected = City(name="<name>", population=len("population"))
+    provider = AnthropicProvider(
+        api_key=KEY, base_url=server.base_url, default_model="claude-sonnet-4-0"
+    )
+    assert not provider.supports_native_output()
+    async with Aether(provider) as client:
+        city = await client.ask("The largest city of Peru?", output_type=City)
+        partials = [
+            value async for value in client.stream_output("Which city?", output_type=Sketch)
+        ]
+    assert city == expected
+    assert len(partials) > 1, "the answer grows as the call's fragments stream"
+    assert partials[-1] == Sketch(**expected.model_dump())
+    for sent in server.requests:
+        body = sent["body"]
+        assert "output_config" not in body
+        assert body["tool_choice"] == {"type": "tool", "name": body["tools"][0]["name"]}
+
+
+async def test_with_thinking_on_the_forced_tool_is_refused_before_sending(
+    server: MessagesServer,
+) -> None:
+    provider = AnthropicProvider(
+        api_key=KEY, base_url=server.base_url, default_model="claude-sonnet-4-0"
+    )
+    thinking: CallSettings = {"reasoning": {"effort": "low"}}
+    request = LLMRequest(
+        messages=[Message(role="user", content="Which city?")],
+        reasoning=thinking["reasoning"],
+    )
+    assert not provider.supports_forced_tool_choice(request)
+    async with Aether(provider) as client:
+        with pytest.raises(ConfigurationError, match="tool_choice may be 'auto' or 'none'"):
+            await client.ask(
+                "Which city?", output_type=Output(City, mode="tool"), settings=thinking
+            )
+    assert server.requests == [], "nothing was sent"

@@ -6,9 +6,7 @@ from typing import Any
 
 import pytest
 
-from aether.errors import (
-    BadRequestError,
-)
+from aether.errors import BadRequestError, ConfigurationError
 from aether.http import RAW_ARGUMENTS_KEY
 from aether.llm import check_tool_choice
 from aether.llm.contracts import LLMRequest, Message, ToolCall, ToolSpec
@@ -249,6 +247,25 @@ def test_a_strict_tool_asks_for_strict_inputs() -> None:
         "input_schema": schema,
         "strict": True,
     }
+
+
+def test_a_strict_tools_schema_is_rewritten_to_what_the_grammar_takes() -> None:
+    loose = {
+        "type": "object",
+        "properties": {"n": {"type": "integer", "minimum": 1}},
+        "required": ["n"],
+    }
+    strict = tool_to_wire(ToolSpec(name="pick", parameters=loose, strict=True))["input_schema"]
+    assert strict == {
+        "type": "object",
+        "properties": {"n": {"type": "integer", "description": "{minimum: 1}"}},
+        "required": ["n"],
+        "additionalProperties": False,
+    }
+    assert tool_to_wire(ToolSpec(name="pick", parameters=loose))["input_schema"] == loose
+    free = {"type": "object", "properties": {"meta": {"type": "object"}}}
+    with pytest.raises(ConfigurationError, match=r"strict tool 'tag'.*strict=False"):
+        tool_to_wire(ToolSpec(name="tag", parameters=free, strict=True))
 
 
 TOOLS = [ToolSpec(name="search"), ToolSpec(name="fetch"), ToolSpec(name="delete")]

@@ -12,12 +12,13 @@ which part, which setting) is written here, so a mapping that puts it anywhere e
 ``default_temperature`` is left unset: these callers sent no temperature unless they chose
 one (with the client, ``AETHER_DEFAULT_TEMPERATURE=none``).
 
-``provider_options`` appears only for what Aether does not model:
+Structured output is ``output=OutputSpec(...)``: 004 and 013 send it as the generally
+available ``output_config.format``; 003 was sent by a client on the structured-outputs beta,
+whose shape (a top-level ``output_format``) the provider sends when the call names that beta.
 
-* 003 ``output_format``, 004 and 013 ``output_config.format``: structured output, which Aether
-  will model later;
-* 005 a top-level ``cache_control``: Anthropic's automatic caching. Aether's own
-  ``cache={"messages": True}`` marks the last block itself, which every API version takes.
+``provider_options`` appears only for what Aether does not model: 005 a top-level
+``cache_control``, Anthropic's automatic caching (Aether's own ``cache={"messages": True}``
+marks the last block itself, which every API version takes).
 
 Written out in :func:`normalised`, the differences that carry no meaning: ``stream: false``
 (the default), a cache ``ttl`` of ``5m`` (the default), a tool's empty ``description`` (none), a
@@ -37,9 +38,10 @@ from typing import Any, Literal
 
 import httpx
 import pytest
+from pydantic import BaseModel
 
 from aether.errors import ProviderError
-from aether.llm.contracts import LLMRequest, Message, ToolCall, ToolSpec
+from aether.llm.contracts import LLMRequest, Message, OutputSpec, ToolCall, ToolSpec
 from aether.llm.parts import DocumentPart, ImagePart, TextPart
 from aether_anthropic import AnthropicProvider
 
@@ -65,6 +67,11 @@ def _tool(body: Body, index: int, *, strict: bool = False) -> ToolSpec:
         parameters=tool["input_schema"],
         strict=strict,
     )
+
+
+def _answer_in(schema: dict[str, Any], name: str) -> OutputSpec:
+    """A structured answer in the recorded ``schema``."""
+    return OutputSpec(name=name, json_schema=schema)
 
 
 def _ask(text: str) -> Message:
@@ -102,7 +109,8 @@ def _003(body: Body) -> LLMRequest:
         messages=[_ask("What language is spoken in the user country?")],
         tools=[_tool(body, 0, strict=True)],
         tool_choice="auto",
-        provider_options={"output_format": body["output_format"]},
+        output=_answer_in(body["output_format"]["schema"], "result"),
+        extra_headers={"anthropic-beta": "structured-outputs-2025-11-13"},
     )
 
 
@@ -112,7 +120,7 @@ def _004(body: Body) -> LLMRequest:
         messages=[_ask("Give me complete details about Tokyo")],
         tools=[_tool(body, 0, strict=True), _tool(body, 1)],
         tool_choice="auto",
-        provider_options={"output_config": body["output_config"]},
+        output=_answer_in(body["output_config"]["format"]["schema"], "CityInfo"),
     )
 
 
@@ -237,13 +245,20 @@ def _012(body: Body) -> LLMRequest:
     )
 
 
+class Dog(BaseModel):
+    name: str
+    age: int
+    bio: str
+
+
 def _013(body: Body) -> LLMRequest:
+    # Pydantic's own schema: the provider closes the object (additionalProperties: false).
     return LLMRequest(
         model="claude-opus-4-6",
         messages=[_ask("Invent a good dog")],
         temperature=1.0,
         max_tokens=8192,
-        provider_options={"output_config": body["output_config"]},
+        output=_answer_in(Dog.model_json_schema(), "Dog"),
     )
 
 
@@ -375,6 +390,16 @@ async def test_a_file_source_brings_the_files_beta() -> None:
     assert sent.headers["anthropic-beta"] == "files-api-2025-04-14"
     _, plain = await _sent(next(path for path in RECORDS if path.stem == "009"))
     assert "anthropic-beta" not in plain.headers
+
+
+async def test_the_structured_outputs_beta_is_sent_in_its_own_shape() -> None:
+    """003 names the beta, so its format goes as a top-level output_format; 004 is GA."""
+    beta, sent = await _sent(next(path for path in RECORDS if path.stem == "003"))
+    assert sent.headers["anthropic-beta"] == "structured-outputs-2025-11-13"
+    assert "output_format" in beta and "output_config" not in beta
+    ga, plain = await _sent(next(path for path in RECORDS if path.stem == "004"))
+    assert "anthropic-beta" not in plain.headers
+    assert "format" in ga["output_config"] and "output_format" not in ga
 
 
 def test_normalisation_keeps_what_carries_meaning() -> None:

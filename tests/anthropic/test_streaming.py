@@ -149,29 +149,45 @@ async def test_parallel_tool_calls_are_assembled_per_block_index() -> None:
         ]
     )
     chunks = await drain(serving(body))
-    assert [c.text for c in chunks] == ["Checking.", "", "", ""]
-    assert [c.tool_calls for c in chunks[1:3]] == [
-        [ToolCall(id="toolu_b", name="time", arguments={"zone": "CET"})],
-        [ToolCall(id="toolu_a", name="weather", arguments={"city": "Paris"})],
+    assert "".join(c.text for c in chunks) == "Checking."
+    assert [call for c in chunks for call in c.tool_calls] == [
+        ToolCall(id="toolu_b", name="time", arguments={"zone": "CET"}),
+        ToolCall(id="toolu_a", name="weather", arguments={"city": "Paris"}),
     ]
+    # Each fragment as it came, indexed by its call's place among the calls (not the block's);
+    # the first of a call names it, as a call's first fragment does in core's contract.
+    assert [(f.index, f.id, f.name, f.arguments) for c in chunks for f in c.tool_call_deltas] == [
+        (0, "toolu_a", "weather", ""),
+        (0, None, None, '{"city": '),
+        (1, "toolu_b", "time", ""),
+        (1, None, None, '{"zone": "CET"}'),
+        (0, None, None, '"Paris"}'),
+    ]
+    (zone_done,) = [
+        i for i, c in enumerate(chunks) if c.tool_calls and c.tool_calls[0].id == "toolu_b"
+    ]
+    assert all(f.index != 1 for c in chunks[zone_done:] for f in c.tool_call_deltas), (
+        "a call is whole only after its last fragment"
+    )
     last = chunks[-1]
     assert (last.tool_calls, last.finish_reason, last.output_tokens) == ([], "tool_calls", 40)
     assert all(c.finish_reason is None and c.input_tokens == 0 for c in chunks[:-1])
 
 
 @pytest.mark.parametrize(
-    ("start_input", "fragments", "arguments"),
+    ("start_input", "fragments", "arguments", "streamed"),
     [
-        ({}, [""], {}),
-        ({}, [], {}),
-        ({"given": True}, [], {"given": True}),
-        ({"given": True}, [""], {"given": True}),
-        ({}, ['{"a": [1, ', "2]}"], {"a": [1, 2]}),
-        ({}, ['{"a": "tru'], {RAW_ARGUMENTS_KEY: '{"a": "tru'}),
+        ({}, [""], {}, ""),
+        ({}, [], {}, ""),
+        # Arguments given whole at the start are handed out as one fragment too.
+        ({"given": True}, [], {"given": True}, '{"given": true}'),
+        ({"given": True}, [""], {"given": True}, '{"given": true}'),
+        ({}, ['{"a": [1, ', "2]}"], {"a": [1, 2]}, '{"a": [1, 2]}'),
+        ({}, ['{"a": "tru'], {RAW_ARGUMENTS_KEY: '{"a": "tru'}, '{"a": "tru'),
     ],
 )
 async def test_tool_arguments(
-    start_input: dict[str, Any], fragments: list[str], arguments: dict[str, Any]
+    start_input: dict[str, Any], fragments: list[str], arguments: dict[str, Any], streamed: str
 ) -> None:
     body = b"".join(
         [
@@ -185,7 +201,10 @@ async def test_tool_arguments(
         ]
     )
     chunks = await drain(serving(body))
-    assert chunks[0].tool_calls == [ToolCall(id="toolu_1", name="f", arguments=arguments)]
+    assert [call for c in chunks for call in c.tool_calls] == [
+        ToolCall(id="toolu_1", name="f", arguments=arguments)
+    ]
+    assert "".join(f.arguments for c in chunks for f in c.tool_call_deltas) == streamed
 
 
 async def test_usage_of_message_start_is_updated_by_message_delta() -> None:

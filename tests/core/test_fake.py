@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+
 import pytest
+from pydantic import BaseModel, Field
 
 from aether.errors import AetherError, ServerError
 from aether.extensions.llm.fake import FakeProvider, Fault
-from aether.llm.contracts import LLMRequest, LLMResponse, Message, ToolCall
+from aether.llm import capabilities_of
+from aether.llm.contracts import LLMRequest, LLMResponse, Message, ToolCall, ToolSpec
 
 REQUEST = LLMRequest(messages=[Message(role="user", content="hello there")])
 
@@ -68,3 +73,76 @@ async def test_echo_without_script() -> None:
 def test_both_modes_rejected() -> None:
     with pytest.raises(ValueError):
         FakeProvider("x", responses=["y"])
+
+
+# --- structured answers ------------------------------------------------------------------------
+
+
+class Invoice(BaseModel):
+    number: str = Field(alias="invoiceNumber")
+    total: float
+
+
+@dataclass
+class Point:
+    x: int
+    y: int
+
+
+INVOICE = Invoice(invoiceNumber="A-1", total=2.5)
+
+
+def test_it_claims_structured_output() -> None:
+    assert capabilities_of(FakeProvider()).structured_output
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        (INVOICE, {"invoiceNumber": "A-1", "total": 2.5}),  # by alias: what the schema says
+        (Point(1, 2), {"x": 1, "y": 2}),
+        ({"a": [1, 2]}, {"a": [1, 2]}),
+        ([1, "two"], [1, "two"]),
+        (3.5, 3.5),
+    ],
+)
+async def test_a_value_is_answered_as_its_json_text(item: object, expected: object) -> None:
+    response = await FakeProvider(responses=[item]).complete(REQUEST)
+    assert json.loads(response.text) == expected
+    assert response.tool_calls == [] and response.finish_reason == "stop"
+    assert response.output_tokens > 0
+
+
+FORCED = LLMRequest(
+    messages=[Message(role="user", content="hi")],
+    tools=[ToolSpec(name="final_result")],
+    tool_choice="final_result",
+)
+
+
+async def test_a_value_answers_a_forced_tool_as_its_call() -> None:
+    response = await FakeProvider(responses=[INVOICE]).complete(FORCED)
+    [call] = response.tool_calls
+    assert (call.name, call.arguments) == ("final_result", {"invoiceNumber": "A-1", "total": 2.5})
+    assert response.finish_reason == "tool_calls" and response.text == ""
+    # Not an object: no tool takes it as arguments, so it stays text.
+    assert (await FakeProvider(responses=[[1]]).complete(FORCED)).text == "[1]"
+
+
+async def test_a_tool_call_is_answered_as_a_call_and_streamed_in_fragments() -> None:
+    call = ToolCall(id="c9", name="add", arguments={"a": 2, "b": 3, "note": "two words"})
+    assert (await FakeProvider(responses=[call]).complete(REQUEST)).tool_calls == [call]
+    chunks = [chunk async for chunk in FakeProvider(responses=[call]).stream(REQUEST)]
+    deltas = [delta for chunk in chunks for delta in chunk.tool_call_deltas]
+    assert len(deltas) > 2
+    assert (deltas[0].id, deltas[0].name, deltas[0].index) == ("c9", "add", 0)
+    assert all(d.id is None and d.name is None for d in deltas[1:])
+    assert json.loads("".join(d.arguments for d in deltas)) == call.arguments
+    assert chunks[-1].tool_calls == [call] and chunks[-1].finish_reason == "tool_calls"
+
+
+async def test_a_refusal_is_streamed() -> None:
+    refused = LLMResponse(refusal="No.", finish_reason="stop")
+    chunks = [chunk async for chunk in FakeProvider(responses=[refused]).stream(REQUEST)]
+    assert "".join(c.refusal or "" for c in chunks) == "No."
+    assert chunks[-1].finish_reason == "stop"

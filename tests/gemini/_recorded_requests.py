@@ -3,11 +3,9 @@
 :data:`EXPRESSIONS` maps a record to its Aether expression: an ``LLMRequest`` with messages,
 parts, ``ToolSpec``s and settings. What Aether interprets (roles, text, choices, settings) is
 written out; what it must carry untouched is read from the record: media bytes, the model's
-earlier tool calls (with their thought signatures), tool parameter schemas, and the few
-``provider_options`` values (safety settings, response schemas). ``provider_options`` is used
-only for what Aether does not model yet: ``safetySettings``, and the answer's schema
-(``responseJsonSchema``/``responseSchema`` with ``responseMimeType``), which structured output
-will model later.
+earlier tool calls (with their thought signatures), tool parameter schemas, the answer's
+schema (an ``OutputSpec``), and safety settings. ``provider_options`` is used only for what
+Aether does not model: ``safetySettings``.
 
 :func:`normalise` is the one place where a recorded body and Aether's may differ without a
 difference in meaning; :data:`UNCOVERED` lists the records Aether cannot express, and why.
@@ -23,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aether.llm.contracts import LLMRequest, Message, ToolCall, ToolSpec
+from aether.llm.contracts import LLMRequest, Message, OutputSpec, ToolCall, ToolSpec
 from aether.llm.parts import DocumentPart, ImagePart, TextPart
 from aether_gemini._mapping import SIGNATURE_KEY
 
-__all__ = ["EXPRESSIONS", "UNCOVERED", "Expression", "normalise"]
+__all__ = ["EXPRESSIONS", "UNCOVERED", "Expression", "answer_schema_field", "normalise"]
 
 Body = dict[str, Any]
 
@@ -121,11 +119,14 @@ def _safety(body: Body) -> dict[str, Any]:
     return {"safetySettings": body["safetySettings"]}
 
 
-def _answer_schema(body: Body) -> dict[str, Any]:
-    generation = body["generationConfig"]
-    keys = ("responseJsonSchema", "responseSchema", "response_schema")
-    keys += ("responseMimeType", "response_mime_type")
-    return {"generationConfig": {k: generation[k] for k in keys if k in generation}}
+def answer(body: Body) -> OutputSpec:
+    """The answer's schema the record asked for, as JSON Schema whichever field it used."""
+    generation = _keys(body["generationConfig"])
+    assert generation["responseMimeType"] == "application/json"
+    schema = generation.get("responseJsonSchema")
+    if schema is None:
+        schema = _openapi_types(generation["responseSchema"])
+    return OutputSpec(name=schema.get("title", "answer"), json_schema=schema)
 
 
 def _tool_result(call_id: str, result: dict[str, Any]) -> Message:
@@ -234,7 +235,7 @@ def _022(b: Body) -> LLMRequest:
         Message(role="assistant", tool_calls=[first]),
         _tool_result(first.id, {"return_value": "Mexico"}),
         tools=[tool(b, "get_user_country")],
-        provider_options=_answer_schema(b),
+        output=answer(b),
     )
 
 
@@ -257,6 +258,9 @@ def _026(b: Body) -> LLMRequest:
 
 
 _SCHEMA_FIELD = "recorded with `parameters`; Aether sends the same schema as parametersJsonSchema"
+_ANSWER_FIELD = (
+    "recorded with `response_schema`; Aether sends the same schema as responseJsonSchema"
+)
 
 EXPRESSIONS: dict[str, Expression] = {
     "001": Expression(lambda b: _ask("gemini-3.6-flahs", _user("hello"))),
@@ -285,9 +289,8 @@ EXPRESSIONS: dict[str, Expression] = {
         lambda b: _ask(
             "gemini-2.0-flash",
             _user("Tell me about a cat with a meow volume of 5"),
-            provider_options=_answer_schema(b),
-        ),
-        note="answer schema via provider_options",
+            output=answer(b),
+        )
     ),
     "007": Expression(
         lambda b: _ask(
@@ -330,9 +333,8 @@ EXPRESSIONS: dict[str, Expression] = {
         lambda b: _ask(
             _G25F,
             _user('Create a simple tree with root "A" and two children "B" and "C"'),
-            provider_options=_answer_schema(b),
-        ),
-        note="answer schema via provider_options",
+            output=answer(b),
+        )
     ),
     "015": Expression(
         lambda b: _ask(_G25F, _user("Count from 1 to 30, one number per line, digits only."))
@@ -342,9 +344,8 @@ EXPRESSIONS: dict[str, Expression] = {
             _G3F,
             _user("What is the largest city in the user country?"),
             tools=[tool(b, "get_user_country")],
-            provider_options=_answer_schema(b),
-        ),
-        note="answer schema via provider_options",
+            output=answer(b),
+        )
     ),
     "017": Expression(
         lambda b: _ask(
@@ -366,15 +367,16 @@ EXPRESSIONS: dict[str, Expression] = {
         )
     ),
     "021": Expression(_021),
-    "022": Expression(_022, note="answer schema via provider_options"),
+    "022": Expression(_022),
     "023": Expression(
         lambda b: _ask(
             _LATEST,
             _user("Create a person named Bob who works at TechCorp"),
             reasoning={"include_thoughts": True},
-            provider_options=_safety(b) | _answer_schema(b),
+            output=answer(b),
+            provider_options=_safety(b),
         ),
-        note="safety settings and answer schema via provider_options",
+        note=f"safety settings via provider_options; {_ANSWER_FIELD}",
     ),
     "024": Expression(
         lambda b: _ask(
@@ -449,6 +451,8 @@ def normalise(body: Body) -> Body:
     - a function declaration's schema, whether in ``parametersJsonSchema`` or in
       ``parameters`` (whose OpenAPI type names are read as JSON Schema's), and an empty
       description as none (which field Aether uses per model is asserted on its own);
+    - the answer's schema, whether in ``responseJsonSchema`` or in ``responseSchema`` (read
+      the same way), likewise;
     - SDK defaults: ``responseModalities: ["TEXT"]``, a ``systemInstruction`` role, an empty
       ``generationConfig`` or ``tools`` list.
     """
@@ -462,6 +466,10 @@ def normalise(body: Body) -> Body:
         del generation["responseModalities"]
     if "thinkingConfig" in generation:
         generation["thinkingConfig"] = _keys(generation["thinkingConfig"])
+    if "responseSchema" in generation:
+        generation["answerSchema"] = _openapi_types(generation.pop("responseSchema"))
+    if "responseJsonSchema" in generation:
+        generation["answerSchema"] = generation.pop("responseJsonSchema")
     if generation:
         out["generationConfig"] = generation
     tools = out.pop("tools", None) or []
@@ -479,6 +487,14 @@ def without(body: Body, fields: tuple[tuple[int, int, str], ...]) -> Body:
     for content, part, key in fields:
         body["contents"][content]["parts"][part].pop(key, None)
     return body
+
+
+def answer_schema_field(body: Body) -> str | None:
+    """Which field of ``generationConfig`` a sent body carries the answer's schema in."""
+    generation = body.get("generationConfig") or {}
+    fields = [key for key in ("responseSchema", "responseJsonSchema") if key in generation]
+    assert len(fields) <= 1, "Gemini takes one answer schema"
+    return fields[0] if fields else None
 
 
 def schema_fields(body: Body) -> set[str]:

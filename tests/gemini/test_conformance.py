@@ -180,13 +180,26 @@ def _assert_stream(chunks: list[LLMStreamChunk], expect: dict[str, Any]) -> None
     *content, last = chunks
     assert "".join(c.text for c in chunks) == expect["text"]
     assert "".join(c.reasoning_text for c in chunks) == expect.get("reasoning_text", "")
-    _assert_calls([call for c in chunks for call in c.tool_calls], expect)
+    calls = [call for c in chunks for call in c.tool_calls]
+    _assert_calls(calls, expect)
+    _assert_fragments(chunks, calls)
     assert [c.finish_reason for c in content] == [None] * len(content)
     assert last.finish_reason == _expected_finish(expect)
     assert _usage_of(last) == _expected_usage(expect)
     assert all(c.input_tokens == 0 and c.output_tokens == 0 for c in content)
     assert last.model == expect["model"]
     assert last.response_id == expect["response_id"]
+
+
+def _assert_fragments(chunks: list[LLMStreamChunk], calls: list[ToolCall]) -> None:
+    """Each call, arriving whole, is also its one fragment, on the chunk that carries it."""
+    for chunk in chunks:
+        assert [(d.id, d.name) for d in chunk.tool_call_deltas] == [
+            (c.id, c.name) for c in chunk.tool_calls
+        ]
+    fragments = [d for c in chunks for d in c.tool_call_deltas]
+    assert [d.index for d in fragments] == list(range(len(calls)))
+    assert [json.loads(d.arguments) for d in fragments] == [c.arguments for c in calls]
 
 
 async def _replay_stream(record: dict[str, Any]) -> None:

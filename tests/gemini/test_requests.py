@@ -24,6 +24,7 @@ from aether_gemini import GeminiProvider
 from ._recorded_requests import (
     EXPRESSIONS,
     UNCOVERED,
+    answer_schema_field,
     normalise,
     schema_fields,
     without,
@@ -81,6 +82,10 @@ async def test_the_body_sent_is_the_body_recorded(name: str) -> None:
             ("gemini-1.5", "gemini-2.0")
         )
         assert schema_fields(body) == {"parameters" if legacy else "parametersJsonSchema"}
+    # So is the answer's: whole JSON Schema from Gemini 2.0 on, as these records were sent.
+    if request.output is not None:
+        assert body["generationConfig"]["responseMimeType"] == "application/json"
+        assert answer_schema_field(body) == "responseJsonSchema"
 
 
 async def test_a_video_is_refused_clearly_not_sent_as_a_document() -> None:

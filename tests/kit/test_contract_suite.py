@@ -30,13 +30,18 @@ class ToolChoosingFake:
     """FakeProvider as a model would answer: a ``tool_choice`` naming a tool gets a call of it.
 
     FakeProvider answers what it is scripted to; unscripted, it echoes and calls no tool, so
-    this picks, per request, an echoing FakeProvider or one scripted with the chosen call.
+    this picks, per request, an echoing FakeProvider or one scripted with the chosen call (or,
+    asked for an answer in a schema, with such an answer).
     """
+
+    capabilities = ProviderCapabilities(structured_output=True)
 
     def __init__(self) -> None:
         self.echo = FakeProvider()
 
     def _for(self, request: LLMRequest) -> FakeProvider:
+        if request.output is not None:
+            return FakeProvider({"city": "Paris", "temperature_celsius": 21.5})
         chosen = request.tool_choice
         if chosen not in {tool.name for tool in request.tools}:
             return self.echo
@@ -409,7 +414,10 @@ class TestEchoingFake(ProviderContractConformance):
     result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio", "-v")
     assert result.ret == 0
     outcomes = result.parseoutcomes()
-    assert outcomes == {"passed": 9, "unclaimed": 3}
+    assert outcomes == {"passed": 9, "unclaimed": 5}
     result.stdout.fnmatch_lines(
-        ["aether kit: EchoingFake does not claim: tools (3 kit tests of TestEchoingFake unclaimed)"]
+        [
+            "aether kit: EchoingFake does not claim: structured_output, tools (5 kit tests of "
+            "TestEchoingFake unclaimed)"
+        ]
     )

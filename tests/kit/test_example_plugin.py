@@ -61,9 +61,11 @@ def test_the_example_passes_the_kit_from_its_wheel(env: Venv, tmp_path: Path) ->
     )
     out = done.stdout + done.stderr
     assert done.returncode == 0, out
-    # Nothing failed, skipped or xfailed: the last line only counts passes.
-    summary = re.search(r"^(\d+) passed in [\d.]+s$", out.strip().splitlines()[-1])
+    # Nothing failed, skipped or xfailed: the last line counts passes, and the tests of what
+    # the example does not claim (answers in a schema), which the kit names.
+    summary = re.search(r"^(\d+) passed, 2 unclaimed in [\d.]+s$", out.strip().splitlines()[-1])
     assert summary and int(summary.group(1)) >= 50, out
+    assert "does not claim: structured_output (2 kit tests of TestEchoProvider" in out, out
     for suite in ("TestEchoProvider", "TestEchoTools", "TestEchoPackaging"):
         assert f"test_echo_kit.py::{suite}::" in out, f"{suite} did not run"
     assert "aether-example-echo 0.1.0: loaded in" in out  # the kit's pytest plugin reported
@@ -139,7 +141,10 @@ def test_a_provider_without_tools_passes_and_is_named_in_the_fresh_venv(
     )  # fmt: skip
     out = done.stdout + done.stderr
     assert done.returncode == 0, out
-    # No xfail, no skip: the two tool tests are counted apart, and named.
-    assert re.search(r"^\d+ passed, 2 unclaimed in [\d.]+s$", out.strip().splitlines()[-1]), out
-    named = "aether kit: TextOnlyEcho does not claim: tools (2 kit tests of TestTextOnlyEcho"
+    # No xfail, no skip: the tool and structured-output tests are counted apart, and named.
+    assert re.search(r"^\d+ passed, 4 unclaimed in [\d.]+s$", out.strip().splitlines()[-1]), out
+    named = (
+        "aether kit: TextOnlyEcho does not claim: structured_output, tools (4 kit tests of "
+        "TestTextOnlyEcho"
+    )
     assert f"{named} unclaimed)" in out, out

@@ -59,6 +59,7 @@ class NoToolsSuite(ProviderConformance):
 
 
 TOOL_TESTS = ("test_complete_returns_tool_calls", "test_stream_returns_whole_tool_calls")
+OUTPUT_TESTS = ("test_complete_answers_in_the_schema", "test_stream_answers_in_the_schema")
 STREAM_TESTS = 22  # kit tests (with their parameters) that call stream() and need no tools
 
 
@@ -131,16 +132,16 @@ def test_a_provider_without_tools_passes_and_is_reported(pytester: pytest.Pytest
     result = run_kit(pytester, NO_TOOLS)
     assert result.ret == 0
     outcomes = result.parseoutcomes()
-    assert outcomes.pop("unclaimed") == len(TOOL_TESTS)
+    assert outcomes.pop("unclaimed") == len(TOOL_TESTS) + len(OUTPUT_TESTS)
     assert set(outcomes) == {"passed"}, "nothing failed, skipped or xfailed"
     assert outcomes["passed"] > 40
-    for name in TOOL_TESTS:
+    for name in TOOL_TESTS + OUTPUT_TESTS:
         result.stdout.fnmatch_lines([f"*TestNoTools::{name} UNCLAIMED*"])
     result.stdout.fnmatch_lines(
         [
             "*- aether kit: capabilities not claimed -*",
-            "aether kit: NoToolsProvider does not claim: tools (2 kit tests of TestNoTools "
-            "unclaimed)",
+            "aether kit: NoToolsProvider does not claim: structured_output, tools (4 kit tests "
+            "of TestNoTools unclaimed)",
         ]
     )
 
@@ -158,12 +159,12 @@ class TestWholeAnswers(ProviderConformance):
     )
     assert result.ret == 0
     outcomes = result.parseoutcomes()
-    assert outcomes.pop("unclaimed") == STREAM_TESTS + len(TOOL_TESTS)
+    assert outcomes.pop("unclaimed") == STREAM_TESTS + len(TOOL_TESTS) + len(OUTPUT_TESTS)
     assert set(outcomes) == {"passed"}
     result.stdout.fnmatch_lines(
         [
-            "aether kit: WholeAnswersProvider does not claim: streaming, tools (24 kit tests "
-            "of TestWholeAnswers unclaimed)"
+            "aether kit: WholeAnswersProvider does not claim: streaming, structured_output, "
+            "tools (26 kit tests of TestWholeAnswers unclaimed)"
         ]
     )
 
@@ -180,7 +181,7 @@ def test_an_xfail_left_on_an_unclaimed_test_does_not_hide_it(pytester: pytest.Py
     )
     assert result.ret == 0
     outcomes = result.parseoutcomes()
-    assert outcomes.pop("unclaimed") == len(TOOL_TESTS)
+    assert outcomes.pop("unclaimed") == len(TOOL_TESTS) + len(OUTPUT_TESTS)
     assert set(outcomes) == {"passed"}, "the xfail mark was not taken for an expected failure"
     result.stdout.fnmatch_lines(["*TestNoTools::test_complete_returns_tool_calls UNCLAIMED*"])
 
@@ -207,5 +208,11 @@ def test_the_guard_still_refuses_dropped_or_skipped_tests(pytester: pytest.Pytes
             "kit does not let a plugin skip its tests*"
         ]
     )
-    assert result.parseoutcomes()["failed"] == 2
-    assert "unclaimed" not in result.parseoutcomes()
+    outcomes = result.parseoutcomes()
+    assert outcomes["failed"] == 2
+    # The tampered tool tests fail, never end unclaimed (only the untouched ones of another
+    # capability the provider lacks do).
+    assert outcomes["unclaimed"] == len(OUTPUT_TESTS)
+    result.stdout.fnmatch_lines(
+        ["aether kit: NoToolsProvider does not claim: structured_output (2 kit tests*"]
+    )

@@ -2,9 +2,10 @@
 
 It picks its answer from the request's ``model``:
 ``text``, ``tools`` (two parallel calls), ``weather`` (a ``get_weather`` call for Paris, then,
-once the conversation holds its result, that result as the answer), ``disconnect`` (half a
-stream, then the socket is closed), ``hang`` (one event, then silence), anything else: a text
-answer.
+once the conversation holds its result, that result as the answer), ``structured`` (the JSON
+of :data:`CITY`, as a model answering in a response schema gives it), ``refuse`` (a refusal,
+:data:`REFUSAL`, instead of an answer), ``disconnect`` (half a stream, then the socket is
+closed), ``hang`` (one event, then silence), anything else: a text answer.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ from tests.support.loopback import (
     send_json,
     start_chunked,
 )
+
+CITY = {"city": "Mexico City", "country": "Mexico", "population": None}
+REFUSAL = "I'm sorry, I can't help with that."
+
+
+def _pieces(text: str, size: int = 9) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
 
 
 def _chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
@@ -73,6 +81,12 @@ def _events(model: str) -> list[dict[str, Any]]:
             _chunk({"tool_calls": [{"index": 0, "function": {"arguments": ' "b": 2}'}}]}),
             _chunk({}, "tool_calls"),
         ]
+    if model == "structured":
+        pieces = _pieces(json.dumps(CITY))
+        return [_chunk({"content": piece}) for piece in pieces] + [_chunk({}, "stop")]
+    if model == "refuse":
+        pieces = _pieces(REFUSAL)
+        return [_chunk({"refusal": piece}) for piece in pieces] + [_chunk({}, "stop")]
     return [
         _chunk({"role": "assistant", "content": ""}),
         _chunk({"content": "Hello"}),
@@ -99,6 +113,10 @@ def _completion(model: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
             ],
         }
         finish = "tool_calls"
+    elif model == "structured":
+        message = {"role": "assistant", "content": json.dumps(CITY), "refusal": None}
+    elif model == "refuse":
+        message = {"role": "assistant", "content": None, "refusal": REFUSAL}
     elif model == "tools":
         message = {
             "role": "assistant",

@@ -23,7 +23,7 @@ from aether.errors import (
     ServerError,
     StreamInterruptedError,
 )
-from aether.http import RAW_ARGUMENTS_KEY
+from aether.http import RAW_ARGUMENTS_KEY, parse_tool_arguments
 from aether.llm.contracts import LLMStreamChunk, ToolCall
 from aether_openai import OpenAIProvider
 from aether_openai._mapping import finish_reason_from_wire
@@ -215,3 +215,47 @@ async def _check_error(
     if "retry-after" in headers or "retry-after-ms" in headers:
         assert error.retry_after is not None
     assert "sk-test-conformance" not in str(error)
+
+
+STREAMED_TOOLS = [p for p in RECORDS if "stream_tools" in _load(p)["kind"]]
+
+
+def _wire_arguments(body_text: str) -> dict[int, str]:
+    """Each call's argument text as the recorded stream carried it, joined per index."""
+    texts: dict[int, str] = {}
+    for line in body_text.splitlines():
+        if not line.startswith("data: {"):
+            continue
+        for choice in json.loads(line[len("data: ") :]).get("choices") or ():
+            for fragment in (choice.get("delta") or {}).get("tool_calls") or ():
+                piece = (fragment.get("function") or {}).get("arguments") or ""
+                texts[fragment["index"]] = texts.get(fragment["index"], "") + piece
+    return texts
+
+
+@pytest.mark.parametrize("path", STREAMED_TOOLS, ids=[p.stem for p in STREAMED_TOOLS])
+async def test_streamed_tool_call_fragments_join_into_each_call(path: Path) -> None:
+    record = _load(path)
+    request = request_from_record(record["request"]["json"])
+    async with _provider(record, []) as provider:
+        chunks = [chunk async for chunk in provider.stream(request)]
+    calls = chunks[-1].tool_calls
+    assert calls == _expected_calls(record["expect"])
+    assert not chunks[-1].tool_call_deltas, "the last chunk carries the whole calls"
+    joined: dict[int, str] = {}
+    ids: dict[int, list[str]] = {}
+    names: dict[int, list[str]] = {}
+    for chunk in chunks[:-1]:
+        for fragment in chunk.tool_call_deltas:
+            joined[fragment.index] = joined.get(fragment.index, "") + fragment.arguments
+            if fragment.id is not None:
+                ids.setdefault(fragment.index, []).append(fragment.id)
+            if fragment.name is not None:
+                names.setdefault(fragment.index, []).append(fragment.name)
+    # The fragments arrived before the whole calls, and joined they are each call's text.
+    assert joined == _wire_arguments(record["response"]["body_text"])
+    assert len(joined) == len(calls)
+    for index, call in zip(sorted(joined), calls, strict=True):
+        assert parse_tool_arguments(joined[index]) == call.arguments
+        assert ids[index] == [call.id]  # told once, on the fragment that brought it
+        assert names[index][-1] == call.name

@@ -214,7 +214,7 @@ def test_the_provider_claims_the_media_it_maps() -> None:
         True,
         True,
     )
-    assert claimed.reasoning and not claimed.structured_output
+    assert claimed.reasoning and claimed.structured_output
     parts: list[ContentPart] = [
         TextPart(text="x"),
         ImagePart(url="https://x.test/a.png"),

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from aether.errors import ProviderError
-from aether.llm.contracts import LLMRequest, Message, ToolCall, ToolSpec
+from aether.llm.contracts import LLMRequest, Message, OutputSpec, ToolCall, ToolSpec
 from aether.llm.parts import ContentPart, DocumentPart, ImagePart, TextPart
 from aether_openai import OpenAIProvider
 from tests.openai._wire import request_problems
@@ -115,6 +115,11 @@ MCP_STRICT = {
 }
 MCP_MORE = [*MCP, "use_elicitation", "external", "final_result"]
 CAPITAL = "What is the capital of Mexico?"
+PROMPTED = (
+    "response_format json_object (JSON mode) beside prompted output: the schema is in the "
+    "system message, the way prompted output reaches a provider (instructions, no OutputSpec); "
+    "JSON mode has no Aether setting (an OutputSpec asks for a schema)"
+)
 LARGEST = "What is the largest city in the user country?"
 PARIS = "The weather in Paris is sunny and 72°F."
 
@@ -305,10 +310,14 @@ CASES: dict[str, Case] = {
             ],
             tools=tools(w, ["get_user_country"]),
             tool_choice="auto",
-            provider_options={"response_format": w["response_format"]},
-        ),
-        provider_options="response_format (a JSON schema): structured output, which Aether "
-        "will model later",
+            # pydantic-ai's native output, sent without "strict" (the API's default, false).
+            output=OutputSpec(
+                name="final_result",
+                description="The final response which ends this conversation",
+                json_schema=w["response_format"]["json_schema"]["schema"],
+                strict=False,
+            ),
+        )
     ),
     "019": Case(
         lambda w: LLMRequest(
@@ -323,8 +332,7 @@ CASES: dict[str, Case] = {
             tool_choice="auto",
             provider_options={"response_format": {"type": "json_object"}},
         ),
-        provider_options="response_format (JSON mode): structured output, which Aether will "
-        "model later",
+        provider_options=PROMPTED,
     ),
     "021": Case(
         lambda w: LLMRequest(
@@ -339,8 +347,7 @@ CASES: dict[str, Case] = {
             tool_choice="auto",
             provider_options={"response_format": {"type": "json_object"}},
         ),
-        provider_options="response_format (JSON mode): structured output, which Aether will "
-        "model later",
+        provider_options=PROMPTED,
     ),
     "022": Case(
         lambda w: LLMRequest(

@@ -17,7 +17,7 @@ from aether.errors import (
 )
 from aether.extensions.llm.retrying import RetryingProvider
 from aether.http import RAW_ARGUMENTS_KEY
-from aether.llm.contracts import LLMRequest, LLMStreamChunk, Message, ToolCall
+from aether.llm.contracts import LLMRequest, LLMStreamChunk, Message, ToolCall, ToolCallDelta
 from aether_openai import OpenAIProvider
 
 REQUEST = LLMRequest(messages=[Message(role="user", content="hi")])
@@ -141,12 +141,26 @@ async def test_parallel_tool_calls_interleaved_and_fragmented() -> None:
         chunk(usage=USAGE, choices=False),
     )
     chunks = await collect(body)
-    assert len(chunks) == 1  # no text: only the final chunk
-    assert chunks[0].tool_calls == [
+    # No text: a chunk per tool-call event with its fragments as they arrived, then the calls.
+    assert [c.text for c in chunks] == [""] * 5
+    # The id and name come on the fragments that bring them; a name sent in pieces is whole
+    # on its last piece.
+    assert [c.tool_call_deltas for c in chunks] == [
+        [ToolCallDelta(index=0, id="call_a", name="get_", arguments="")],
+        [ToolCallDelta(index=1, id="call_b", name="lookup", arguments='{"q"')],
+        [ToolCallDelta(index=0, name="get_weather", arguments='{"city": "Pa')],
+        [
+            ToolCallDelta(index=0, arguments='ris"}'),
+            ToolCallDelta(index=1, arguments=': "x"}'),
+        ],
+        [],
+    ]
+    assert all(not c.tool_calls and c.finish_reason is None for c in chunks[:-1])
+    assert chunks[-1].tool_calls == [
         ToolCall(id="call_a", name="get_weather", arguments={"city": "Paris"}),
         ToolCall(id="call_b", name="lookup", arguments={"q": "x"}),
     ]
-    assert chunks[0].finish_reason == "tool_calls"
+    assert chunks[-1].finish_reason == "tool_calls"
 
 
 async def test_text_then_tool_call_and_malformed_arguments() -> None:

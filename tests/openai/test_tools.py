@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from aether.errors import BadRequestError, ConfigurationError
+from aether.llm import strict_json_schema
 from aether.llm.contracts import LLMRequest, Message, ToolSpec
 from aether.tools import make_tool
 from aether_openai import _tools
 from aether_openai._request import build_payload
 from aether_openai._tools import strict_issues, tool_to_wire
 from tests.openai._wire import request_problems
+from tests.support.conformance import load, record_files
 
 CITY = {
     "type": "object",
@@ -99,7 +102,7 @@ def test_a_strict_tool_is_sent_strict(schema: dict[str, Any]) -> None:
         ),
         (
             {"anyOf": [CITY, ANSWERS]},
-            "'type' at /: the root must be an object (not anyOf)",
+            "'type' at /: the root must be an object (not anyOf,",
         ),
     ],
 )
@@ -224,3 +227,39 @@ def test_allowed_tools_that_cannot_be_honoured_are_refused(
         payload(**fields)
     assert expected in str(info.value)
     assert info.value.provider == "openai"
+
+
+def _recorded_strict_schemas() -> list[tuple[str, dict[str, Any]]]:
+    found: dict[str, dict[str, Any]] = {}
+    for path in record_files("openai"):
+        for tool in load(path)["request"]["json"].get("tools") or ():
+            function = tool["function"]
+            if function.get("strict"):
+                found.setdefault(json.dumps(function["parameters"]), function["parameters"])
+    return [(str(i), schema) for i, schema in enumerate(found.values())]
+
+
+RECORDED_STRICT = _recorded_strict_schemas()
+
+
+@pytest.mark.parametrize(
+    "schema", [s for _, s in RECORDED_STRICT], ids=[i for i, _ in RECORDED_STRICT]
+)
+def test_a_schema_the_api_took_as_strict_passes_and_is_left_as_it_is(
+    schema: dict[str, Any],
+) -> None:
+    # The check and the transform agree on what the API accepted (recorded real traffic).
+    assert strict_issues(schema) == []
+    assert strict_json_schema(schema) == schema
+
+
+def test_the_check_accepts_what_the_transform_makes() -> None:
+    def book(title: str, nights: int = 1, notes: str | None = None, tags: list[str] = []) -> str:  # noqa: B006
+        return title
+
+    parameters = make_tool(book).spec.parameters
+    assert strict_issues(parameters)  # as generated, it breaks the rules
+    strict = strict_json_schema(parameters)
+    spec = ToolSpec(name="book", parameters=strict, strict=True)
+    assert tool_to_wire(spec)["function"]["parameters"] == strict
+    assert strict["required"] == ["title", "nights", "notes", "tags"]

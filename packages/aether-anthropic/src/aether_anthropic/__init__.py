@@ -8,8 +8,8 @@ model in ``ANTHROPIC_MODEL``), or built directly:
     async with AnthropicProvider(api_key="...") as claude:
         answer = await claude.complete(LLMRequest(messages=[Message(role="user", content="hi")]))
 
-:data:`MODELS` says what each Claude family takes (thinking, sampling); register a row for a
-model it does not know.
+:data:`MODELS` says what each Claude family takes (thinking, sampling, structured output);
+register a row for a model it does not know.
 """
 
 from aether_anthropic._models import MODELS, ClaudeTraits

@@ -3,6 +3,8 @@
 ``anthropic-beta`` is a comma-separated list. The names a provider was built with, those of
 the call's ``extra_headers`` and those the request itself needs (``files-api-2025-04-14`` when
 a part is sent by ``file_id``, or the API refuses the ``file`` source) go out as one header.
+Some betas change the body's shape: what the request body needs to know is in
+:class:`CallHeaders`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 
 from aether.llm.contracts import LLMRequest
 from aether_anthropic._content import FILES_BETA, needs_files_beta
+from aether_anthropic._output import STRUCTURED_OUTPUTS_BETA
 
 __all__ = ["BETA_HEADER", "CallHeaders", "call_headers", "pop_betas"]
 
@@ -27,10 +30,13 @@ class CallHeaders:
         headers: To send beside the client's own; None: none.
         interleaved_thinking: The interleaved-thinking beta is on (a thinking budget may then
             exceed ``max_tokens``).
+        structured_outputs_beta: The structured-outputs beta is on (the output format then
+            goes in its beta shape, a top-level ``output_format``).
     """
 
     headers: dict[str, str] | None
     interleaved_thinking: bool
+    structured_outputs_beta: bool = False
 
 
 def pop_betas(headers: dict[str, str]) -> list[str]:
@@ -51,6 +57,7 @@ def call_headers(request: LLMRequest, configured: Sequence[str]) -> CallHeaders:
     return CallHeaders(
         headers=headers or None,
         interleaved_thinking=any(beta.startswith(_INTERLEAVED) for beta in betas),
+        structured_outputs_beta=STRUCTURED_OUTPUTS_BETA in betas,
     )
 
 

@@ -1,10 +1,11 @@
 """An :class:`LLMRequest` as the JSON body of ``POST /v1/messages`` (no I/O here).
 
 The body is assembled from the conversation (:mod:`._messages`), the tools, the reasoning
-settings (:mod:`._thinking`), sampling (:mod:`._sampling`) and cache breakpoints (:mod:`._cache`),
-each checked against the model's :class:`~aether_anthropic.ClaudeTraits` before anything is
-sent. ``provider_options`` is deep-merged into the body last: it reaches what Aether does not
-model (``metadata``, ``top_k``, ``output_config.format``, ``service_tier``...).
+settings (:mod:`._thinking`), sampling (:mod:`._sampling`), cache breakpoints (:mod:`._cache`)
+and the structured output asked for (:mod:`._output`), each checked against the model's
+:class:`~aether_anthropic.ClaudeTraits` before anything is sent. ``provider_options`` is
+deep-merged into the body last: it reaches what Aether does not model (``metadata``,
+``top_k``, ``service_tier``...).
 
 Anthropic has no way to let the model call only some of the declared tools, so
 ``allowed_tools`` sends only those tools (in declaration order); ``[]`` sends them all with
@@ -23,8 +24,10 @@ from aether.llm.settings import deep_merge
 from aether_anthropic._cache import place_breakpoints
 from aether_anthropic._messages import build_messages
 from aether_anthropic._models import PROVIDER, claude_traits
+from aether_anthropic._output import output_format
 from aether_anthropic._sampling import check_thinking_tools, sampling_fields
-from aether_anthropic._thinking import plan_thinking, thinks
+from aether_anthropic._schema import grammar_schema
+from aether_anthropic._thinking import call_thinks, plan_thinking
 
 __all__ = ["build_payload", "offered_tools", "tool_choice_to_wire", "tool_to_wire"]
 
@@ -32,11 +35,23 @@ _CHOICES = {"auto": {"type": "auto"}, "required": {"type": "any"}, "none": {"typ
 
 
 def tool_to_wire(spec: ToolSpec) -> dict[str, Any]:
-    """A :class:`ToolSpec` as a client tool definition (``strict`` when the spec asks)."""
+    """A :class:`ToolSpec` as a client tool definition (``strict`` when the spec asks).
+
+    A strict tool's inputs are held to its schema by the grammar of structured output, so its
+    schema is rewritten to the subset that grammar takes (:mod:`._schema`).
+
+    Raises:
+        ConfigurationError: A strict tool's schema the grammar cannot express.
+    """
     tool: dict[str, Any] = {"name": spec.name, "input_schema": spec.parameters}
     if spec.description:
         tool["description"] = spec.description
     if spec.strict:
+        tool["input_schema"] = grammar_schema(
+            spec.parameters,
+            subject=f"the strict tool {spec.name!r}'s parameters",
+            fix="send the tool with strict=False",
+        )
         tool["strict"] = True
     return tool
 
@@ -101,6 +116,7 @@ def build_payload(
     max_tokens: int,
     stream: bool,
     interleaved_thinking: bool = False,
+    structured_outputs_beta: bool = False,
 ) -> dict[str, Any]:
     """The JSON body of ``POST /v1/messages``.
 
@@ -111,6 +127,8 @@ def build_payload(
         stream: Ask for server-sent events.
         interleaved_thinking: The interleaved-thinking beta is on (a thinking budget may then
             exceed ``max_tokens``).
+        structured_outputs_beta: The structured-outputs beta is on: ``request.output`` goes
+            as a top-level ``output_format``, not ``output_config.format``.
 
     Raises:
         BadRequestError: The conversation has no user or assistant content, a tool message
@@ -135,7 +153,7 @@ def build_payload(
         default_max_tokens=max_tokens,
         interleaved=interleaved_thinking,
     )
-    thinking_on = thinks(thinking.wire) or thinks(request.provider_options.get("thinking"))
+    thinking_on = call_thinks(request, thinking)
     check_thinking_tools(request, model=model, thinking=thinking_on)
     specs, choice = offered_tools(request)
     tools = [tool_to_wire(spec) for spec in specs]
@@ -153,8 +171,17 @@ def build_payload(
         payload["stop_sequences"] = list(request.stop)
     if thinking.wire is not None:
         payload["thinking"] = thinking.wire
+    config: dict[str, Any] = {}
     if thinking.effort is not None:
-        payload["output_config"] = {"effort": thinking.effort}
+        config["effort"] = thinking.effort
+    if request.output is not None:
+        wire = output_format(request.output, model=model, traits=traits, conversation=conversation)
+        if structured_outputs_beta:
+            payload["output_format"] = wire
+        else:
+            config["format"] = wire
+    if config:
+        payload["output_config"] = config
     if tools:
         payload["tools"] = tools
     wire_choice = tool_choice_to_wire(choice, specs)

@@ -7,19 +7,21 @@ Claude generations differ in ways a request must respect, or the API answers 400
   and later think adaptively only (a budget is refused);
 * sampling: Opus 4.7 and later take no ``temperature`` or ``top_p`` at all, and from Opus 4.1 on a
   model takes one of them, not both;
-* Opus 4.8 takes system messages in the middle of a conversation.
+* Opus 4.8 takes system messages in the middle of a conversation;
+* structured output (``native_output``): Sonnet 4.5, Haiku 4.5, Opus 4.5 and later answer in a
+  JSON schema the request gives; the others answer through a tool instead.
 
 Extend the table for a model it does not know (a new release, a fine-tune, a gateway alias)::
 
     from aether_anthropic import MODELS, ClaudeTraits
 
     MODELS.register("claude-opus-5", ClaudeTraits(sampling=False, adaptive_thinking=True,
-                                                  thinking_budget=False))
+                                                  thinking_budget=False, native_output=True))
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from aether.llm.models import ModelTable, ModelTraits
 
@@ -56,14 +58,22 @@ class ClaudeTraits(ModelTraits):
 _NO_THINKING = ClaudeTraits(reasoning=False)
 _BUDGET = ClaudeTraits(reasoning=True)
 _BUDGET_ONE_KNOB = ClaudeTraits(reasoning=True, temperature_and_top_p=False)
-_BOTH = ClaudeTraits(reasoning=True, adaptive_thinking=True, temperature_and_top_p=False)
+_BUDGET_ONE_KNOB_JSON = replace(_BUDGET_ONE_KNOB, native_output=True)
+_BOTH = ClaudeTraits(
+    reasoning=True, adaptive_thinking=True, temperature_and_top_p=False, native_output=True
+)
 _ADAPTIVE_ONLY = ClaudeTraits(
-    sampling=False, reasoning=True, adaptive_thinking=True, thinking_budget=False
+    sampling=False,
+    reasoning=True,
+    adaptive_thinking=True,
+    thinking_budget=False,
+    native_output=True,
 )
 
 DEFAULT_TRAITS = ClaudeTraits(reasoning=True)
 """A model :data:`MODELS` does not know: taken to take sampling and a thinking budget, so nothing
-is refused on its account (the API says so if it disagrees). Register its row otherwise."""
+is refused on its account (the API says so if it disagrees), and to answer structured output
+through a tool, which every Claude model can. Register its row otherwise."""
 
 MODELS = ModelTable(
     {
@@ -73,19 +83,13 @@ MODELS = ModelTable(
         "claude-sonnet-4": _BUDGET,
         "claude-opus-4": _BUDGET,
         "claude-opus-4-1": _BUDGET_ONE_KNOB,
-        "claude-sonnet-4-5": _BUDGET_ONE_KNOB,
-        "claude-haiku-4-5": _BUDGET_ONE_KNOB,
-        "claude-opus-4-5": _BUDGET_ONE_KNOB,
+        "claude-sonnet-4-5": _BUDGET_ONE_KNOB_JSON,
+        "claude-haiku-4-5": _BUDGET_ONE_KNOB_JSON,
+        "claude-opus-4-5": _BUDGET_ONE_KNOB_JSON,
         "claude-opus-4-6": _BOTH,
         "claude-sonnet-4-6": _BOTH,
         "claude-opus-4-7": _ADAPTIVE_ONLY,
-        "claude-opus-4-8": ClaudeTraits(
-            sampling=False,
-            reasoning=True,
-            adaptive_thinking=True,
-            thinking_budget=False,
-            system_messages=True,
-        ),
+        "claude-opus-4-8": replace(_ADAPTIVE_ONLY, system_messages=True),
     },
     default=DEFAULT_TRAITS,
 )

@@ -20,9 +20,10 @@ from aether.llm.capabilities import ProviderCapabilities
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_anthropic._headers import call_headers, pop_betas
 from aether_anthropic._mapping import build_payload
-from aether_anthropic._models import PROVIDER
+from aether_anthropic._models import PROVIDER, claude_traits
 from aether_anthropic._response import response_from_wire
 from aether_anthropic._streaming import StreamAssembler
+from aether_anthropic._thinking import call_thinks, plan_thinking
 
 if TYPE_CHECKING:  # annotations only: the aiohttp transport never loads httpx
     import httpx
@@ -77,7 +78,12 @@ class AnthropicProvider(HTTPProviderBase):
 
     name = PROVIDER
     capabilities = ProviderCapabilities(
-        tools=True, streaming=True, image_input=True, document_input=True, reasoning=True
+        tools=True,
+        streaming=True,
+        image_input=True,
+        document_input=True,
+        reasoning=True,
+        structured_output=True,
     )
 
     def __init__(
@@ -128,6 +134,35 @@ class AnthropicProvider(HTTPProviderBase):
             answer_keys=("content",),
         )
 
+    def supports_native_output(self, model: str | None = None) -> bool:
+        """Whether ``model`` (None: the default model) answers in a schema ``LLMRequest.output``
+        gives, as its row in :data:`~aether_anthropic.MODELS` says (``native_output``).
+
+        Without it, ask for a structured answer through a tool (or instructions); a request
+        with ``output`` for such a model is refused before sending.
+        """
+        return claude_traits(model or self.default_model).native_output
+
+    def supports_forced_tool_choice(self, request: LLMRequest) -> bool:
+        """Whether ``request`` may force a tool (``tool_choice`` ``required`` or a tool's name).
+
+        Anthropic refuses a forced tool while thinking is on, so this is False when the
+        request's reasoning settings (or a ``thinking`` in its ``provider_options``) turn
+        thinking on for its model; such a request is refused before sending.
+        """
+        model = request.model or self.default_model
+        try:
+            planned = plan_thinking(
+                request,
+                model=model,
+                traits=claude_traits(model),
+                default_max_tokens=self.default_max_tokens,
+                interleaved=True,  # room for the budget is another question
+            )
+        except ConfigurationError:
+            return True  # the reasoning settings are refused on their own when sent
+        return not call_thinks(request, planned)
+
     def _prepare(
         self, request: LLMRequest, *, stream: bool
     ) -> tuple[dict[str, Any], dict[str, str] | None]:
@@ -139,6 +174,7 @@ class AnthropicProvider(HTTPProviderBase):
             max_tokens=self.default_max_tokens,
             stream=stream,
             interleaved_thinking=call.interleaved_thinking,
+            structured_outputs_beta=call.structured_outputs_beta,
         )
         return payload, call.headers
 

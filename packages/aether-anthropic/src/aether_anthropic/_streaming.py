@@ -5,15 +5,18 @@ A stream is ``message_start`` (id, model, the prompt's usage), then per content 
 then ``message_delta`` (stop reason, final usage) and ``message_stop``; ``ping`` may come
 anywhere and an ``error`` event replaces the rest (core's ``decode_event`` raises it before
 it reaches the assembler). Text and thinking deltas are passed on as
-they arrive; a tool call is handed out whole when its block stops; the last chunk carries the
-finish reason and the usage of ``message_start`` as updated by ``message_delta``.
+they arrive; a tool call's arguments as :class:`ToolCallDelta` fragments as they arrive (the
+first, with no arguments, names the call: its id and tool; the others carry neither), then the
+call whole when its block stops; the last chunk carries the finish reason and the usage of
+``message_start`` as updated by ``message_delta``.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from aether.llm.contracts import LLMStreamChunk, ToolCall
+from aether.llm.contracts import LLMStreamChunk, ToolCall, ToolCallDelta
 from aether_anthropic._response import (
     finish_reason_from_wire,
     thinking_to_replay,
@@ -28,9 +31,9 @@ __all__ = ["StreamAssembler"]
 class _Block:
     """One content block being streamed: its kind and what its deltas carried so far."""
 
-    __slots__ = ("data", "id", "input", "kind", "name", "parts", "signature")
+    __slots__ = ("data", "id", "input", "kind", "name", "parts", "position", "signature")
 
-    def __init__(self, start: dict[str, Any]) -> None:
+    def __init__(self, start: dict[str, Any], position: int) -> None:
         self.kind = start.get("type")
         self.id = start.get("id")
         self.name = start.get("name")
@@ -38,15 +41,33 @@ class _Block:
         self.data = start.get("data")
         self.signature = start.get("signature")
         self.parts: list[str] = []
+        self.position = position
+        """A tool call's place among the answer's calls."""
 
-    def tool_call(self, position: int) -> ToolCall:
-        if self.parts:
-            arguments: Any = "".join(self.parts)
-            if not arguments.strip() and isinstance(self.input, dict):
-                arguments = self.input  # only empty fragments: the start's input stands
-        else:
-            arguments = self.input
-        return tool_call_from_wire(self.id, self.name, arguments, position=position)
+    def _streamed(self) -> bool:
+        return bool("".join(self.parts).strip())
+
+    def tool_call(self) -> ToolCall:
+        # Only empty fragments (or none): the start's input stands.
+        arguments: Any = "".join(self.parts) if self._streamed() else self.input
+        return tool_call_from_wire(self.id, self.name, arguments, position=self.position)
+
+    def opening(self) -> ToolCallDelta:
+        """The fragment that starts the call: its id and tool, before any arguments."""
+        return ToolCallDelta(
+            index=self.position,
+            id=self.id if isinstance(self.id, str) else None,
+            name=self.name if isinstance(self.name, str) else "",
+        )
+
+    def fragment(self, arguments: str) -> ToolCallDelta:
+        return ToolCallDelta(index=self.position, arguments=arguments)
+
+    def closing_fragments(self) -> list[ToolCallDelta]:
+        """The arguments no fragment carried (the start's input), so the fragments add up."""
+        if self._streamed() or not isinstance(self.input, dict) or not self.input:
+            return []
+        return [self.fragment(json.dumps(self.input))]
 
     def replay(self) -> dict[str, Any] | None:
         return thinking_to_replay(
@@ -75,6 +96,7 @@ class StreamAssembler:
         "_blocks",
         "_calls",
         "_pending",
+        "_started",
         "_stop_reason",
         "_usage",
         "chunks",
@@ -94,6 +116,7 @@ class StreamAssembler:
         self._usage: dict[str, Any] = {}
         self._stop_reason: str | None = None
         self._blocks: dict[int, _Block] = {}
+        self._started = 0
         self._calls = 0
         self._pending: list[dict[str, Any]] = []
 
@@ -137,18 +160,33 @@ class StreamAssembler:
         if isinstance(usage, dict):
             self._usage.update((k, v) for k, v in usage.items() if v is not None)
 
-    def _chunk(self, *, text: str = "", reasoning: str = "") -> LLMStreamChunk:
+    def _chunk(
+        self,
+        *,
+        text: str = "",
+        reasoning: str = "",
+        fragments: list[ToolCallDelta] | None = None,
+        calls: list[ToolCall] | None = None,
+    ) -> LLMStreamChunk:
         self.chunks += 1
         return LLMStreamChunk(
-            text=text, reasoning_text=reasoning, model=self.model, response_id=self.response_id
+            text=text,
+            reasoning_text=reasoning,
+            tool_call_deltas=fragments or [],
+            tool_calls=calls or [],
+            model=self.model,
+            response_id=self.response_id,
         )
 
     def _start(self, data: dict[str, Any]) -> LLMStreamChunk | None:
         start = data.get("content_block")
         if not isinstance(start, dict):
             return None
-        block = _Block(start)
+        block = _Block(start, self._started)
         self._blocks[_index(data)] = block
+        if block.kind == "tool_use":
+            self._started += 1
+            return self._chunk(fragments=[block.opening()])
         if block.kind == "text" and isinstance(start.get("text"), str) and start["text"]:
             return self._chunk(text=start["text"])
         if block.kind == "thinking":
@@ -171,6 +209,8 @@ class StreamAssembler:
             partial = delta.get("partial_json")
             if block is not None and isinstance(partial, str):
                 block.parts.append(partial)
+                if partial and block.kind == "tool_use":
+                    return self._chunk(fragments=[block.fragment(partial)])
         elif kind == "thinking_delta":
             thought = delta.get("thinking")
             if isinstance(thought, str) and thought:
@@ -186,12 +226,7 @@ class StreamAssembler:
         if block is None:
             return None
         if block.kind == "tool_use":
-            self.chunks += 1
-            return LLMStreamChunk(
-                tool_calls=[self._close_call(block)],
-                model=self.model,
-                response_id=self.response_id,
-            )
+            return self._chunk(fragments=block.closing_fragments(), calls=[self._close_call(block)])
         if block.kind in ("thinking", "redacted_thinking"):
             replay = block.replay()
             if replay is not None:
@@ -199,7 +234,7 @@ class StreamAssembler:
         return None
 
     def _close_call(self, block: _Block) -> ToolCall:
-        call = with_thinking(block.tool_call(self._calls), self._pending)
+        call = with_thinking(block.tool_call(), self._pending)
         self._calls += 1
         self._pending = []
         return call
@@ -210,16 +245,17 @@ class StreamAssembler:
         A tool call whose block never got its ``content_block_stop`` is handed out here, as
         the message itself did end.
         """
-        leftovers = [
-            self._close_call(block)
-            for _, block in sorted(self._blocks.items())
-            if block.kind == "tool_use"
+        open_calls = [
+            block for _, block in sorted(self._blocks.items()) if block.kind == "tool_use"
         ]
+        fragments = [fragment for block in open_calls for fragment in block.closing_fragments()]
+        leftovers = [self._close_call(block) for block in open_calls]
         self._blocks.clear()
         reason = finish_reason_from_wire(self._stop_reason, has_tool_calls=self._calls > 0)
         self.chunks += 1
         return LLMStreamChunk(
             tool_calls=leftovers,
+            tool_call_deltas=fragments,
             # message_stop without a stop_reason: the server is quirky, not the answer cut.
             finish_reason=reason or "other",
             model=self.model,

@@ -26,7 +26,7 @@ from aether.llm.contracts import LLMRequest
 from aether_anthropic._log import logger
 from aether_anthropic._models import ClaudeTraits
 
-__all__ = ["EFFORT_BUDGETS", "MIN_BUDGET", "Thinking", "plan_thinking", "thinks"]
+__all__ = ["EFFORT_BUDGETS", "MIN_BUDGET", "Thinking", "call_thinks", "plan_thinking", "thinks"]
 
 MIN_BUDGET = 1024
 """The smallest ``budget_tokens`` the API takes."""
@@ -53,6 +53,11 @@ class Thinking:
 def thinks(thinking: Any) -> bool:
     """Whether a ``thinking`` field (ours, or one from ``provider_options``) turns thinking on."""
     return isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive")
+
+
+def call_thinks(request: LLMRequest, planned: Thinking) -> bool:
+    """Whether the call thinks: by its reasoning settings (``planned``), or ``provider_options``."""
+    return thinks(planned.wire) or thinks(request.provider_options.get("thinking"))
 
 
 def plan_thinking(

@@ -4,6 +4,7 @@
 
     client = Aether()                      # LLM_PROVIDER picks the provider plugin
     answer = await client.ask("What is the meaning of life?")
+    invoice = await client.ask("Extract the invoice: ...", output_type=Invoice)  # typed
     print(client.usage.total_cost_usd)
 
 Names from the tools, sessions and resilience rooms are imported on first use, so
@@ -31,6 +32,7 @@ from aether.llm.contracts import (
     ToolCall,
     ToolSpec,
 )
+from aether.llm.output import Output
 from aether.llm.parts import AudioPart, DocumentPart, ImagePart, TextPart
 from aether.llm.settings import CallSettings
 from aether.registry import register
@@ -42,6 +44,7 @@ if typing.TYPE_CHECKING:
     from aether.extensions.llm.retrying import RetryConfig
     from aether.memory.contracts import SessionStore
     from aether.memory.session import Session
+    from aether.sync import SyncAether
     from aether.tools import Tool, dispatch_tool, get_tool, list_tools, register_tool
 
 __all__ = [
@@ -60,10 +63,12 @@ __all__ = [
     "LLMStreamChunk",
     "Message",
     "ModelPricing",
+    "Output",
     "ProviderConfig",
     "RetryConfig",
     "Session",
     "SessionStore",
+    "SyncAether",
     "TextPart",
     "TokenUsage",
     "Tool",
@@ -88,6 +93,7 @@ _LAZY = {
     "RetryConfig": "aether.extensions.llm.retrying",
     "Session": "aether.memory.session",
     "SessionStore": "aether.memory.contracts",
+    "SyncAether": "aether.sync",
     "Tool": "aether.tools",
     "dispatch_tool": "aether.tools",
     "get_tool": "aether.tools",

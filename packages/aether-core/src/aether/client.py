@@ -9,6 +9,9 @@ wrapped in cost tracking → circuit breaker → retry (each can be turned off w
 ``with_retry=False`` etc.). A provider passed positionally is used as given (you built or wrapped
 it yourself) except for cost tracking, which only counts and so stays on unless
 ``with_cost_tracking=False``; pass ``with_retry=True`` to add the others.
+
+Typed answers: ``ask(..., output_type=Invoice)`` returns an ``Invoice``; ``complete`` puts it on
+``LLMResponse.output``; ``stream_output`` yields it as it forms (see :mod:`aether.llm.output`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, overload
+
+from typing_extensions import TypeVar
 
 from aether import config
 from aether.errors import ProviderTimeoutError, ResponseBlockedError
@@ -26,6 +31,7 @@ from aether.extensions.llm._layer import ProviderLayer, aclosing_stream, maybe_a
 from aether.extensions.llm.builder import ProviderConfig, build_provider, find_layer
 from aether.extensions.llm.cost_tracking import CostTrackingProvider
 from aether.extensions.llm.usage import UsageSummary
+from aether.llm._output_plan import OutputPlan, OutputTarget
 from aether.llm.capabilities import check_supported
 from aether.llm.contracts import (
     LLMProvider,
@@ -37,6 +43,7 @@ from aether.llm.contracts import (
 )
 from aether.llm.fallback import ensure_stream
 from aether.llm.instrumented import complete_with_events, stream_with_events
+from aether.llm.output import Output, as_output
 from aether.llm.parts import ContentPart, TextPart
 from aether.llm.settings import CallSettings, check_settings, merge_settings
 from aether.registry import Registry
@@ -55,6 +62,7 @@ ToolsArg = Sequence["str | Tool | Callable[..., Any]"] | None
 """Tools the model may call: registered names, ``Tool`` objects or decorated functions."""
 
 S = TypeVar("S", bound=Subscriber)
+T = TypeVar("T", default=str)  # the answer's type: str unless output_type says otherwise
 
 
 class Aether:
@@ -124,6 +132,7 @@ class Aether:
         # session stays (the same object, so the same lock) while anyone holds it, and a call
         # in progress holds it; its history is in the store, not in the object.
         self._sessions: weakref.WeakValueDictionary[str, Session] = weakref.WeakValueDictionary()
+        self._output_target: OutputTarget | None = None  # found on the first typed call
 
     def __repr__(self) -> str:
         return f"Aether(provider={self.provider!r})"
@@ -184,7 +193,8 @@ class Aether:
         tool_choice: ToolChoice | None,
         allowed_tools: Sequence[str] | None,
         settings: CallSettings | None,
-    ) -> tuple[LLMRequest, float | None]:
+        output: Output[Any] | None = None,
+    ) -> tuple[LLMRequest, float | None, OutputPlan | None]:
         messages = _messages(prompt)
         # Per call (keywords over settings=) > the client's ProviderConfig(settings=...).
         keywords = {"temperature": temperature, "max_tokens": max_tokens, "stop": stop}
@@ -193,10 +203,29 @@ class Aether:
             chosen = check_settings(merge_settings(self.config.settings, settings, given))
         else:  # a plain call: nothing to merge or check
             chosen = CallSettings()
+        # Resolved here so events and logs name the model actually used.
+        model = model or getattr(self.provider, "default_model", None)
+        specs = [tool.spec for tool in tools]
+        allowed = _allowed_tools(allowed_tools, tools)
+        plan = None
+        if output is None:
+            shaped: dict[str, Any] = {
+                "messages": messages,
+                "tools": specs,
+                "tool_choice": tool_choice,
+                "allowed_tools": allowed,
+            }
+        else:
+            target = self._output_target
+            if target is None:
+                target = self._output_target = OutputTarget.of(self.provider, self._provider_name)
+            retries = self.config.output_retries
+            plan = OutputPlan.for_call(
+                output, target=target, model=model, tools=specs, retries=retries
+            )
+            shaped = plan.request_fields(messages, specs, tool_choice, allowed)
         request = LLMRequest(
-            messages=messages,
-            # Resolved here so events and logs name the model actually used.
-            model=model or getattr(self.provider, "default_model", None),
+            model=model,
             temperature=chosen.get("temperature"),
             default_temperature=config.default_temperature(),
             max_tokens=chosen.get("max_tokens"),
@@ -209,13 +238,11 @@ class Aether:
             cache=chosen.get("cache"),
             provider_options=chosen.get("provider_options") or {},
             extra_headers=chosen.get("extra_headers") or {},
-            tools=[tool.spec for tool in tools],
-            tool_choice=tool_choice,
-            allowed_tools=_allowed_tools(allowed_tools, tools),
+            **shaped,
         )
         # Refused here, before anything is sent, when the provider cannot serve it.
         check_supported(self.provider, request)
-        return request, chosen.get("timeout")
+        return request, chosen.get("timeout"), plan
 
     async def complete(
         self,
@@ -231,14 +258,20 @@ class Aether:
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
         settings: CallSettings | None = None,
+        output_type: type[Any] | Output[Any] | None = None,
     ) -> LLMResponse:
         """The whole answer; with ``tools``, runs the model↔tool loop and returns the final one.
 
         ``allowed_tools=[names]`` lets the model call only those of ``tools`` this time; all
         stay declared, so the tool list (and the provider's prompt cache) does not change.
+
+        With ``output_type`` (a type, or an :class:`~aether.llm.output.Output` saying how to
+        ask for it) the answer's ``output`` is the validated value and its ``text`` the JSON
+        the model gave; token counts cover every repair. See :meth:`ask`.
         """
         resolved = _resolve_tools(tools, self._registry)
-        request, timeout = self._request(
+        output = None if output_type is None else as_output(output_type)
+        request, timeout, plan = self._request(
             prompt,
             tools=resolved,
             model=model,
@@ -248,8 +281,22 @@ class Aether:
             tool_choice=tool_choice,
             allowed_tools=allowed_tools,
             settings=settings,
+            output=output,
         )
-        if not resolved:
+        if plan is not None:
+            from aether.llm._output_calls import complete_output
+
+            call = complete_output(
+                self.provider,
+                request,
+                plan,
+                tools=resolved,
+                events=self.events,
+                max_iterations=config.max_tool_iterations(max_tool_iterations) if resolved else 1,
+                tool_timeout=tool_timeout,
+                provider_name=self._provider_name,
+            )
+        elif not resolved:
             call = complete_with_events(self.provider, request, self.events)
         else:
             from aether.tools.loop import run_tool_loop
@@ -283,13 +330,24 @@ class Aether:
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
         settings: CallSettings | None = None,
-    ) -> str:
-        """The final answer text (see :meth:`complete`).
+        output_type: type[T] | Output[T] | None = None,
+    ) -> T:
+        """The final answer text, or with ``output_type`` the typed answer (see :meth:`complete`).
+
+        ``output_type`` is any type pydantic validates (a model, a dataclass, a TypedDict,
+        ``list[...]``, a union, ``Literal``, an enum, a primitive), or an
+        :class:`~aether.llm.output.Output` choosing the mode (native, tool, prompted), the
+        number of repairs and the name the model sees. With ``tools``, the tools run first
+        and the final answer is the typed one. An answer that does not validate is sent back
+        with its errors, ``Output(retries=...)`` (else ``ProviderConfig(output_retries=...)``,
+        1) times, each a billed call.
 
         Raises:
             ResponseBlockedError: The model refused (``reason="refusal"``) and wrote no answer,
                 so an empty string is never mistaken for one; :meth:`complete` returns the
-                refusal in ``LLMResponse.refusal`` instead of raising.
+                refusal in ``LLMResponse.refusal`` instead of raising. With ``output_type``
+                any refusal (or content filter) raises it, from both methods.
+            OutputValidationError: No answer fitted ``output_type``, repairs included.
         """
         response = await self.complete(
             prompt,
@@ -303,7 +361,10 @@ class Aether:
             max_tool_iterations=max_tool_iterations,
             tool_timeout=tool_timeout,
             settings=settings,
+            output_type=output_type,
         )
+        if output_type is not None:
+            return response.output  # type: ignore[no-any-return]
         if response.refusal is not None and not response.text:
             raise ResponseBlockedError(
                 "The model refused to answer and wrote no answer; its words are on the "
@@ -313,7 +374,7 @@ class Aether:
                 refusal=response.refusal,
                 provider=self._provider_name,
             )
-        return response.text
+        return response.text  # type: ignore[return-value]  # T is str without output_type
 
     async def stream(
         self,
@@ -332,7 +393,7 @@ class Aether:
     ) -> AsyncIterator[LLMStreamChunk]:
         """One logical stream of chunks, tool rounds included; the last carries finish/usage."""
         resolved = _resolve_tools(tools, self._registry)
-        request, timeout = self._request(
+        request, timeout, _ = self._request(
             prompt,
             tools=resolved,
             model=model,
@@ -361,18 +422,89 @@ class Aether:
                 async for chunk in chunks:
                     yield chunk
                 return
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + timeout
-            while True:
-                try:
-                    chunk = await asyncio.wait_for(
-                        chunks.__anext__(), max(deadline - loop.time(), 0.0)
-                    )
-                except StopAsyncIteration:
-                    return
-                except asyncio.TimeoutError:
-                    raise self._timed_out(timeout) from None
-                yield chunk
+            async with aclosing_stream(self._before(timeout, chunks)) as timed:
+                async for chunk in timed:
+                    yield chunk
+
+    async def stream_output(
+        self,
+        prompt: Prompt,
+        *,
+        output_type: type[T] | Output[T],
+        tools: ToolsArg = None,
+        model: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        stop: str | Sequence[str] | None = None,
+        tool_choice: ToolChoice | None = None,
+        allowed_tools: Sequence[str] | None = None,
+        max_tool_iterations: int | None = None,
+        tool_timeout: float | None = None,
+        settings: CallSettings | None = None,
+    ) -> AsyncIterator[T]:
+        """The typed answer as it forms: growing partial values, the last the validated whole.
+
+        Each value is what the answer holds so far (complete list items and objects, a string
+        as far as it came) and differs from the one before; the last is the value
+        :meth:`ask` would return. A type with required fields shows once they have all
+        arrived, so fields with defaults make the answer show sooner. Native mode reads the
+        text as it streams, tool mode the output tool's arguments (with ``tools``, after the
+        tools have run). After a repair the values start over.
+
+            async for invoice in client.stream_output(text, output_type=Invoice):
+                render(invoice)
+
+        Raises:
+            ResponseBlockedError: The model refused, or the provider withheld the answer.
+            OutputValidationError: No answer fitted ``output_type``, repairs included.
+        """
+        resolved = _resolve_tools(tools, self._registry)
+        request, timeout, plan = self._request(
+            prompt,
+            tools=resolved,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            stop=stop,
+            tool_choice=tool_choice,
+            allowed_tools=allowed_tools,
+            settings=settings,
+            output=as_output(output_type),
+        )
+        assert plan is not None
+        from aether.llm._output_calls import stream_output
+
+        source = stream_output(
+            self.provider,
+            request,
+            plan,
+            tools=resolved,
+            events=self.events,
+            max_iterations=config.max_tool_iterations(max_tool_iterations) if resolved else 1,
+            tool_timeout=tool_timeout,
+            provider_name=self._provider_name,
+        )
+        async with aclosing_stream(source) as values:
+            if timeout is None:
+                async for value in values:
+                    yield value
+                return
+            async with aclosing_stream(self._before(timeout, values)) as timed:
+                async for value in timed:
+                    yield value
+
+    async def _before(self, timeout: float, items: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """``items`` until ``timeout`` seconds from now; then ProviderTimeoutError."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            try:
+                item = await asyncio.wait_for(items.__anext__(), max(deadline - loop.time(), 0.0))
+            except StopAsyncIteration:
+                return
+            except asyncio.TimeoutError:
+                raise self._timed_out(timeout) from None
+            yield item
 
     def _timed_out(self, timeout: float) -> ProviderTimeoutError:
         return ProviderTimeoutError(

@@ -28,6 +28,7 @@ AetherError
 │   ├── ToolArgumentsError
 │   ├── ToolExecutionError
 │   └── MaxToolIterationsError .... the model kept asking for tools; carries the conversation
+├── OutputValidationError ......... the answer did not fit output_type, repairs included
 └── SessionStoreError ............. a session store could not load or save
 ```
 
@@ -37,7 +38,7 @@ attribute ever holds an API key.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aether._names import close_matches, did_you_mean, listing
@@ -56,6 +57,7 @@ __all__ = [
     "MaxToolIterationsError",
     "MissingAPIKeyError",
     "NotFoundError",
+    "OutputValidationError",
     "PluginConflictError",
     "PluginError",
     "PluginLoadError",
@@ -457,6 +459,74 @@ class MaxToolIterationsError(ToolError):
             f"or check that the tools return what the model needs; the conversation so far "
             f"is on .messages."
         )
+
+
+# --- structured output ---------------------------------------------------------------
+
+
+class OutputValidationError(AetherError):
+    """The model's answer did not fit ``output_type``, and neither did its repairs.
+
+    Every attempt was a billed call: the first answer, then one per repair (the errors sent
+    back to the model as a follow-up turn), up to ``output_retries``. The model's text is kept
+    on the error, never in its message: like any model text it may quote the prompt.
+
+    Attributes:
+        text: The last answer's text as the model gave it (in tool mode, the call's arguments
+            as JSON).
+        errors: What was wrong with it: pydantic's error list (``type``, ``loc``, ``msg``,
+            ``input``).
+        attempts: How many answers were read: 1 + the repairs made.
+        output_name: The name of the expected type (``Invoice``).
+        truncated: The last answer was cut at ``max_tokens`` (so it was not repaired: asking
+            again would cut it again).
+    """
+
+    def __init__(
+        self,
+        *,
+        text: str,
+        errors: Sequence[Mapping[str, Any]],
+        attempts: int,
+        output_name: str,
+        truncated: bool = False,
+    ) -> None:
+        self.text = text
+        self.errors = [dict(error) for error in errors]
+        self.attempts = attempts
+        self.output_name = output_name
+        self.truncated = truncated
+        shown = "; ".join(
+            f"{'.'.join(map(str, error.get('loc', ()))) or '(root)'}: {error.get('msg', '')}"
+            for error in self.errors[:3]
+        )
+        more = f" (and {len(self.errors) - 3} more)" if len(self.errors) > 3 else ""
+        tries = f"{attempts} answers" if attempts != 1 else "1 answer"
+        fix = (
+            "The answer was cut at max_tokens: raise max_tokens."
+            if truncated
+            else "Raise output_retries, make the type easier to fill (fewer constraints, "
+            "clearer field descriptions), or try another output mode."
+        )
+        super().__init__(
+            f"The model's answer did not fit {output_name} after {tries}: {shown}{more}. The "
+            f"text is on .text, every error on .errors. {fix}"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only constructor: rebuild from the attributes so pickling round-trips.
+        return (
+            _rebuild_output_validation_error,
+            (self.text, self.errors, self.attempts, self.output_name, self.truncated),
+        )
+
+
+def _rebuild_output_validation_error(
+    text: str, errors: list[dict[str, Any]], attempts: int, output_name: str, truncated: bool
+) -> OutputValidationError:
+    return OutputValidationError(
+        text=text, errors=errors, attempts=attempts, output_name=output_name, truncated=truncated
+    )
 
 
 # --- sessions ------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from aether_gemini._mapping import (
     retry_delay,
     usage,
 )
+from aether_gemini._models import traits_for
 from aether_gemini._request import build_payload
 from aether_gemini._schema import DeclarationCache
 from aether_gemini._streaming import StreamState
@@ -79,6 +80,7 @@ class GeminiProvider(HTTPProviderBase):
         document_input=True,
         audio_input=True,
         reasoning=True,
+        structured_output=True,
     )
 
     def __init__(
@@ -124,6 +126,20 @@ class GeminiProvider(HTTPProviderBase):
     def _path(self, model: str, method: str) -> str:
         name = model if model.startswith(("models/", "tunedModels/")) else f"models/{model}"
         return f"{quote(name, safe='/-._~')}:{method}"
+
+    def supports_native_output(self, model: str | None = None, *, with_tools: bool = False) -> bool:
+        """Whether ``model`` answers in a schema natively (``LLMRequest.output``).
+
+        Read from :data:`~aether_gemini.MODELS` (``native_output``), so a row registered there
+        decides for its models.
+
+        Args:
+            model: The model; None or empty: the provider's default model.
+            with_tools: The request also lets the model call functions, which models before
+                Gemini 3 cannot do while answering in a schema.
+        """
+        traits = traits_for(model or self.default_model)
+        return traits.native_output and (traits.output_with_tools or not with_tools)
 
     def _payload(self, request: LLMRequest) -> dict[str, Any]:
         return build_payload(request, request.model or self.default_model, self._declarations)

@@ -2,7 +2,8 @@
 
 Every setting a model cannot take is refused here, before anything is sent, with the model
 named and what it takes instead; settings meant for other providers' caches are said once in
-the log and have no effect. ``provider_options`` is laid over the finished body last.
+the log and have no effect. ``provider_options`` is laid over the finished body last. The
+answer's schema (``LLMRequest.output``) is :mod:`aether_gemini._output`'s to map.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from aether_gemini._contents import build_contents
 from aether_gemini._log import logger
 from aether_gemini._mapping import PROVIDER
 from aether_gemini._models import GeminiTraits, traits_for
+from aether_gemini._output import response_format
 from aether_gemini._schema import DeclarationCache
 from aether_gemini._tools import function_calling
 
@@ -186,7 +188,8 @@ def build_payload(
         BadRequestError: The conversation has no user or assistant content, a tool message
             names no function, or ``tool_choice``/``allowed_tools`` cannot be honoured with
             the request's tools.
-        ConfigurationError: A part, sampling or reasoning setting the model cannot take.
+        ConfigurationError: A part, sampling or reasoning setting the model cannot take, or
+            an answer's schema it cannot take (beside function calling, before Gemini 3).
     """
     traits = traits_for(model)
     check_tool_choice(request, provider=PROVIDER)
@@ -207,7 +210,9 @@ def build_payload(
         payload["tools"] = [{"functionDeclarations": declared}]
     if calling is not None:
         payload["toolConfig"] = {"functionCallingConfig": calling}
+    may_call = bool(offered) and (calling is None or calling["mode"] != "NONE")
     generation = _generation_config(request, model, traits)
+    generation.update(response_format(request, model, traits, may_call=may_call))
     if generation:
         payload["generationConfig"] = generation
     _apply_cache(payload, request)

@@ -1,4 +1,4 @@
-"""Tool declarations: whole JSON Schema, or Gemini's OpenAPI subset for older models.
+"""Tool declarations and the answer's schema: whole JSON Schema, or Gemini's OpenAPI subset.
 
 Models that take ``parametersJsonSchema`` (Gemini 2.5 and later; see
 :class:`~aether_gemini.GeminiTraits`) get the tool's JSON Schema as it is: ``$ref``,
@@ -8,6 +8,8 @@ OpenAPI 3.0 subset, which rejects (HTTP 400) what pydantic emits routinely: ``$r
 ``format`` values, ``enum`` on non-strings. There each tool's schema is translated once, when
 it is first seen; whatever cannot be expressed is simplified and reported with a
 :class:`GeminiSchemaWarning` naming the tool and the keyword, so the call still goes through.
+The answer's schema, on a model without ``responseJsonSchema``, goes through the same
+:func:`translate_schema` (see :mod:`aether_gemini._output`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from aether.tools.json_schema import (
     transform_schema,
 )
 
-__all__ = ["DeclarationCache", "GeminiSchemaWarning", "to_gemini_schema"]
+__all__ = ["DeclarationCache", "GeminiSchemaWarning", "to_gemini_schema", "translate_schema"]
 
 # The fields of Gemini's ``Schema`` message we emit.
 _SUPPORTED = frozenset(
@@ -269,15 +271,26 @@ def _fold_annotations(node: dict[str, Any], path: str, issues: list[SchemaIssue]
             issues.append(SchemaIssue(path, keyword, "dropped: not supported by Gemini"))
 
 
+def translate_schema(schema: dict[str, Any]) -> tuple[dict[str, Any], list[SchemaIssue]]:
+    """Any JSON Schema in Gemini's OpenAPI subset, and what was lost on the way.
+
+    The one translation, for tool arguments (:func:`to_gemini_schema`) and for the answer's
+    ``responseSchema`` alike: ``$ref`` inlined (a recursive one cut), unions folded, what the
+    subset has no keyword for moved into the description or dropped.
+    """
+    issues: list[SchemaIssue] = []
+    inlined = inline_refs(schema, on_recursion="truncate", issues=issues)
+    translated, found = transform_schema(inlined, _visit)
+    issues.extend(found)
+    return translated, issues
+
+
 def to_gemini_schema(parameters: dict[str, Any]) -> tuple[dict[str, Any], list[SchemaIssue]]:
     """Translate a JSON Schema of tool arguments; return Gemini's schema and what was lost.
 
     The root is always an object schema, as ``functionDeclarations[].parameters`` requires.
     """
-    issues: list[SchemaIssue] = []
-    inlined = inline_refs(parameters, on_recursion="truncate", issues=issues)
-    schema, found = transform_schema(inlined, _visit)
-    issues.extend(found)
+    schema, issues = translate_schema(parameters)
     if schema.get("type") != "object":
         issues.append(SchemaIssue("", "type", "the arguments must be an object; wrapped as one"))
         schema = {"type": "object", "properties": {"value": schema}, "required": ["value"]}

@@ -3,7 +3,11 @@
 Each event of ``streamGenerateContent`` is a whole ``GenerateContentResponse`` holding only
 the new parts: text deltas, whole ``functionCall`` parts, and a running ``usageMetadata``.
 Content chunks are yielded as they arrive; one last chunk carries the finish reason and the
-final usage, so the usage is counted once however many events repeat it.
+final usage, so the usage is counted once however many events repeat it. A call arrives
+whole, so its chunk carries it twice: as a :class:`~aether.llm.contracts.ToolCall` and as one
+:class:`~aether.llm.contracts.ToolCallDelta` holding all of its arguments' JSON text, the form
+in which other providers stream calls piece by piece (a reader of fragments needs no case for
+Gemini).
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from aether.errors import StreamInterruptedError
-from aether.llm.contracts import LLMStreamChunk
+from aether.http import dump_tool_arguments
+from aether.llm.contracts import LLMStreamChunk, ToolCall, ToolCallDelta
 from aether_gemini._mapping import (
     PROVIDER,
     Candidate,
@@ -47,7 +52,7 @@ class StreamState:
         self._finish_raw: str | None = None
         self._saw_candidate = False
         self._answered = False
-        self._has_calls = False
+        self._calls = 0
         self._safety: list[str] = []
         self._finish_message: str | None = None
         self._reasoning_chars = 0
@@ -68,6 +73,7 @@ class StreamState:
         if isinstance(body.get("candidates"), list) and body["candidates"]:
             self._saw_candidate = True
         candidate = read_candidate(body, self._new_id)
+        first = self._calls  # the answer's index of this event's first call
         self._note(candidate)
         if not (candidate.text or candidate.reasoning_text or candidate.tool_calls):
             return None
@@ -75,6 +81,9 @@ class StreamState:
             text=candidate.text,
             reasoning_text=candidate.reasoning_text,
             tool_calls=candidate.tool_calls,
+            tool_call_deltas=[
+                _fragment(first + i, call) for i, call in enumerate(candidate.tool_calls)
+            ],
             model=self.model,
             response_id=self.response_id,
         )
@@ -88,8 +97,7 @@ class StreamState:
         self._reasoning_chars += len(candidate.reasoning_text)
         if candidate.text or candidate.tool_calls:
             self._answered = True
-        if candidate.tool_calls:
-            self._has_calls = True
+        self._calls += len(candidate.tool_calls)
 
     def finish(self, *, chunks_received: int = 0) -> LLMStreamChunk:
         """The closing chunk: finish reason and final usage.
@@ -108,7 +116,7 @@ class StreamState:
                 chunks_received=chunks_received,
                 provider=PROVIDER,
             )
-        reason = finish_reason(self._finish_raw, has_tool_calls=self._has_calls)
+        reason = finish_reason(self._finish_raw, has_tool_calls=self._calls > 0)
         if not self._answered and reason != "length":
             summary = Candidate(
                 finish_raw=self._finish_raw,
@@ -124,3 +132,9 @@ class StreamState:
             response_id=self.response_id,
             **usage(self._usage),
         )
+
+
+def _fragment(index: int, call: ToolCall) -> ToolCallDelta:
+    """The whole of ``call`` as the one fragment it streams as (kept malformed text as is)."""
+    arguments = dump_tool_arguments(call.arguments)
+    return ToolCallDelta(index=index, id=call.id, name=call.name, arguments=arguments)

@@ -11,6 +11,15 @@ A model no row matches (an OpenAI-compatible server's ``llama3.2``, ``qwen3``, .
 :data:`COMPATIBLE`: sampling, reasoning effort, every kind of media and cache breakpoints are
 all sent as asked. Refusing them would block servers that do take them, and a server that does
 not answers with an error of its own naming what it rejected, so nothing is dropped silently.
+
+The same goes for structured output: a model no row matches answers in a response schema
+(``native_output``), since vLLM, llama.cpp's server, Ollama, LM Studio and most hosted
+servers constrain decoding to a ``json_schema`` ``response_format``, which needs no tool
+calling from the model. For a server that takes JSON mode only (or ignores
+``response_format``), register its models without it, so structured output uses a tool or
+instructions instead::
+
+    MODELS.register("llama3", dataclasses.replace(MODELS.default, native_output=False))
 """
 
 from __future__ import annotations
@@ -40,17 +49,22 @@ def takes_cache_breakpoints(traits: ModelTraits) -> bool:
     return isinstance(traits, OpenAIModelTraits) and traits.cache_breakpoints
 
 
-_CHAT = OpenAIModelTraits()
+# Structured outputs (response_format json_schema) came with gpt-4o-2024-08-06 and gpt-4o-mini;
+# older chat models and the audio and ChatGPT variants take JSON mode at most.
+_CHAT = OpenAIModelTraits(native_output=True)
+_OLD_CHAT = OpenAIModelTraits()
 _TEXT_ONLY = OpenAIModelTraits(image_input=False, document_input=False)
 _AUDIO = OpenAIModelTraits(image_input=False, document_input=False, audio_input=True)
 # OpenAI's reasoning models take no temperature, top_p or penalties (only their own defaults).
-_REASONING = OpenAIModelTraits(sampling=False, reasoning=True)
+_REASONING = OpenAIModelTraits(sampling=False, reasoning=True, native_output=True)
 _REASONING_TEXT = OpenAIModelTraits(
-    sampling=False, reasoning=True, image_input=False, document_input=False
+    sampling=False, reasoning=True, image_input=False, document_input=False, native_output=True
 )
-# The first reasoning models take no reasoning_effort either.
+# The first reasoning models take no reasoning_effort (nor a response schema) either.
 _EARLY_REASONING = OpenAIModelTraits(sampling=False, image_input=False, document_input=False)
-_BREAKPOINTS = OpenAIModelTraits(sampling=False, reasoning=True, cache_breakpoints=True)
+_BREAKPOINTS = OpenAIModelTraits(
+    sampling=False, reasoning=True, native_output=True, cache_breakpoints=True
+)
 
 COMPATIBLE = OpenAIModelTraits(
     sampling=True,
@@ -58,6 +72,7 @@ COMPATIBLE = OpenAIModelTraits(
     image_input=True,
     document_input=True,
     audio_input=True,
+    native_output=True,
     cache_breakpoints=True,
 )
 """The traits of a model :data:`MODELS` does not know: everything is sent as asked."""
@@ -66,13 +81,14 @@ MODELS = ModelTable(
     {
         "gpt-3.5": _TEXT_ONLY,
         "gpt-4": _TEXT_ONLY,
-        "gpt-4-turbo": _CHAT,
+        "gpt-4-turbo": _OLD_CHAT,
         "gpt-4o": _CHAT,
+        "gpt-4o-2024-05-13": _OLD_CHAT,
         "gpt-4o-audio": _AUDIO,
         "gpt-4o-mini": _CHAT,
         "gpt-4o-mini-audio": _AUDIO,
         "gpt-audio": _AUDIO,
-        "chatgpt-4o": _CHAT,
+        "chatgpt-4o": _OLD_CHAT,
         "gpt-4.1": _CHAT,
         "gpt-4.5": _CHAT,
         "o1": _REASONING,

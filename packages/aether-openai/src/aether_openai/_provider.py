@@ -17,6 +17,7 @@ from aether.http import (
 from aether.llm.capabilities import ProviderCapabilities
 from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_openai._mapping import PROVIDER, response_from_wire
+from aether_openai._models import MODELS
 from aether_openai._request import MaxTokensField, build_payload
 from aether_openai._streaming import StreamAssembler
 
@@ -35,7 +36,9 @@ class OpenAIProvider(HTTPProviderBase):
 
     Each request is mapped for its model as :data:`aether_openai.MODELS` describes it (what
     is sent, what is refused before sending); ``provider_options`` is deep-merged into the
-    body last and ``extra_headers`` go with the request.
+    body last and ``extra_headers`` go with the request. A structured answer
+    (``LLMRequest.output``) is asked for with a ``json_schema`` ``response_format`` from
+    models that take one (:meth:`supports_native_output`).
 
     Each argument is taken from the keyword, else from the environment variable named,
     else from the default. Use it as an async context manager, or call :meth:`aclose`, to
@@ -73,6 +76,7 @@ class OpenAIProvider(HTTPProviderBase):
         document_input=True,
         audio_input=True,
         reasoning=True,
+        structured_output=True,
     )
 
     def __init__(
@@ -127,6 +131,14 @@ class OpenAIProvider(HTTPProviderBase):
             # without is not OpenAI's, and post_json says to check the base URL.
             answer_keys=("choices",),
         )
+
+    def supports_native_output(self, model: str | None = None) -> bool:
+        """Whether ``model`` (None: the default model) answers in a response schema.
+
+        Read from :data:`aether_openai.MODELS` (``native_output``), where a model no row
+        matches, as on an OpenAI-compatible server, is taken to (register it otherwise).
+        """
+        return MODELS.lookup(model or self.default_model).native_output
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         """Send ``request`` and return the whole answer."""

@@ -3,7 +3,8 @@
 No I/O here. The model's traits (:data:`~aether_openai._models.MODELS`) decide what is sent:
 a defaulted temperature only to a model that takes one, an explicit sampling setting or
 reasoning setting a model cannot take refused before sending, ``max_completion_tokens`` for
-OpenAI's reasoning models. ``provider_options`` is deep-merged into the body last, so it can
+OpenAI's reasoning models, a response schema (``LLMRequest.output``, see ``_output``) only to
+a model that answers in one. ``provider_options`` is deep-merged into the body last, so it can
 add or override any field.
 """
 
@@ -21,6 +22,7 @@ from aether.llm.settings import deep_merge
 from aether_openai._log import logger
 from aether_openai._mapping import PROVIDER
 from aether_openai._models import MODELS
+from aether_openai._output import response_format
 from aether_openai._parts import Target, assistant_text, breakpoint_marker, content_to_wire
 from aether_openai._tools import check_allowed_tools, tool_choice_to_wire, tool_to_wire
 
@@ -98,7 +100,8 @@ def build_payload(
     Raises:
         BadRequestError: A tool message has no ``tool_call_id``, or ``tool_choice`` or
             ``allowed_tools`` cannot be honoured with the request's tools.
-        ConfigurationError: A part, setting or tool the model or the API cannot take.
+        ConfigurationError: A part, setting, tool or output schema the model or the API cannot
+            take.
     """
     check_tool_choice(request, provider=PROVIDER)
     check_allowed_tools(request)
@@ -140,6 +143,8 @@ def build_payload(
         choice = tool_choice_to_wire(request.tool_choice, request.allowed_tools)
         if choice is not None:
             payload["tool_choice"] = choice
+    if request.output is not None:
+        payload["response_format"] = response_format(request.output, target)
     if stream:
         payload["stream"] = True
         payload["stream_options"] = {"include_usage": True}

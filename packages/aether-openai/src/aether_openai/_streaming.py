@@ -1,10 +1,14 @@
 """Folding ``chat.completion.chunk`` objects into :class:`LLMStreamChunk` deltas.
 
 Only choice ``index`` 0 is assembled. Text, refusal and reasoning deltas are passed on as they
-arrive. Tool-call fragments are assembled per
-``index`` (first id, concatenated name and argument text) and only whole calls are handed out,
-on the final chunk, together with the finish reason and the usage that OpenAI sends in a last
-chunk with no choices (``stream_options.include_usage``).
+arrive. Tool-call fragments are passed on too, as ``tool_call_deltas``: one
+:class:`~aether.llm.contracts.ToolCallDelta` per fragment, with the call's ``index`` and the
+next piece of its argument text (the pieces of one ``index`` joined are its arguments), and,
+on the fragments that bring them (the first, from OpenAI), its id and its name as known so
+far (a compatible server may send a name in pieces; the latest is the whole). The fragments
+are also assembled per ``index`` (first id, concatenated name and argument text), and the
+whole calls are handed out on the final chunk, together with the finish reason and the usage
+that OpenAI sends in a last chunk with no choices (``stream_options.include_usage``).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from aether.http import parse_tool_arguments
-from aether.llm.contracts import LLMStreamChunk, ToolCall
+from aether.llm.contracts import LLMStreamChunk, ToolCall, ToolCallDelta
 from aether_openai._mapping import (
     Usage,
     finish_reason_from_wire,
@@ -55,7 +59,7 @@ class StreamAssembler:
         """How many chunks :meth:`feed` returned (for ``StreamInterruptedError``)."""
 
     def feed(self, data: dict[str, Any]) -> LLMStreamChunk | None:
-        """Take one decoded chunk; return the delta to yield, if it carried text."""
+        """Take one decoded chunk; return the delta to yield, if it carried any."""
         if not self.response_id:
             # Azure OpenAI opens with a prompt_filter_results chunk whose id and model are "".
             response_id = data.get("id")
@@ -80,24 +84,27 @@ class StreamAssembler:
         text = delta.get("content")
         reasoning = ""
         refusal = None
+        fragments: list[ToolCallDelta] = []
         if len(delta) > 1 or not text:  # a plain text delta skips the rarer fields
             tool_deltas = delta.get("tool_calls")
             if tool_deltas:
-                self._add_tool_deltas(tool_deltas)
+                fragments = self._add_tool_deltas(tool_deltas)
             refusal = refusal_from_wire(delta)
             reasoning = reasoning_from_wire(delta)
-            if not text and not reasoning and refusal is None:
+            if not text and not reasoning and refusal is None and not fragments:
                 return None
         self.chunks += 1
         return LLMStreamChunk(
             text=text if isinstance(text, str) else "",
             refusal=refusal,
             reasoning_text=reasoning,
+            tool_call_deltas=fragments,
             model=self.model,
             response_id=self.response_id,
         )
 
-    def _add_tool_deltas(self, deltas: list[Any]) -> None:
+    def _add_tool_deltas(self, deltas: list[Any]) -> list[ToolCallDelta]:
+        fragments: list[ToolCallDelta] = []
         for position, delta in enumerate(deltas):
             index = delta.get("index")
             if not isinstance(index, int):
@@ -105,16 +112,28 @@ class StreamAssembler:
             call = self._calls.get(index)
             if call is None:
                 call = self._calls[index] = _PartialCall()
-            if not call.id and delta.get("id"):
+            new_id = not call.id and bool(delta.get("id"))
+            if new_id:
                 call.id = delta["id"]
             function = delta.get("function")
-            if function:
-                name = function.get("name")
-                if name:
-                    call.name.append(name)
-                arguments = function.get("arguments")
-                if arguments:
-                    call.arguments.append(arguments)
+            if not isinstance(function, dict):
+                function = {}
+            name, arguments = function.get("name"), function.get("arguments")
+            name = name if isinstance(name, str) else ""
+            arguments = arguments if isinstance(arguments, str) else ""
+            if name:
+                call.name.append(name)
+            if arguments:
+                call.arguments.append(arguments)
+            fragments.append(
+                ToolCallDelta(
+                    index=index,
+                    id=call.id if new_id else None,
+                    name="".join(call.name) if name else None,
+                    arguments=arguments,
+                )
+            )
+        return fragments
 
     def tool_calls(self) -> list[ToolCall]:
         """The calls assembled so far, in ``index`` order."""

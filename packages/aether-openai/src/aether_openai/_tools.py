@@ -1,12 +1,16 @@
 """Tools as Chat Completions function definitions, and ``tool_choice``.
 
 A strict tool (``ToolSpec(strict=True)``) is sent with ``function.strict: true``, after its
-schema is checked against OpenAI's strict-mode rules: every object has
+schema is checked against OpenAI's strict-mode rules
+(:func:`aether.llm.output_schema.strict_schema_issues`, the check every schema
+:func:`~aether.llm.strict_json_schema` returns passes): every object has
 ``additionalProperties: false`` and lists all its properties in ``required`` (an optional one
-allows ``null`` instead), the root is an object, ``$ref`` stands alone, and none of the keywords
-strict mode rejects appear. A schema that breaks them is a
+allows ``null`` instead), every value has a type, the root is an object, ``$ref`` stands alone,
+and none of the keywords strict mode rejects appear. A schema that breaks them is a
 :class:`~aether.errors.ConfigurationError` naming the tool, the place and the rule, rather than
-a 400 from the API; a schema that passes is remembered, so a tool loop checks it once.
+a 400 from the API; a schema that passes is remembered, so a tool loop checks it once. The
+schema is sent as written (a hand-written schema is the author's to fix; core's structured
+output makes its own schemas strict before they get here).
 
 ``LLMRequest.allowed_tools`` becomes the ``allowed_tools`` form of ``tool_choice``: the whole
 tool list stays in the prompt (and in its cache) while the model may call only those named.
@@ -18,82 +22,14 @@ from typing import Any
 
 from aether.errors import BadRequestError, ConfigurationError
 from aether.llm.contracts import LLMRequest, ToolChoice, ToolSpec
-from aether.tools.json_schema import SchemaIssue, transform_schema
+from aether.llm.output_schema import strict_schema_issues as strict_issues
+from aether.tools.json_schema import SchemaIssue
 from aether.tools.transform import ToolSchemaCache
 from aether_openai._mapping import PROVIDER
 
 __all__ = ["check_allowed_tools", "strict_issues", "tool_choice_to_wire", "tool_to_wire"]
 
 _BUILTIN_CHOICES = frozenset({"auto", "none", "required"})
-
-# What OpenAI's strict mode rejects (its structured-outputs guide, "Supported schemas").
-_UNSUPPORTED = frozenset(
-    {
-        "allOf",
-        "contains",
-        "default",
-        "dependentRequired",
-        "dependentSchemas",
-        "else",
-        "if",
-        "maxContains",
-        "maxLength",
-        "maxProperties",
-        "minContains",
-        "minLength",
-        "minProperties",
-        "not",
-        "oneOf",
-        "patternProperties",
-        "propertyNames",
-        "then",
-        "unevaluatedItems",
-        "unevaluatedProperties",
-        "uniqueItems",
-    }
-)
-_FORMATS = frozenset(
-    {"date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"}
-)
-
-
-def _is_object(node: dict[str, Any]) -> bool:
-    kind = node.get("type")
-    return kind == "object" or (isinstance(kind, list) and "object" in kind) or "properties" in node
-
-
-def _check_node(node: dict[str, Any], path: str, issues: list[SchemaIssue]) -> dict[str, Any]:
-    for keyword in sorted(_UNSUPPORTED.intersection(node)):
-        issues.append(SchemaIssue(path, keyword, "strict mode does not take this keyword"))
-    if "format" in node and node["format"] not in _FORMATS:
-        issues.append(
-            SchemaIssue(path, "format", f"strict mode takes only {', '.join(sorted(_FORMATS))}")
-        )
-    if "$ref" in node and len(node) > 1:
-        detail = "strict mode takes no keyword beside $ref; use {'anyOf': [{'$ref': ...}], ...}"
-        issues.append(SchemaIssue(path, "$ref", detail))
-    if _is_object(node):
-        if node.get("additionalProperties") is not False:
-            detail = "every object needs additionalProperties: false"
-            issues.append(SchemaIssue(path, "additionalProperties", detail))
-        required = node.get("required") or []
-        missing = [name for name in node.get("properties") or {} if name not in required]
-        if missing:
-            detail = (
-                f"every property must be required, and {', '.join(map(repr, missing))} "
-                f"{'is' if len(missing) == 1 else 'are'} not (to make one optional, keep it "
-                f"required and let it be null: 'type': [..., 'null'])"
-            )
-            issues.append(SchemaIssue(path, "required", detail))
-    return node
-
-
-def strict_issues(parameters: dict[str, Any]) -> list[SchemaIssue]:
-    """Where ``parameters`` break OpenAI's strict-mode rules (empty when it keeps them all)."""
-    _, issues = transform_schema(parameters, _check_node)
-    if parameters.get("type") != "object" or "anyOf" in parameters:
-        issues.insert(0, SchemaIssue("", "type", "the root must be an object (not anyOf)"))
-    return issues
 
 
 class _BrokenRules(Exception):
@@ -126,8 +62,9 @@ def tool_to_wire(spec: ToolSpec) -> dict[str, Any]:
         except _BrokenRules as broken:
             raise ConfigurationError(
                 f"Tool {spec.name!r} is strict, but its parameters break OpenAI's strict-mode "
-                f"rules: {'; '.join(map(str, broken.issues))}. Fix the schema, or send the "
-                f"tool with strict=False."
+                f"rules: {'; '.join(map(str, broken.issues))}. Fix the schema (for one pydantic "
+                f"generated, aether.llm.strict_json_schema does), or send the tool with "
+                f"strict=False."
             ) from None
         function["strict"] = True
     return {"type": "function", "function": function}

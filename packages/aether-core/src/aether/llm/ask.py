@@ -5,6 +5,7 @@
     answer = await ask("What is the meaning of life?")            # the provider LLM_PROVIDER names
     answer = await ask("What is 17 + 25?", "gemini", tools=["add"])  # a provider by name
     answer = await ask("hi", FakeProvider(canned_response="hello"))  # a provider, used as given
+    city = await ask("Where is the Louvre?", output_type=City)     # a typed answer
 
 ``ask(question, provider)`` is ``Aether(...).ask(question)``: a name or None builds the
 client the way ``Aether()`` does (the provider plugin, retry, circuit breaker and cost tracking,
@@ -18,15 +19,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from typing_extensions import TypeVar
+
 # Only annotations at module level: ``aether.llm`` exports this function and is imported while
 # ``aether.client`` and ``aether.events`` are still loading, so the client is imported on call.
 if TYPE_CHECKING:
     from aether.client import ToolsArg
     from aether.events import EventBus
     from aether.llm.contracts import LLMProvider, ToolChoice
+    from aether.llm.output import Output
     from aether.llm.settings import CallSettings
 
 __all__ = ["ask"]
+
+T = TypeVar("T", default=str)  # the answer's type: str unless output_type says otherwise
 
 
 async def ask(
@@ -44,7 +50,8 @@ async def ask(
     tool_timeout: float | None = None,
     settings: CallSettings | None = None,
     events: EventBus | None = None,
-) -> str:
+    output_type: type[T] | Output[T] | None = None,
+) -> T:
     """Ask one question and return the final answer text (see :meth:`Aether.ask`).
 
     A client built here from a name (or from the environment) is closed before returning; a
@@ -69,6 +76,8 @@ async def ask(
         settings: Call settings (:class:`~aether.llm.settings.CallSettings`): sampling,
             reasoning, caching, ``timeout``, provider options; the keywords above win.
         events: Where the call's lifecycle events go; default: nowhere.
+        output_type: Return a value of this type instead of the text: a type pydantic
+            validates, or an :class:`~aether.llm.output.Output` (see :meth:`Aether.ask`).
 
     Raises:
         TypeError: ``question`` is not a string (use ``Aether().ask(messages)`` for a whole
@@ -102,6 +111,7 @@ async def ask(
             max_tool_iterations=max_tool_iterations,
             tool_timeout=tool_timeout,
             settings=settings,
+            output_type=output_type,
         )
     finally:
         if owned:

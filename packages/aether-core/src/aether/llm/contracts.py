@@ -264,6 +264,12 @@ class LLMResponse(_Usage):
         default_factory=list, description="Tools the model asked to run, in order."
     )
     finish_reason: FinishReason | None = Field(default=None, description="Why it stopped.")
+    output: Any = Field(
+        default=None,
+        exclude=True,
+        description="The typed answer when the call asked for one (``output_type=``), "
+        "validated; None otherwise. Left out of dumps: ``text`` holds the JSON it came from.",
+    )
 
 
 class LLMStreamChunk(_Usage):

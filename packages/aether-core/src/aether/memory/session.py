@@ -8,7 +8,9 @@ Each call sends ``[system] + history + [new input]`` through the client and, onl
 call succeeds, stores the turn ``[new input, assistant final text]``. Three guarantees follow:
 
 * Tool turns stay out of history: the tool loop's intermediate messages are never stored, so
-  no stored assistant message has a tool call without its result.
+  no stored assistant message has a tool call without its result. A typed answer
+  (``output_type=``) is stored as the JSON text the model gave, whatever the output mode, so
+  the history reads the same to every provider.
 * Failed calls roll back: nothing is stored unless the answer arrived (a stream must be
   consumed to its end); the next call starts from the same history.
 * Calls on one session are serialised by a per-session :class:`asyncio.Lock`, so concurrent
@@ -25,7 +27,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Sequence
 from contextlib import aclosing
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from typing_extensions import TypeVar as DefaultTypeVar
 
 from aether import config
 from aether.errors import AetherError, SessionStoreError
@@ -37,10 +41,12 @@ from aether.memory.turns import check_limit, new_turn_id, newest_turns, split_tu
 
 if TYPE_CHECKING:
     from aether.client import Aether, ToolsArg
+    from aether.llm.output import Output
 
 __all__ = ["HISTORY_LIMIT_ENV", "Session"]
 
 _T = TypeVar("_T")
+_A = DefaultTypeVar("_A", default=str)  # the answer's type: str unless output_type says
 
 HISTORY_LIMIT_ENV = "AETHER_SESSION_HISTORY_LIMIT"
 """Default cap on stored messages sent to the model per call (whole turns); unset: no cap."""
@@ -113,7 +119,8 @@ class Session:
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
         settings: CallSettings | None = None,
-    ) -> str:
+        output_type: type[_A] | Output[_A] | None = None,
+    ) -> _A:
         """Send ``prompt`` after the history; store the turn and return the answer text.
 
         Args:
@@ -130,6 +137,8 @@ class Session:
             tool_timeout: Per-tool deadline in seconds.
             settings: Call settings (:class:`~aether.llm.settings.CallSettings`): sampling,
                 reasoning, caching, ``timeout``, provider options; the keywords above win.
+            output_type: Return this type instead of the text (see :meth:`Aether.ask
+                <aether.Aether.ask>`); the turn stores the JSON the model gave.
         """
         new = _new_messages(prompt)
         async with self._lock:
@@ -146,9 +155,11 @@ class Session:
                 max_tool_iterations=max_tool_iterations,
                 tool_timeout=tool_timeout,
                 settings=settings,
+                output_type=output_type,
             )
             await self._commit(new, response.text)
-        return response.text
+        answer: Any = response.text if output_type is None else response.output
+        return answer  # type: ignore[no-any-return]
 
     async def stream(
         self,

@@ -1,4 +1,4 @@
-"""What both provider suites use: claims, the kit's tool and key, and reading a stream.
+"""What both provider suites use: claims, the kit's tool, schema and key, and reading a stream.
 
 Kept free of httpx, so :class:`~aether.testing.ProviderContractConformance` (for providers
 that do not speak HTTP) imports without it.
@@ -11,10 +11,19 @@ from contextlib import aclosing
 from typing import Any
 
 from aether.llm.capabilities import capabilities_of
-from aether.llm.contracts import LLMStreamChunk, ToolSpec
+from aether.llm.contracts import LLMStreamChunk, OutputSpec, ToolSpec
 from aether.testing._claims import NotClaimed
 
-__all__ = ["API_KEY", "TOOL", "collect", "first_chunk_then_close", "require", "shown_text"]
+__all__ = [
+    "API_KEY",
+    "OUTPUT",
+    "TOOL",
+    "check_native_output",
+    "collect",
+    "first_chunk_then_close",
+    "require",
+    "shown_text",
+]
 
 API_KEY = "sk-aether-kit-0123456789-do-not-leak"
 """The secret the suites build providers with; it must never show up in output."""
@@ -28,6 +37,34 @@ TOOL = ToolSpec(
         "required": ["city"],
     },
 )
+
+
+OUTPUT = OutputSpec(
+    name="weather_report",
+    description="The weather in a city.",
+    json_schema={
+        "type": "object",
+        "properties": {
+            "city": {"type": "string", "description": "The city's name."},
+            "temperature_celsius": {"type": "number", "description": "The temperature."},
+        },
+        "required": ["city", "temperature_celsius"],
+        "additionalProperties": False,
+    },
+)
+"""The structured answer the suites ask for natively (``LLMRequest.output``)."""
+
+
+def check_native_output(provider: object, model: str | None) -> None:
+    """Fail, saying what to do, when ``provider`` says ``model`` cannot answer natively."""
+    supports = getattr(provider, "supports_native_output", None)
+    model = model or getattr(provider, "default_model", None)
+    if callable(supports) and model is not None:
+        assert supports(model), (
+            f"{type(provider).__name__} claims structured_output, but says its model {model!r} "
+            f"does not answer in a JSON schema natively: set output_model on your suite to a "
+            f"model that does"
+        )
 
 
 def require(provider: object, capability: str) -> None:

@@ -18,7 +18,10 @@ several chunks and ends with one carrying the finish reason and the usage; a str
 or whose consumer is cancelled, closes at once and the provider serves the next call; a failing
 backend raises an :mod:`aether.errors` type naming the provider; the key shows in no repr or
 error. With ``tools`` claimed: a ``tool_choice`` naming a tool gets whole calls of it (whole
-and streamed), and a conversation holding a tool's result is answered.
+and streamed), and a conversation holding a tool's result is answered. With
+``structured_output`` claimed: a request asking for an answer in a JSON schema
+(``LLMRequest.output``) gets a text that is a JSON object of that schema, whole and streamed
+(set ``output_model`` when the provider's usual model does not answer natively).
 
 Not checked, because it needs a scripted backend: the error for each kind of failure, a stream
 that breaks or ends early, timeouts, no retries inside the provider, a call cancelled in
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 from collections.abc import AsyncIterator, Awaitable, Coroutine, Sequence
 from contextlib import aclosing, asynccontextmanager
 from typing import Any, ClassVar
@@ -53,7 +57,9 @@ from aether.llm.contracts import (
 )
 from aether.testing._shared import (
     API_KEY,
+    OUTPUT,
     TOOL,
+    check_native_output,
     collect,
     first_chunk_then_close,
     require,
@@ -64,6 +70,7 @@ __all__ = ["ProviderContractConformance"]
 
 PROMPT = "Count from one to five, in words."
 TOOL_PROMPT = f"What is the weather in Paris? Use the {TOOL.name} tool."
+OUTPUT_PROMPT = "Report the weather in Paris today (any plausible temperature) as JSON."
 _MODES = ("complete", "stream")
 _TEXT_ENDS: tuple[FinishReason, ...] = ("stop", "length")
 
@@ -80,6 +87,10 @@ class ProviderContractConformance:
 
     timeout: ClassVar[float] = 60.0
     """Seconds one test may take before it fails as hanging; raise it for a slow local model."""
+
+    output_model: ClassVar[str | None] = None
+    """A model that answers in a JSON schema natively, for the structured-output tests; None:
+    the model :meth:`make_request` sets."""
 
     def make_provider(self, api_key: str) -> LLMProvider | Awaitable[LLMProvider]:
         """Override: your provider, ready to answer (a provider without a key ignores it)."""
@@ -126,6 +137,14 @@ class ProviderContractConformance:
     def _ask_for_the_tool(self) -> LLMRequest:
         question = Message(role="user", content=TOOL_PROMPT)
         return self.make_request(messages=[question], tools=[TOOL], tool_choice=TOOL.name)
+
+    def _ask_for_output(self, provider: object) -> LLMRequest:
+        question = Message(role="user", content=OUTPUT_PROMPT)
+        request = self.make_request(messages=[question], output=OUTPUT)
+        if self.output_model is not None:
+            request = request.model_copy(update={"model": self.output_model})
+        check_native_output(provider, request.model)
+        return request
 
     # --- complete -------------------------------------------------------------------------
 
@@ -246,6 +265,29 @@ class ProviderContractConformance:
 
         self._run(check())
 
+    # --- structured output ----------------------------------------------------------------
+
+    def test_complete_answers_in_the_schema(self) -> None:
+        async def check() -> None:
+            async with self._provider() as provider:
+                require(provider, "structured_output")
+                response = await provider.complete(self._ask_for_output(provider))
+                assert isinstance(response, LLMResponse), f"complete() returned {response!r}"
+                _check_json_answer(response.text, response.finish_reason)
+
+        self._run(check())
+
+    def test_stream_answers_in_the_schema(self) -> None:
+        async def check() -> None:
+            async with self._provider() as provider:
+                require(provider, "structured_output")
+                require(provider, "streaming")
+                chunks = await collect(provider.stream(self._ask_for_output(provider)))
+                _check_stream_shape(chunks)
+                _check_json_answer("".join(c.text for c in chunks), chunks[-1].finish_reason)
+
+        self._run(check())
+
     # --- failures and secrets -------------------------------------------------------------
 
     @pytest.mark.parametrize("mode", _MODES)
@@ -358,6 +400,30 @@ def _check_text_answer(response: object) -> None:
     assert response.input_tokens > 0 and response.output_tokens > 0, (
         f"the answer's usage was not reported (input_tokens={response.input_tokens}, "
         f"output_tokens={response.output_tokens}); cost tracking and budgets read it"
+    )
+
+
+def _check_json_answer(text: str, finish_reason: FinishReason | None) -> None:
+    assert finish_reason == "stop", (
+        f"finish_reason is {finish_reason!r}; an answer in a schema ends with 'stop'"
+    )
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        raise AssertionError(
+            f"the answer is not JSON ({text[:80]!r}): LLMRequest.output asks the model for "
+            f"JSON in the given schema, and the answer's text must be that JSON"
+        ) from None
+    assert isinstance(answer, dict), f"the answer is {type(answer).__name__}, not an object"
+    properties = OUTPUT.json_schema["properties"]
+    assert set(answer) == set(properties), (
+        f"the answer has the keys {sorted(answer)}; the schema asks for {sorted(properties)} "
+        f"and no others"
+    )
+    assert isinstance(answer["city"], str), "'city' must be a string"
+    celsius = answer["temperature_celsius"]
+    assert isinstance(celsius, (int, float)) and not isinstance(celsius, bool), (
+        "'temperature_celsius' must be a number"
     )
 
 

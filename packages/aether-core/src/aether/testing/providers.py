@@ -20,10 +20,14 @@ their provider on a given ``httpx.AsyncClient``; the suite serves canned answers
 The suite checks what the provider claims (its ``capabilities``, an
 :class:`aether.llm.ProviderCapabilities`; undeclared, tools and streaming): a provider with
 ``ProviderCapabilities(tools=False)`` needs no tool answers in its wire format, and its tool
-tests end ``unclaimed`` and are named in the run's summary. The tests are plain functions that
-run their own event loop, so the suite works with or without pytest-asyncio, in any of its
-modes. A test you cannot pass yet must be overridden with ``@pytest.mark.xfail(reason=...)``;
-dropping it silently fails the kit.
+tests end ``unclaimed`` and are named in the run's summary. A provider that claims
+``structured_output`` is sent a request asking for an answer in a JSON schema
+(``LLMRequest.output``): the request body must carry the schema, and the answer's text must be
+the JSON the API returned (served with the wire format's ``text_response``).
+
+The tests are plain functions that run their own event loop, so the suite works with or
+without pytest-asyncio, in any of its modes. A test you cannot pass yet must be overridden
+with ``@pytest.mark.xfail(reason=...)``; dropping it silently fails the kit.
 """
 
 from __future__ import annotations
@@ -56,7 +60,9 @@ from aether.llm.contracts import LLMProvider, LLMRequest, LLMStreamChunk, Messag
 from aether.testing._harness import Harness
 from aether.testing._shared import (
     API_KEY,
+    OUTPUT,
     TOOL,
+    check_native_output,
     collect,
     first_chunk_then_close,
     require,
@@ -91,6 +97,8 @@ _TRANSPORT_FAILURES: dict[str, tuple[type[httpx.TransportError], type[ProviderEr
     "read-timeout": (httpx.ReadTimeout, ProviderTimeoutError),
 }
 _MODES = ("complete", "stream")
+ANSWER_DELTAS = ('{"city": "Par', 'is", "temperature_c', 'elsius": 21.5}')
+ANSWER = "".join(ANSWER_DELTAS)
 
 
 @dataclass(frozen=True)
@@ -167,6 +175,10 @@ class ProviderConformance:
 
     usage: ClassVar[CannedUsage] = CannedUsage()
 
+    output_model: ClassVar[str | None] = None
+    """A model that answers in a JSON schema natively, for the structured-output tests; None:
+    the model :meth:`make_request` sets."""
+
     def make_provider(
         self, http_client: httpx.AsyncClient, api_key: str
     ) -> LLMProvider | Awaitable[LLMProvider]:
@@ -180,6 +192,12 @@ class ProviderConformance:
         return LLMRequest(
             messages=[Message(role="user", content=PROMPT)], tools=[TOOL] if tools else []
         )
+
+    def _output_request(self, provider: LLMProvider) -> LLMRequest:
+        request = self.make_request()
+        model = self.output_model or request.model
+        check_native_output(provider, model)
+        return request.model_copy(update={"model": model, "output": OUTPUT})
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -327,6 +345,40 @@ class ProviderConformance:
                 assert [call for c in chunks for call in c.tool_calls] == list(CALLS)
                 assert chunks[-1].finish_reason == "tool_calls"
                 assert chunks[-1].input_tokens == self.usage.input_tokens
+
+        self._run(check())
+
+    # --- structured output ----------------------------------------------------------------
+
+    def test_complete_answers_in_the_schema(self) -> None:
+        self._require("structured_output")
+
+        async def check() -> None:
+            async with self._harness() as h:
+                h.transport.queue(self._json(self.wire.text_response(ANSWER, self.usage)))
+                response = await h.provider.complete(self._output_request(h.provider))
+                assert response.text == ANSWER, (
+                    f"the answer's text is {response.text!r}; in native structured output it "
+                    f"must be the JSON the API returned, unchanged"
+                )
+                assert response.finish_reason == "stop"
+                _assert_schema_sent(h.transport.requests[0])
+
+        self._run(check())
+
+    def test_stream_answers_in_the_schema(self) -> None:
+        self._require("structured_output")
+        self._require("streaming")
+
+        async def check() -> None:
+            async with self._harness() as h:
+                pieces = self.wire.stream_response(ANSWER_DELTAS, self.usage)
+                h.transport.queue(self._events(pieces))
+                chunks = await collect(h.provider.stream(self._output_request(h.provider)))
+                assert "".join(c.text for c in chunks) == ANSWER, "the JSON text was changed"
+                assert sum(1 for c in chunks if c.text) >= 2, "the answer was not streamed"
+                assert chunks[-1].finish_reason == "stop"
+                _assert_schema_sent(h.transport.requests[0])
 
         self._run(check())
 
@@ -480,6 +532,15 @@ class ProviderConformance:
                 assert any(self.api_key in value for value in sent.headers.values())
 
         self._run(check())
+
+
+def _assert_schema_sent(request: httpx.Request) -> None:
+    body = request.content.decode(errors="replace")
+    missing = [name for name in OUTPUT.json_schema["properties"] if f'"{name}"' not in body]
+    assert not missing, (
+        f"the request body does not carry the answer's schema (no {', '.join(missing)}): "
+        f"LLMRequest.output must be sent as the API's structured-output format"
+    )
 
 
 async def _expect_interrupted(stream: AsyncIterator[LLMStreamChunk], cut: int) -> None:

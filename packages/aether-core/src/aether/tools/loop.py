@@ -20,6 +20,9 @@ Rules both variants follow:
   it can, then raises :class:`DeferredToolCallsError` with the rest for the caller to run.
 * Token counts of the returned answer (and of the last streamed chunk) are **summed over all
   provider calls**: what the whole loop cost. Cost tracking still sees each provider call.
+* ``final_tool`` names the tool a typed answer comes through (structured output's tool
+  mode): an answer calling it ends the loop, once the other calls of that answer have run,
+  and every later call must call a tool (``tool_choice="required"``), as text would end it.
 """
 
 from __future__ import annotations
@@ -104,6 +107,8 @@ async def run_tool_loop(
     events: EventBus,
     max_iterations: int,
     tool_timeout: float | None = None,
+    final_tool: str | None = None,
+    conversation: list[Message] | None = None,
 ) -> LLMResponse:
     """Call the model, run the tools it asks for, repeat; return the final answer.
 
@@ -119,6 +124,10 @@ async def run_tool_loop(
         max_iterations: The most tool rounds to run (at least 1); the provider is called at
             most ``max_iterations + 1`` times.
         tool_timeout: Seconds each tool call may take; default: each tool's own ``timeout``.
+        final_tool: The tool whose call ends the loop (see the module docs); its calls are
+            returned on the answer, never run.
+        conversation: A list the loop fills with the whole conversation, the final answer
+            included, for a caller that continues it.
 
     Raises:
         MaxToolIterationsError: The answer after the ``max_iterations``-th round still asked
@@ -127,23 +136,29 @@ async def run_tool_loop(
             function); the caller runs them and continues the conversation.
     """
     by_name = _by_name(tools, request, max_iterations)
-    messages = list(request.messages)
+    messages = _conversation(request, conversation)
     totals = _NO_USAGE
     current = request
     for rounds_run in range(max_iterations + 1):
         response = await complete_with_events(provider, current, events)
         totals = _add_usage(totals, response)
-        if not response.tool_calls:
+        calls = response.tool_calls
+        if not calls:
+            if conversation is not None:
+                messages.append(Message(role="assistant", content=response.text))
             if rounds_run == 0:
                 return response
             return response.model_copy(update=_usage_update(totals))
-        messages.append(
-            Message(role="assistant", content=response.text, tool_calls=response.tool_calls)
-        )
+        messages.append(Message(role="assistant", content=response.text, tool_calls=calls))
+        if final_tool is not None and any(call.name == final_tool for call in calls):
+            await _run_final_round(calls, final_tool, by_name, events, tool_timeout, messages)
+            return (
+                response if rounds_run == 0 else response.model_copy(update=_usage_update(totals))
+            )
         if rounds_run == max_iterations:
             break
-        await _run_round(response.tool_calls, by_name, events, tool_timeout, messages)
-        current = _next_request(request, messages)
+        await _run_round(calls, by_name, events, tool_timeout, messages)
+        current = _next_request(request, messages, final_tool)
     raise MaxToolIterationsError(max_iterations, messages)
 
 
@@ -155,6 +170,8 @@ async def stream_tool_loop(
     events: EventBus,
     max_iterations: int,
     tool_timeout: float | None = None,
+    final_tool: str | None = None,
+    conversation: list[Message] | None = None,
 ) -> AsyncIterator[LLMStreamChunk]:
     """The tool loop as ONE logical stream of chunks (see :func:`run_tool_loop`).
 
@@ -163,7 +180,9 @@ async def stream_tool_loop(
     usage) is never yielded. The last chunk is the final answer's, carrying its
     ``finish_reason`` and the token counts summed over all calls. The caller wraps the
     whole stream in ``stream.*`` events once; ``tool.*`` events fire per tool call.
-    Closing the stream early closes the provider's stream in progress.
+    Closing the stream early closes the provider's stream in progress. An answer calling
+    ``final_tool`` ends the stream with a last chunk carrying its calls (and
+    ``finish_reason="tool_calls"``); ``conversation`` is filled as in :func:`run_tool_loop`.
 
     Raises:
         MaxToolIterationsError: After the text of the answer that followed the
@@ -171,7 +190,7 @@ async def stream_tool_loop(
         DeferredToolCallsError: After the text of an answer calling deferred tools.
     """
     by_name = _by_name(tools, request, max_iterations)
-    messages = list(request.messages)
+    messages = _conversation(request, conversation)
     totals = _NO_USAGE
     current = request
     for rounds_run in range(max_iterations + 1):
@@ -208,17 +227,24 @@ async def stream_tool_loop(
         if usage is not None:
             totals = _add_usage(totals, usage)
         if not calls:
+            if conversation is not None:
+                messages.append(Message(role="assistant", content="".join(parts)))
             yield _final_chunk(
                 held, usage, finish, model, _usage_update(totals), first=rounds_run == 0
             )
             return
+        messages.append(Message(role="assistant", content="".join(parts), tool_calls=calls))
+        if final_tool is not None and any(call.name == final_tool for call in calls):
+            await _run_final_round(calls, final_tool, by_name, events, tool_timeout, messages)
+            last = _final_chunk(held, usage, finish, model, _usage_update(totals), first=False)
+            yield last.model_copy(update={"tool_calls": calls, "finish_reason": "tool_calls"})
+            return
         if held is not None and (shown := _shown(held)):
             yield shown
-        messages.append(Message(role="assistant", content="".join(parts), tool_calls=calls))
         if rounds_run == max_iterations:
             break
         await _run_round(calls, by_name, events, tool_timeout, messages)
-        current = _next_request(request, messages)
+        current = _next_request(request, messages, final_tool)
     raise MaxToolIterationsError(max_iterations, messages)
 
 
@@ -244,6 +270,29 @@ async def _run_round(
     raise DeferredToolCallsError(deferred, list(messages))
 
 
+async def _run_final_round(
+    calls: list[ToolCall],
+    final_tool: str,
+    by_name: dict[str, Tool],
+    events: EventBus,
+    timeout: float | None,
+    messages: list[Message],
+) -> None:
+    """Run the calls beside the final tool's (the model asked for them); defer none.
+
+    A deferred tool's call is answered as not run: the loop ends here, so no caller would
+    run it, and a conversation continued later needs a result for every call.
+    """
+    others = [call for call in calls if call.name != final_tool]
+    runnable = [call for call in others if not _is_deferred(by_name.get(call.name))]
+    if runnable:
+        messages.extend(await _run_calls(runnable, by_name, events, timeout))
+    for call in others:
+        if call not in runnable:
+            note = f"Not run: the answer was given ({final_tool}) in the same turn."
+            messages.append(tool_message(call, note))
+
+
 def _is_deferred(tool: Tool | None) -> bool:
     return tool is not None and tool.function is None
 
@@ -267,10 +316,21 @@ async def _run_calls(
     ]
 
 
-def _next_request(first: LLMRequest, messages: list[Message]) -> LLMRequest:
+def _conversation(request: LLMRequest, conversation: list[Message] | None) -> list[Message]:
+    """The list the loop appends to: the caller's (filled in place), else a new one."""
+    if conversation is None:
+        return list(request.messages)
+    conversation.extend(request.messages)
+    return conversation
+
+
+def _next_request(
+    first: LLMRequest, messages: list[Message], final_tool: str | None = None
+) -> LLMRequest:
     update: dict[str, Any] = {"messages": list(messages)}
     if first.tool_choice not in _FORCED_CHOICES_KEPT:
-        update["tool_choice"] = None
+        # With a final tool a text answer would end the loop with no typed answer in it.
+        update["tool_choice"] = None if final_tool is None else "required"
     return first.model_copy(update=update)
 
 

@@ -71,6 +71,12 @@ class ProviderConfig(BaseModel):
         default_factory=CostTrackingConfig,
         description="Price overrides for cost tracking; None: no cost tracking.",
     )
+    output_retries: int = Field(
+        default=1,
+        description="How many times a typed answer (output_type=) that does not validate is "
+        "sent back to the model with its errors, each a billed call; Output(retries=...) "
+        "sets it per call. 0: never.",
+    )
 
     @field_validator("timeout", mode="before")
     @classmethod
@@ -82,6 +88,16 @@ class ProviderConfig(BaseModel):
         from aether.http._settings import check_timeout  # only when a timeout is given
 
         return check_timeout(value, "ProviderConfig.timeout")
+
+    @field_validator("output_retries", mode="before")
+    @classmethod
+    def _check_output_retries(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigurationError(
+                f"ProviderConfig.output_retries must be a whole number >= 0 (0: no repair), "
+                f"got {value!r}."
+            )
+        return value
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         # ``api_key`` is a SecretStr already; free-form ``options`` may carry a key or token

@@ -6,21 +6,39 @@
         "The answer is 5.",                                  # a str is a plain text answer
         RateLimitError("slow down", status_code=429),        # an exception is raised
         Fault(ServerError("boom"), after_chunks=3, response="partial text here ..."),
+        Invoice(number="A-1", total=12.5),                   # any other value: its JSON
     ])
 
 With neither, it echoes the last user message (``"You said: ..."``), which keeps
 ``LLM_PROVIDER=fake aether ask "..."`` useful offline. Every request is recorded in ``calls``.
+
+Typed answers work offline: a pydantic model, dataclass, dict, list or other JSON value in the
+script is answered as its JSON text (``output_type=`` then reads it, natively: the fake claims
+``structured_output``), or, when the request forces a tool by name (``output_type`` in tool
+mode), as that tool's call with the value as its arguments. A :class:`ToolCall` is answered as
+a call of it. Streamed, a call's arguments arrive in pieces (``tool_call_deltas``) before the
+whole call, as from a real provider.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import pydantic_core
 
 from aether.errors import AetherError
 from aether.llm.capabilities import ProviderCapabilities
-from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
+from aether.llm.contracts import (
+    LLMRequest,
+    LLMResponse,
+    LLMStreamChunk,
+    ToolCall,
+    ToolCallDelta,
+)
 
 __all__ = ["FakeProvider", "Fault"]
 
@@ -40,7 +58,8 @@ class Fault:
     response: LLMResponse | str | None = None
 
 
-ScriptItem = LLMResponse | str | BaseException | Fault
+ScriptItem = LLMResponse | str | ToolCall | BaseException | Fault | Any
+"""One scripted answer: any other value than these is answered as its JSON (see the docs)."""
 
 
 class FakeProvider:
@@ -48,22 +67,27 @@ class FakeProvider:
 
     Args:
         canned_response: The answer to every call.
-        responses: Answers for successive calls (``LLMResponse``, ``str``, an exception to
-            raise, or a :class:`Fault`). Running out is an error naming how many were given.
+        responses: Answers for successive calls (``LLMResponse``, ``str``, a ``ToolCall``, an
+            exception to raise, a :class:`Fault`, or a value answered as its JSON). Running
+            out is an error naming how many were given.
         default_model: The model name reported in responses.
         api_key: Accepted and ignored, so the factory can build it like any provider.
     """
 
     name = "fake"
-    # A test double takes whatever a real provider might, so an application's multimodal and
-    # reasoning paths are testable offline; it answers from the text alone.
+    # A test double takes whatever a real provider might, so an application's multimodal,
+    # reasoning and typed-answer paths are testable offline; it answers from the text alone.
     capabilities = ProviderCapabilities(
-        image_input=True, document_input=True, audio_input=True, reasoning=True
+        image_input=True,
+        document_input=True,
+        audio_input=True,
+        reasoning=True,
+        structured_output=True,
     )
 
     def __init__(
         self,
-        canned_response: str | LLMResponse | None = None,
+        canned_response: str | LLMResponse | Any = None,
         *,
         responses: Iterable[ScriptItem] | None = None,
         default_model: str = "fake-model",
@@ -102,17 +126,33 @@ class FakeProvider:
         last_user = next((m.text for m in reversed(request.messages) if m.role == "user"), "")
         return f"You said: {last_user}"
 
-    def _as_response(self, item: LLMResponse | str, request: LLMRequest) -> LLMResponse:
+    def _as_response(self, item: Any, request: LLMRequest) -> LLMResponse:
         if isinstance(item, LLMResponse):
             if item.model:
                 return item
             return item.model_copy(update={"model": request.model or self.default_model})
+        calls: list[ToolCall] = []
+        if isinstance(item, ToolCall):
+            calls, text = [item], ""
+        elif isinstance(item, str):
+            text = item
+        else:
+            value = pydantic_core.to_jsonable_python(item, by_alias=True)
+            forced = request.tool_choice
+            if isinstance(value, dict) and forced in {tool.name for tool in request.tools}:
+                calls, text = (
+                    [ToolCall(id=f"fake_call_{len(self.calls)}", name=forced, arguments=value)],
+                    "",
+                )
+            else:
+                text = json.dumps(value, ensure_ascii=False)
         return LLMResponse(
-            text=item,
+            text=text,
             model=request.model or self.default_model,
+            tool_calls=calls,
             input_tokens=_count_words(m.text for m in request.messages),
-            output_tokens=_count_words([item]),
-            finish_reason="stop",
+            output_tokens=_count_words([text]) + sum(len(_arguments_pieces(c)) for c in calls),
+            finish_reason="tool_calls" if calls else "stop",
         )
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
@@ -140,6 +180,18 @@ class FakeProvider:
         response = self._as_response(item, request)
         for piece in _split(response.text):
             yield LLMStreamChunk(text=piece)
+        for index, call in enumerate(response.tool_calls):
+            for number, piece in enumerate(_arguments_pieces(call)):
+                first = number == 0
+                delta = ToolCallDelta(
+                    index=index,
+                    id=call.id if first else None,
+                    name=call.name if first else None,
+                    arguments=piece,
+                )
+                yield LLMStreamChunk(tool_call_deltas=[delta])
+        if response.refusal is not None:
+            yield LLMStreamChunk(refusal=response.refusal)
         yield LLMStreamChunk(
             model=response.model,
             response_id=response.response_id,
@@ -156,6 +208,14 @@ class FakeProvider:
 
 def _split(text: str) -> Sequence[str]:
     return _PIECES.findall(text)
+
+
+def _arguments_pieces(call: ToolCall) -> Sequence[str]:
+    """A call's arguments as JSON text in pieces, as a provider streams them."""
+    try:
+        return _split(json.dumps(call.arguments, ensure_ascii=False))
+    except (RecursionError, ValueError, TypeError):
+        return []  # arguments no JSON text can hold (scripted to test that): the whole call only
 
 
 def _count_words(texts: Iterable[str]) -> int:
