@@ -31,3 +31,13 @@ def test_sampling_set_for_a_fixed_sampling_model_is_refused_by_name() -> None:
         check_sampling("openai", "o3", REASONING, {"temperature": 0.2, "top_p": 0.9})
     check_sampling("openai", "o3", REASONING, {"temperature": None})  # unset is fine
     check_sampling("openai", "gpt-4o", ModelTraits(), {"temperature": 0.2})
+
+
+def test_a_lookup_is_remembered_until_the_table_changes() -> None:
+    table = ModelTable({"o": REASONING}, default=ModelTraits())
+    assert table.lookup("o3") is REASONING
+    assert table.lookup("gpt-4o") is table.default
+    table.register("o3", ModelTraits())  # a longer prefix now wins
+    assert table.lookup("o3") == ModelTraits()
+    table.default = ModelTraits(sampling=False)  # the default is read, not remembered
+    assert table.lookup("gpt-4o") is table.default

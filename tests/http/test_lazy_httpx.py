@@ -140,7 +140,8 @@ async def test_aiohttp_transport_never_imports_httpx(
 def test_httpx_defaults_are_still_there_built_once() -> None:
     timeout, limits = aether.http.DEFAULT_TIMEOUT, aether.http.DEFAULT_LIMITS
     assert timeout == httpx.Timeout(600.0, connect=5.0)
-    assert limits == httpx.Limits(max_connections=100, max_keepalive_connections=20)
+    # The openai SDK's pool: above 20 concurrent calls httpx's 100/20 reopened connections.
+    assert limits == httpx.Limits(max_connections=1000, max_keepalive_connections=100)
     assert aether.http.DEFAULT_TIMEOUT is timeout and aether.http.DEFAULT_LIMITS is limits
     assert {"DEFAULT_LIMITS", "DEFAULT_TIMEOUT"} <= set(dir(aether.http))
     with pytest.raises(AttributeError, match=r"'aether\.http' has no attribute 'DEFAULT_NONE'"):

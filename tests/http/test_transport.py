@@ -211,7 +211,7 @@ async def test_create_http_client_picks_the_transport(monkeypatch: pytest.Monkey
     async with create_http_client(transport="httpx") as plain:
         assert type(plain) is httpx.AsyncClient
     assert seen == [DEFAULT_LIMITS]
-    assert DEFAULT_LIMITS.max_connections == 100
+    assert (DEFAULT_LIMITS.max_connections, DEFAULT_LIMITS.max_keepalive_connections) == (1000, 100)
 
 
 @pytest.mark.parametrize("transport", ["httpx", "aiohttp"])

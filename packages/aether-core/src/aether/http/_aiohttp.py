@@ -27,9 +27,9 @@ import aiohttp
 
 from aether.http._errors import map_transport_errors
 from aether.http._transport import (
+    _AIOHTTP_MAX_CONNECTIONS,
     _CONNECT_TIMEOUT,
     _KEEPALIVE_EXPIRY,
-    _MAX_CONNECTIONS,
     _READ_TIMEOUT,
 )
 
@@ -83,9 +83,9 @@ class AiohttpWire:
     def _get_session(self) -> aiohttp.ClientSession:
         session = self._session
         if session is None or session.closed:
-            # The pool limits of aether.http.DEFAULT_LIMITS, as httpx's pool would have them.
+            # aiohttp's own connection limit (see _transport), httpx's keep-alive expiry.
             connector = aiohttp.TCPConnector(
-                limit=_MAX_CONNECTIONS, keepalive_timeout=_KEEPALIVE_EXPIRY
+                limit=_AIOHTTP_MAX_CONNECTIONS, keepalive_timeout=_KEEPALIVE_EXPIRY
             )
             session = self._session = aiohttp.ClientSession(
                 connector=connector, timeout=self._timeout, cookie_jar=aiohttp.DummyCookieJar()

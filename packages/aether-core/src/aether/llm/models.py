@@ -56,6 +56,9 @@ class ModelTable:
         self._rows = dict(rows)
         self.default = default
         self._lock = threading.Lock()
+        # model -> its row's traits, or None for "the default": looked up on every request, and
+        # a scan of every row costs more than the rest of choosing what to send.
+        self._found: dict[str, ModelTraits | None] = {}
 
     def __repr__(self) -> str:
         return f"ModelTable({len(self._rows)} rows, default={self.default!r})"
@@ -66,14 +69,21 @@ class ModelTable:
             raise ValueError("A model prefix must not be empty; set ModelTable.default instead.")
         with self._lock:
             self._rows[prefix] = traits
+            self._found = {}
 
     def lookup(self, model: str) -> ModelTraits:
         """The traits of ``model`` (a ``models/`` or ``vendor/`` path prefix is ignored)."""
+        found = self._found
+        if model in found:
+            row = found[model]
+            return self.default if row is None else row
         name = model.rsplit("/", 1)[-1]
         best: tuple[int, ModelTraits] | None = None
-        for prefix, traits in self._rows.items():
+        for prefix, traits in list(self._rows.items()):
             if name.startswith(prefix) and (best is None or len(prefix) > best[0]):
                 best = (len(prefix), traits)
+        if len(found) < 4096:  # bounded: model names come from callers
+            found[model] = best[1] if best is not None else None
         return best[1] if best is not None else self.default
 
 
