@@ -1,32 +1,42 @@
-"""Tables and budget verdicts for ``bench_http.py`` (medians over fresh processes)."""
+"""Tables and budget verdicts for ``bench_http.py`` (medians over rounds, with min-max)."""
 
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
 from typing import Any
 
-Results = dict[tuple[str, str, str], list[dict[str, Any]]]
+from _http_clients import BASELINES
 
+Cell = tuple[str, str, str, str, int]
+"""(scenario, protocol, wire format, client, requests or streams)."""
+Results = dict[tuple[str, str, str, str], list[dict[str, Any]]]
+"""Each cell's worker results, one per round, keyed by (scenario, protocol, format, client)."""
+
+REFERENCE = "httpx-100ka"
+"""The baseline the default path is held to: raw httpx with the openai SDK's pool."""
 _TITLES = {
-    "seq": "Sequential requests (one at a time)",
-    "c50": "Requests at concurrency 50",
-    "c500": "Requests at concurrency 500",
+    "seq": "sequential requests (one at a time)",
+    "c50": "requests at concurrency 50",
+    "c500": "requests at concurrency 500",
 }
 
 
-def _median(runs: list[dict[str, Any]], key: str) -> float:
-    return float(statistics.median(run[key] for run in runs))
-
-
-def _cell(runs: list[dict[str, Any]]) -> dict[str, float]:
-    """Median throughput, CPU per unit, peak memory and server CPU share of one cell."""
+def _summary(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """Median throughput (and its range), CPU per unit, peak memory, connections, server CPU."""
+    rates = [r["count"] / r["seconds"] for r in runs]
     return {
-        "rate": statistics.median(r["count"] / r["seconds"] for r in runs),
+        "rate": statistics.median(rates),
+        "rate_min": min(rates),
+        "rate_max": max(rates),
         "cpu_us": statistics.median(r.get("cpu", 0.0) / r["count"] * 1e6 for r in runs),
-        "rss_mb": _median(runs, "maxrss_kb") / 1024,
+        "rss_mb": statistics.median(r["maxrss_kb"] for r in runs) / 1024,
+        "new_per_1k": statistics.median(
+            r.get("new", 0) * 1000 / r.get("requests", 1) for r in runs
+        ),
         "server": statistics.median(r["server_cpu"] / r["seconds"] for r in runs),
-        "seconds": _median(runs, "seconds"),
-        "wall": _median(runs, "process_wall"),
+        "seconds": statistics.median(r["seconds"] for r in runs),
+        "wall": statistics.median(r["process_wall"] for r in runs),
     }
 
 
@@ -34,35 +44,96 @@ def _ratio(value: float, base: float | None) -> str:
     return "    -" if not base else f"{value / base:5.2f}x"
 
 
-def _throughput_table(title: str, unit: str, cells: dict[str, dict[str, float]]) -> None:
-    raw_httpx = cells.get("httpx")
-    raw_aiohttp = cells.get("aiohttp")
-    print(f"\n{title}")
+def _table(title: str, unit: str, cells: dict[str, dict[str, float]]) -> None:
+    ref = cells.get(REFERENCE, {})
+    raw = {name: cells[name] for name in BASELINES if name in cells}
+    best = max(raw, key=lambda name: raw[name]["rate"]) if raw else None
+    best_rate = raw[best]["rate"] if best else None
+    print(f"\n{title}" + (f"   (best raw baseline: {best})" if best else ""))
     print(
-        f"  {'client':<12} {unit + '/s':>11} {'vs httpx':>8} {'vs aiohttp':>10} "
-        f"{'CPU µs/' + unit:>12} {'vs httpx':>8} {'peak MB':>8} {'vs httpx':>8} {'server':>6}"
+        f"  {'client':<15} {unit + '/s':>7} {'[min-max]':>15} {'vs best':>7} {'vs 100ka':>8} "
+        f"{'CPU µs/' + unit:>12} {'vs 100ka':>8} {'peak MB':>7} {'vs 100ka':>8} "
+        f"{'conn/1k':>7} {'server':>6}"
     )
-    h = raw_httpx or {}
-    a = raw_aiohttp or {}
     for name, cell in cells.items():
+        spread = f"[{cell['rate_min']:.0f}-{cell['rate_max']:.0f}]"
         print(
-            f"  {name:<12} {cell['rate']:11.0f} {_ratio(cell['rate'], h.get('rate')):>8} "
-            f"{_ratio(cell['rate'], a.get('rate')):>10} "
-            f"{cell['cpu_us']:12.1f} {_ratio(cell['cpu_us'], h.get('cpu_us')):>8} "
-            f"{cell['rss_mb']:8.1f} {_ratio(cell['rss_mb'], h.get('rss_mb')):>8} "
+            f"  {name:<15} {cell['rate']:7.0f} {spread:>15} {_ratio(cell['rate'], best_rate):>7} "
+            f"{_ratio(cell['rate'], ref.get('rate')):>8} {cell['cpu_us']:12.1f} "
+            f"{_ratio(cell['cpu_us'], ref.get('cpu_us')):>8} {cell['rss_mb']:7.1f} "
+            f"{_ratio(cell['rss_mb'], ref.get('rss_mb')):>8} {cell['new_per_1k']:7.1f} "
             f"{cell['server']:6.0%}"
         )
 
 
-def print_budgets(cold: list[tuple[str, float, float]], results: Results) -> bool:
+@dataclass(frozen=True)
+class Budget:
+    """``client``'s ``field`` over ``baseline``'s in one table must be >= (``up``) or <= limit."""
+
+    label: str
+    table: str
+    client: str
+    baseline: str
+    field: str
+    limit: float
+    up: bool
+
+
+def _default_path(client: str) -> list[Budget]:
+    """What the default (httpx) transport must do over HTTPS; also used to judge candidates."""
+    return [
+        Budget("https c500: req/s vs raw httpx (100 kept alive)", "c500:https:openai",
+               client, REFERENCE, "rate", 1.0, True),
+        Budget("https c50: req/s vs raw httpx (100 kept alive)", "c50:https:openai",
+               client, REFERENCE, "rate", 1.0, True),
+        Budget("https sequential: CPU/req vs raw httpx (100 kept alive)", "seq:https:openai",
+               client, REFERENCE, "cpu_us", 1.0, False),
+        Budget("https c500: peak memory vs raw httpx (100 kept alive)", "c500:https:openai",
+               client, REFERENCE, "rss_mb", 1.3, False),
+    ]  # fmt: skip
+
+
+BUDGETS = [
+    *_default_path("aether"),
+    *(
+        Budget(f"https {c}: aiohttp transport req/s vs raw aiohttp", f"{c}:https:openai",
+               "aether-aiohttp", "aiohttp", "rate", 0.8, True)
+        for c in ("c50", "c500")
+    ),
+    Budget("https c500: aiohttp transport peak memory vs raw httpx (100ka)", "c500:https:openai",
+           "aether-aiohttp", REFERENCE, "rss_mb", 1.3, False),
+    *(
+        Budget(f"https stream {fmt}: chunks/s vs raw httpx", f"stream:https:{fmt}",
+               "aether", REFERENCE, "rate", 0.7, True)
+        for fmt in ("openai", "gemini", "anthropic")
+    ),
+]  # fmt: skip
+"""Every budget; the script fails when one that was measured is missed."""
+
+
+def _verdicts(budgets: list[Budget], by: dict[str, dict[str, dict[str, float]]]) -> bool:
+    all_met = True
+    for b in budgets:
+        cells = by.get(b.table, {})
+        if b.client not in cells or b.baseline not in cells:
+            continue
+        ratio = cells[b.client][b.field] / cells[b.baseline][b.field]
+        ok = ratio >= b.limit if b.up else ratio <= b.limit
+        all_met = all_met and ok
+        sign = ">=" if b.up else "<="
+        print(f"  {'met ' if ok else 'MISS'}  {b.label:<62} {ratio:6.3f}x  ({sign} {b.limit}x)")
+    return all_met
+
+
+def print_report(cold: list[tuple[str, float, float]], results: Results, server: str) -> bool:
     """Print every table, then each budget with its measured ratio and a verdict.
 
     Returns:
         Whether every budget was met.
     """
     by: dict[str, dict[str, dict[str, float]]] = {}
-    for (scenario, fmt, client), runs in results.items():
-        by.setdefault(f"{scenario}:{fmt}", {})[client] = _cell(runs)
+    for (scenario, proto, fmt, client), runs in results.items():
+        by.setdefault(f"{scenario}:{proto}:{fmt}", {})[client] = _summary(runs)
 
     cold_ms = {label: seconds * 1e3 for label, seconds, _ in cold}
     httpx_ms = cold_ms["import httpx"]
@@ -72,100 +143,39 @@ def print_budgets(cold: list[tuple[str, float, float]], results: Results) -> boo
             f"  {label:<34} {seconds * 1e3:8.1f} ms  {_ratio(seconds * 1e3, httpx_ms)} of "
             f"import httpx   process {wall * 1e3:6.1f} ms"
         )
-
-    first = by.get("first:openai", {})
+    first = by.get("first:https:openai", {})
     if first:
-        base = first["httpx"]["seconds"] if "httpx" in first else None
-        print("\nFirst request in a fresh process (from interpreter start to checked reply)")
+        base = first[REFERENCE]["seconds"] if REFERENCE in first else None
+        print("\nFirst HTTPS request in a fresh process (from interpreter start to checked reply)")
         for name, cell in first.items():
             print(
-                f"  {name:<12} {cell['seconds'] * 1e3:8.1f} ms  "
+                f"  {name:<15} {cell['seconds'] * 1e3:8.1f} ms  "
                 f"{_ratio(cell['seconds'], base)} of raw httpx   "
                 f"process {cell['wall'] * 1e3:6.1f} ms   peak {cell['rss_mb']:5.1f} MB"
             )
-    for scenario, title in _TITLES.items():
-        if f"{scenario}:openai" in by:
-            _throughput_table(title, "req", by[f"{scenario}:openai"])
-    for fmt in ("openai", "gemini", "anthropic"):
-        if f"stream:{fmt}" in by:
-            _throughput_table(f"Streams of {fmt} chunks (sequential)", "chunk", by[f"stream:{fmt}"])
-
-    verdicts: list[tuple[str, float, float, bool]] = []  # (budget, ratio, limit, higher ok)
-
-    def add(
-        label: str, key: str, client: str, baseline: str, field: str, limit: float, up: bool
-    ) -> None:
-        cells = by.get(key, {})
-        if client in cells and baseline in cells:
-            verdicts.append((label, cells[client][field] / cells[baseline][field], limit, up))
-
-    add(
-        "sequential: full stack CPU/req vs raw httpx",
-        "seq:openai",
-        "aether",
-        "httpx",
-        "cpu_us",
-        1.3,
-        False,
-    )
-    for c in ("c50", "c500"):
-        add(
-            f"{c}: aiohttp transport req/s vs raw aiohttp",
-            f"{c}:openai",
-            "aether-fast",
-            "aiohttp",
-            "rate",
-            0.7,
-            True,
-        )
-        add(
-            f"{c}: full stack over httpx req/s vs raw httpx",
-            f"{c}:openai",
-            "aether",
-            "httpx",
-            "rate",
-            0.9,
-            True,
-        )
-    for fmt in ("openai", "gemini", "anthropic"):
-        for limit in (0.5, 0.7):
-            add(
-                f"stream {fmt}: chunks/s vs raw httpx (>= {limit})",
-                f"stream:{fmt}",
-                "aether",
-                "httpx",
-                "rate",
-                limit,
-                True,
-            )
-    add(
-        "c500: peak memory, full stack vs raw httpx",
-        "c500:openai",
-        "aether",
-        "httpx",
-        "rss_mb",
-        1.3,
-        False,
-    )
-    add(
-        "c500: peak memory, aiohttp transport vs raw httpx",
-        "c500:openai",
-        "aether-fast",
-        "httpx",
-        "rss_mb",
-        1.3,
-        False,
-    )
-    cold_ratio = cold_ms["import aether + Aether() [openai]"] / httpx_ms
-    verdicts.append(
-        ("cold start: import aether + Aether() vs import httpx", cold_ratio, 1.5, False)
-    )
+    for proto in ("http", "https"):
+        for scenario, title in _TITLES.items():
+            cells = by.get(f"{scenario}:{proto}:openai")
+            if cells:
+                _table(f"{proto.upper()}, {title}; {server}", "req", cells)
+        for fmt in ("openai", "gemini", "anthropic"):
+            if f"stream:{proto}:{fmt}" in by:
+                title = f"{proto.upper()}, sequential streams of {fmt} chunks; {server}"
+                _table(title, "chunk", by[f"stream:{proto}:{fmt}"])
 
     print("\nBudgets")
-    all_met = True
-    for label, ratio, limit, up in verdicts:
-        ok = ratio >= limit if up else ratio <= limit
-        all_met = all_met and ok
-        sign = ">=" if up else "<="
-        print(f"  {'met ' if ok else 'MISS'}  {label:<58} {ratio:5.2f}x  (budget {sign} {limit}x)")
+    budgets = list(BUDGETS)
+    budgets.append(
+        Budget("cold start: import aether + Aether() vs import httpx", "cold", "aether",
+               "httpx", "ms", 1.5, False)
+    )  # fmt: skip
+    by["cold"] = {
+        "aether": {"ms": cold_ms["import aether + Aether() [openai]"]},
+        "httpx": {"ms": httpx_ms},
+    }
+    all_met = _verdicts(budgets, by)
+    for candidate in ("aether-100ka", "aether-h2"):
+        if any(candidate in cells for cells in by.values()):
+            print(f"\nThe default path's budgets, if {candidate}'s pool were the default")
+            _verdicts(_default_path(candidate), by)
     return all_met

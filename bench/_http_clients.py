@@ -6,22 +6,43 @@ all distinct (a reply that was not really fetched and parsed cannot pass).
 
 Raw baselines are what a careful user would write by hand: ``httpx.AsyncClient`` or
 ``aiohttp.ClientSession`` + ``json.dumps``/``json.loads``, and for streams a hand-written SSE
-split on blank lines over the raw byte chunks.
+split on blank lines over the raw byte chunks. No client is given a TLS context: each trusts
+the bench's certificate authority through ``SSL_CERT_FILE``, as a user's would.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from server import MODEL_ANTHROPIC, MODEL_GEMINI, MODEL_OPENAI, TEXT, stream_text
+from _canned import MODEL_ANTHROPIC, MODEL_GEMINI, MODEL_OPENAI, TEXT, stream_text
+
+if TYPE_CHECKING:
+    import httpx
 
 PROMPT = "Say hello."
 KEY = "sk-bench-not-a-real-key"
-CLIENTS = ("httpx", "aiohttp", "aether-bare", "aether", "aether-fast")
-"""raw httpx, raw aiohttp, the bare OpenAI provider, ``Aether()``'s full stack over httpx and
-over the aiohttp transport."""
+
+SDK_POOL: dict[str, Any] = {"max_connections": 1000, "max_keepalive_connections": 100}
+"""The pool the openai SDK gives its httpx client (``openai._constants``): 100 kept alive."""
+
+CLIENTS: dict[str, str] = {
+    "httpx-100ka": "raw httpx, the openai SDK's pool (1000 connections, 100 kept alive)",
+    "httpx-default": "raw httpx, httpx's default pool (100 connections, 20 kept alive)",
+    "aiohttp": "raw aiohttp, its default pool (100 connections)",
+    "aether-bare": "Aether's OpenAI provider alone, default (httpx) transport",
+    "aether": "Aether() full default stack, default (httpx) transport",
+    "aether-aiohttp": "Aether() full stack, AETHER_HTTP_TRANSPORT=aiohttp",
+    "aether-100ka": "Aether() full stack, http_client= with the openai SDK's pool",
+    "aether-h2": "Aether() full stack, http_client= with the SDK's pool and http2=True",
+    "httpx@M/K[/h2]": "raw httpx, M connections, K kept alive (HTTP/2 with /h2)",
+    "aether@M/K[/h2]": "Aether() full stack, http_client= with that pool",
+    "aiohttp@M": "raw aiohttp, M connections",
+}
+"""Every client, by name: its description (the last two are patterns for pools to try)."""
+BASELINES = ("httpx-100ka", "httpx-default", "aiohttp")
+"""The raw clients every Aether configuration is compared with."""
 
 
 class BenchFailure(AssertionError):
@@ -144,11 +165,19 @@ def _reply_id(fmt: str, data: Any) -> str:
 
 
 class RawHttpx:
-    def __init__(self, fmt: str, root: str, chunks: int) -> None:
+    """Args: pool: ``httpx.Limits`` keywords; None: httpx's own default pool."""
+
+    def __init__(
+        self, fmt: str, root: str, chunks: int, pool: dict[str, Any] | None, http2: bool = False
+    ) -> None:
         import httpx
 
         self.fmt, self.chunks = fmt, chunks
-        self.client = httpx.AsyncClient(timeout=60.0)
+        if pool is None:  # no limits= keeps httpx's pool; httpx.Limits() would mean unlimited
+            self.client = httpx.AsyncClient(timeout=60.0, http2=http2)
+        else:
+            limits = httpx.Limits(**pool)
+            self.client = httpx.AsyncClient(timeout=60.0, http2=http2, limits=limits)
         self.headers = {"content-type": "application/json", **_HEADERS[fmt]}
         self.url, self.body = _route(fmt, root, stream=False)
         self.stream_url, self.stream_body = _route(fmt, f"{root}/n{chunks}", stream=True)
@@ -179,11 +208,16 @@ class RawHttpx:
 
 
 class RawAiohttp:
-    def __init__(self, fmt: str, root: str, chunks: int) -> None:
+    """Args: limit: connections in aiohttp's pool; None: its default (100)."""
+
+    def __init__(self, fmt: str, root: str, chunks: int, limit: int | None = None) -> None:
         import aiohttp
 
         self.fmt, self.chunks = fmt, chunks
-        self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60.0))
+        connector = None if limit is None else aiohttp.TCPConnector(limit=limit)
+        self.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=60.0), connector=connector
+        )
         self.headers = {"content-type": "application/json", **_HEADERS[fmt]}
         self.url, self.body = _route(fmt, root, stream=False)
         self.stream_url, self.stream_body = _route(fmt, f"{root}/n{chunks}", stream=True)
@@ -211,9 +245,22 @@ class RawAiohttp:
 
 
 class AetherClient:
-    """``Aether()`` with its default stack, or (``bare``) the provider object alone."""
+    """``Aether()`` with its default stack, or (``bare``) the provider object alone.
 
-    def __init__(self, fmt: str, root: str, chunks: int, *, bare: bool = False) -> None:
+    Args:
+        http_client: Given to the provider (``ProviderConfig(options={"http_client": ...})``,
+            the provider's documented keyword) and closed here, as its owner would.
+    """
+
+    def __init__(
+        self,
+        fmt: str,
+        root: str,
+        chunks: int,
+        *,
+        bare: bool = False,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
         from pydantic import SecretStr
 
         from aether import Aether
@@ -228,8 +275,12 @@ class AetherClient:
             "anthropic": root,
         }[fmt]
         stream_base = base.replace(root, f"{root}/n{chunks}")
-        config = ProviderConfig(provider=fmt, api_key=SecretStr(KEY), options={"base_url": base})
-        stream_config = config.model_copy(update={"options": {"base_url": stream_base}})
+        options: dict[str, Any] = {} if http_client is None else {"http_client": http_client}
+        self.http_client = http_client
+        config = ProviderConfig(
+            provider=fmt, api_key=SecretStr(KEY), options={**options, "base_url": base}
+        )
+        stream_config = config.model_copy(update={"options": {**options, "base_url": stream_base}})
         self.bare = bare
         self.client = Aether(config=config)
         self.streamer = Aether(config=stream_config)
@@ -272,6 +323,8 @@ class AetherClient:
     async def aclose(self) -> None:
         await self.client.aclose()
         await self.streamer.aclose()
+        if self.http_client is not None:
+            await self.http_client.aclose()
 
 
 def _innermost(provider: Any) -> Any:
@@ -280,12 +333,54 @@ def _innermost(provider: Any) -> Any:
     return provider
 
 
+def _pool(spec: str) -> tuple[dict[str, Any], bool]:
+    """``"1000/100"`` or ``"1000/100/h2"``: httpx.Limits keywords and whether to use HTTP/2."""
+    parts = spec.split("/")
+    try:
+        most, kept = int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
+        raise ValueError(f"pool {spec!r}: write MAX_CONNECTIONS/MAX_KEEPALIVE[/h2]") from None
+    http2 = parts[2:] == ["h2"]
+    return {"max_connections": most, "max_keepalive_connections": kept}, http2
+
+
+def _pooled_httpx(pool: dict[str, Any], http2: bool = False) -> httpx.AsyncClient:
+    """An httpx client as a user would pass it to Aether: this pool, Aether's timeouts."""
+    import httpx
+
+    from aether.http import DEFAULT_TIMEOUT
+
+    return httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, limits=httpx.Limits(**pool), http2=http2)
+
+
 def make_client(name: str, fmt: str, root: str, chunks: int) -> Client:
-    """The client called ``name`` (one of :data:`CLIENTS`) talking ``fmt`` to ``root``."""
-    if name == "httpx":
-        return RawHttpx(fmt, root, chunks)
+    """The client called ``name`` talking ``fmt`` to ``root``.
+
+    ``name`` is a key of :data:`CLIENTS`, or a pool to evaluate: ``httpx@1000/100`` (raw httpx)
+    or ``aether@1000/100`` (Aether given an httpx client), with ``/h2`` for HTTP/2, or
+    ``aiohttp@1000`` (raw aiohttp, that many connections).
+    """
+    kind, _, spec = name.partition("@")
+    if spec and kind == "httpx":
+        pool, http2 = _pool(spec)
+        return RawHttpx(fmt, root, chunks, pool, http2=http2)
+    if spec and kind == "aiohttp":
+        return RawAiohttp(fmt, root, chunks, limit=int(spec))
+    if name == "httpx-100ka":
+        return RawHttpx(fmt, root, chunks, SDK_POOL)
+    if name == "httpx-default":
+        return RawHttpx(fmt, root, chunks, None)
     if name == "aiohttp":
         return RawAiohttp(fmt, root, chunks)
-    # aether-fast differs only by the environment: no code change selects the transport.
-    os.environ["AETHER_HTTP_TRANSPORT"] = "aiohttp" if name == "aether-fast" else "httpx"
-    return AetherClient(fmt, root, chunks, bare=name == "aether-bare")
+    # aether-aiohttp differs only by the environment: no code change selects the transport.
+    os.environ["AETHER_HTTP_TRANSPORT"] = "aiohttp" if name == "aether-aiohttp" else "httpx"
+    if spec and kind == "aether":
+        pool, http2 = _pool(spec)
+        return AetherClient(fmt, root, chunks, http_client=_pooled_httpx(pool, http2))
+    if name == "aether-100ka":
+        return AetherClient(fmt, root, chunks, http_client=_pooled_httpx(SDK_POOL))
+    if name == "aether-h2":
+        return AetherClient(fmt, root, chunks, http_client=_pooled_httpx(SDK_POOL, http2=True))
+    if name in ("aether", "aether-bare", "aether-aiohttp"):
+        return AetherClient(fmt, root, chunks, bare=name == "aether-bare")
+    raise ValueError(f"unknown client {name!r}; choose one of {', '.join(CLIENTS)}")

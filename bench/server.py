@@ -1,6 +1,13 @@
 """A small, fast HTTP/1.1 server on 127.0.0.1 with canned OpenAI, Gemini and Anthropic answers.
 
-    python bench/server.py [--port 0]     # prints "PORT <n>" once listening, serves until killed
+    python bench/server.py [--port 0] [--tls-cert server.pem] [--connection-log conns.log]
+                           [--delay-ms 0]
+
+Prints ``PORT <n>`` once listening (and ``TLS_PORT <n>`` for the HTTPS listener that
+``--tls-cert``, a PEM file holding the key and the certificate chain, adds), then serves until
+killed. ``--connection-log`` gets one line per accepted connection, so a benchmark can count
+the connections its client opened. ``--delay-ms`` holds every answer back that long, as a
+real API's latency would (a client then needs as many connections as calls in flight).
 
 It exists to measure HTTP *clients*, so it does as little as possible per request: a raw
 ``asyncio.Protocol`` (no stream wrappers), keep-alive, answers pre-encoded once per shape with
@@ -24,266 +31,73 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import re
+import ssl
 import sys
-from typing import Any
+from typing import IO
 
-ID_SLOT = b"@@@@@@@@@@"
-"""Placeholder replaced by a 10-digit counter in every answer (same width: lengths hold)."""
-TEXT = "Hello from the bench server."
-MODEL_OPENAI = "gpt-4o-mini"
-MODEL_GEMINI = "gemini-2.0-flash"
-MODEL_ANTHROPIC = "claude-3-5-haiku-latest"
-DEFAULT_CHUNKS = 500
+from _canned import ANSWERS, DEFAULT_CHUNKS, ID_SLOT, JSON_TYPE, SSE_TYPE, STREAMS
 
 _ids = itertools.count(1)
 _CHUNKS_IN_PATH = re.compile(rb"/n(\d+)/")
+_connection_log: IO[str] | None = None
+_delay = 0.0
 
 
-def piece(index: int) -> str:
-    """The text of stream chunk ``index`` (the client checks the concatenation)."""
-    return f"tok{index} "
-
-
-def stream_text(chunks: int) -> str:
-    """The whole text a stream of ``chunks`` chunks must add up to."""
-    return "".join(piece(i) for i in range(chunks))
-
-
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
-
-
-def _plain(body: bytes, content_type: bytes = b"application/json") -> bytes:
+def _plain(body: bytes) -> bytes:
     return (
         b"HTTP/1.1 200 OK\r\ncontent-type: %s\r\ncontent-length: %d\r\n"
-        b"x-request-id: req_bench\r\n\r\n%s" % (content_type, len(body), body)
+        b"x-request-id: req_bench\r\n\r\n%s" % (JSON_TYPE.encode(), len(body), body)
     )
 
 
 def _chunked(events: list[bytes]) -> bytes:
     head = (
-        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n"
-        b"transfer-encoding: chunked\r\ncache-control: no-cache\r\nx-request-id: req_bench\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\ncontent-type: %s\r\ntransfer-encoding: chunked\r\n"
+        b"cache-control: no-cache\r\nx-request-id: req_bench\r\n\r\n" % SSE_TYPE.encode()
     )
     frames = [b"%x\r\n%s\r\n" % (len(event), event) for event in events]
     return head + b"".join(frames) + b"0\r\n\r\n"
 
 
-_OPENAI_USAGE = {
-    "prompt_tokens": 12,
-    "completion_tokens": 7,
-    "total_tokens": 19,
-    "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-    "completion_tokens_details": {
-        "reasoning_tokens": 0,
-        "audio_tokens": 0,
-        "accepted_prediction_tokens": 0,
-        "rejected_prediction_tokens": 0,
-    },
-}
-
-
-def openai_json() -> bytes:
-    """A Chat Completion as the API sends it (fields, nulls and usage details included)."""
-    return _plain(
-        _dumps(
-            {
-                "id": "chatcmpl-" + ID_SLOT.decode(),
-                "object": "chat.completion",
-                "created": 1_700_000_000,
-                "model": "gpt-4o-mini-2024-07-18",
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": TEXT, "refusal": None},
-                        "logprobs": None,
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": _OPENAI_USAGE,
-                "service_tier": "default",
-                "system_fingerprint": "fp_bench",
-            }
-        )
-    )
-
-
-def openai_stream(chunks: int) -> bytes:
-    """Role chunk, ``chunks`` text deltas, finish chunk, usage-only chunk, ``[DONE]``."""
-
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        return {
-            "id": "chatcmpl-" + ID_SLOT.decode(),
-            "object": "chat.completion.chunk",
-            "created": 1_700_000_000,
-            "model": "gpt-4o-mini-2024-07-18",
-            "service_tier": "default",
-            "system_fingerprint": "fp_bench",
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
-            "usage": None,
-        }
-
-    bodies = [chunk({"role": "assistant", "content": "", "refusal": None})]
-    bodies += [chunk({"content": piece(i)}) for i in range(chunks)]
-    bodies.append(chunk({}, "stop"))
-    usage = chunk({})
-    usage["choices"] = []
-    usage["usage"] = {**_OPENAI_USAGE, "completion_tokens": chunks}
-    bodies.append(usage)
-    events = [b"data: " + _dumps(body) + b"\n\n" for body in bodies]
-    return _chunked([*events, b"data: [DONE]\n\n"])
-
-
-def _gemini_event(text: str, finish: str | None, tokens: int) -> dict[str, Any]:
-    candidate: dict[str, Any] = {"content": {"parts": [{"text": text}], "role": "model"}}
-    if finish:
-        candidate["finishReason"] = finish
-    return {
-        "candidates": [candidate],
-        "usageMetadata": {
-            "promptTokenCount": 12,
-            "candidatesTokenCount": tokens,
-            "totalTokenCount": 12 + tokens,
-            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 12}],
-        },
-        "modelVersion": MODEL_GEMINI,
-        "responseId": ID_SLOT.decode(),
-    }
-
-
-def gemini_json() -> bytes:
-    """A ``generateContent`` answer."""
-    return _plain(_dumps(_gemini_event(TEXT, "STOP", 7)))
-
-
-def gemini_stream(chunks: int) -> bytes:
-    """``chunks`` events of one text part each; the last has ``finishReason``. CRLF framing."""
-    events = [
-        b"data: "
-        + _dumps(_gemini_event(piece(i), "STOP" if i == chunks - 1 else None, i + 1))
-        + b"\r\n\r\n"
-        for i in range(chunks)
-    ]
-    return _chunked(events)
-
-
-def _anthropic_usage(output: int) -> dict[str, Any]:
-    return {
-        "input_tokens": 12,
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
-        "output_tokens": output,
-    }
-
-
-def anthropic_json() -> bytes:
-    """A Messages answer."""
-    return _plain(
-        _dumps(
-            {
-                "id": "msg_" + ID_SLOT.decode(),
-                "type": "message",
-                "role": "assistant",
-                "model": MODEL_ANTHROPIC,
-                "content": [{"type": "text", "text": TEXT}],
-                "stop_reason": "end_turn",
-                "stop_sequence": None,
-                "usage": _anthropic_usage(7),
-            }
-        )
-    )
-
-
-def anthropic_stream(chunks: int) -> bytes:
-    """message_start, a text block of ``chunks`` deltas (with a ping), message_delta/stop."""
-
-    def event(name: str, data: dict[str, Any]) -> bytes:
-        return b"event: %s\ndata: %s\n\n" % (name.encode(), _dumps(data))
-
-    message = json.loads(anthropic_json().split(b"\r\n\r\n", 1)[1])
-    message.update(content=[], stop_reason=None, usage=_anthropic_usage(1))
-    events = [
-        event("message_start", {"type": "message_start", "message": message}),
-        event(
-            "content_block_start",
-            {
-                "type": "content_block_start",
-                "index": 0,
-                "content_block": {"type": "text", "text": ""},
-            },
-        ),
-        event("ping", {"type": "ping"}),
-    ]
-    events += [
-        event(
-            "content_block_delta",
-            {
-                "type": "content_block_delta",
-                "index": 0,
-                "delta": {"type": "text_delta", "text": piece(i)},
-            },
-        )
-        for i in range(chunks)
-    ]
-    events += [
-        event("content_block_stop", {"type": "content_block_stop", "index": 0}),
-        event(
-            "message_delta",
-            {
-                "type": "message_delta",
-                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                "usage": {"output_tokens": chunks},
-            },
-        ),
-        event("message_stop", {"type": "message_stop"}),
-    ]
-    return _chunked(events)
-
-
 _NOT_FOUND_BODY = b'{"error":{"message":"unknown bench route","type":"not_found"}}'
 _NOT_FOUND = (
     b"HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
-    % (
-        len(_NOT_FOUND_BODY),
-        _NOT_FOUND_BODY,
-    )
+    % (len(_NOT_FOUND_BODY), _NOT_FOUND_BODY)
 )
-_cache: dict[tuple[str, int], tuple[bytes, bytes]] = {}
-_BUILDERS = {
-    "openai-json": lambda n: openai_json(),
-    "openai-sse": openai_stream,
-    "gemini-json": lambda n: gemini_json(),
-    "gemini-sse": gemini_stream,
-    "anthropic-json": lambda n: anthropic_json(),
-    "anthropic-sse": anthropic_stream,
-}
+_cache: dict[tuple[str, bool, int], tuple[bytes, bytes]] = {}
 
 
 def _streaming(body: bytes) -> bool:
     return b'"stream":true' in body or b'"stream": true' in body
 
 
+def _route(target: bytes, body: bytes) -> tuple[str, bool] | None:
+    """(wire format, streamed?) of a request, or None for an unknown path."""
+    if target.endswith(b"/chat/completions"):
+        return "openai", _streaming(body)
+    if target.endswith(b":streamGenerateContent"):
+        return "gemini", True
+    if target.endswith(b":generateContent"):
+        return "gemini", False
+    if target.endswith(b"/messages"):
+        return "anthropic", _streaming(body)
+    return None
+
+
 def answer(path: bytes, body: bytes) -> bytes:
     """The bytes to send for one request (a unique id substituted)."""
     target = path.split(b"?", 1)[0]
-    if target.endswith(b"/chat/completions"):
-        shape = "openai-sse" if _streaming(body) else "openai-json"
-    elif target.endswith(b":streamGenerateContent"):
-        shape = "gemini-sse"
-    elif target.endswith(b":generateContent"):
-        shape = "gemini-json"
-    elif target.endswith(b"/messages"):
-        shape = "anthropic-sse" if _streaming(body) else "anthropic-json"
-    else:
+    route = _route(target, body)
+    if route is None:
         return _NOT_FOUND
+    fmt, streamed = route
     found = _CHUNKS_IN_PATH.search(target)
     chunks = int(found.group(1)) if found else DEFAULT_CHUNKS
-    key = (shape, chunks)
+    key = (fmt, streamed, chunks if streamed else 0)
     parts = _cache.get(key)
     if parts is None:
-        built = _BUILDERS[shape](chunks)
+        built = _chunked(STREAMS[fmt](chunks)) if streamed else _plain(ANSWERS[fmt]())
         # Split around the first slot: a JSON answer then costs one join, no search.
         if built.count(ID_SLOT) == 1:
             head, _, tail = built.partition(ID_SLOT)
@@ -309,6 +123,8 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        if _connection_log is not None:
+            _connection_log.write("c\n")
 
     def data_received(self, data: bytes) -> None:
         buf = self._buf + data if self._buf else data
@@ -333,26 +149,47 @@ class _Connection(asyncio.Protocol):
             if len(buf) < total:
                 break
             path = head[head.find(b" ") + 1 : head.find(b" HTTP/")]
-            transport.write(answer(path, buf[end + 4 : total]))
+            if _delay:
+                asyncio.get_running_loop().call_later(
+                    _delay, _write, transport, answer(path, buf[end + 4 : total])
+                )
+            else:
+                transport.write(answer(path, buf[end + 4 : total]))
             buf = buf[total:]
         self._buf = buf
 
 
-async def serve(port: int) -> None:
+def _write(transport: asyncio.Transport, data: bytes) -> None:
+    if not transport.is_closing():
+        transport.write(data)
+
+
+async def serve(port: int, tls_cert: str | None) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(_Connection, "127.0.0.1", port, backlog=2048)
-    bound = server.sockets[0].getsockname()[1]
-    print(f"PORT {bound}", flush=True)
-    async with server:
-        await server.serve_forever()
+    servers = [await loop.create_server(_Connection, "127.0.0.1", port, backlog=2048)]
+    print(f"PORT {servers[0].sockets[0].getsockname()[1]}", flush=True)
+    if tls_cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(tls_cert)
+        secure = await loop.create_server(_Connection, "127.0.0.1", 0, backlog=2048, ssl=context)
+        servers.append(secure)
+        print(f"TLS_PORT {secure.sockets[0].getsockname()[1]}", flush=True)
+    await asyncio.gather(*(server.serve_forever() for server in servers))
 
 
 def main() -> None:
+    global _connection_log, _delay
     parser = argparse.ArgumentParser(description="Canned LLM API answers on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--tls-cert", help="PEM with key and chain: adds an HTTPS listener")
+    parser.add_argument("--connection-log", help="file that gets a line per connection")
+    parser.add_argument("--delay-ms", type=float, default=0.0, help="latency of every answer")
     args = parser.parse_args()
+    _delay = args.delay_ms / 1000
+    if args.connection_log:
+        _connection_log = open(args.connection_log, "a", buffering=1)  # noqa: SIM115
     try:
-        asyncio.run(serve(args.port))
+        asyncio.run(serve(args.port, args.tls_cert))
     except KeyboardInterrupt:
         sys.exit(0)
 
