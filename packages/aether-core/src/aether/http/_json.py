@@ -15,6 +15,7 @@ more opening brackets than the limit), so a compact event pays for two length ch
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_JSON_DEPTH", "JSONLimitError", "loads"]
@@ -67,6 +68,25 @@ def deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+_BYTE_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+
+def _text_deeper_than(text: str | bytes, limit: int) -> bool:
+    """Whether the brackets of ``text`` (outside strings) nest more than ``limit`` levels."""
+    depth = 0
+    tokens = _BYTE_TOKENS if isinstance(text, bytes) else _TOKENS
+    for match in tokens.finditer(text):  # type: ignore[arg-type]
+        token = match.group()
+        if token in ("[", "{", b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in ("]", "}", b"]", b"}"):
+            depth -= 1
+    return False
+
+
 def _too_deep(limit: int) -> JSONLimitError:
     return JSONLimitError(f"nests deeper than {limit} levels", setting="max_json_depth")
 
@@ -104,15 +124,16 @@ def loads(
         return value
     if max_bytes is not None and size > max_bytes:
         raise JSONLimitError(f"is {size} bytes, over {max_bytes}", setting="max_bytes")
-    try:
-        value = json.loads(text)
-    except RecursionError:
-        raise _too_deep(max_depth) from None
-    # Only text holding more opening brackets than the limit can nest past it.
+    # Only text holding more opening brackets than the limit can nest past it; such text is
+    # measured before it is parsed, so the verdict never depends on the interpreter's
+    # recursion limit (an unclosed '[[[[...' is too deep, not merely invalid).
     if isinstance(text, bytes):
         opening = text.count(b"[") + text.count(b"{")
     else:
         opening = text.count("[") + text.count("{")
-    if opening > max_depth and deeper_than(value, max_depth):
+    if opening > max_depth and _text_deeper_than(text, max_depth):
         raise _too_deep(max_depth)
-    return value
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise _too_deep(max_depth) from None

@@ -24,6 +24,7 @@ from typing import Any, final
 from pydantic import ValidationError
 
 from aether.errors import ConfigurationError, ToolArgumentsError, ToolError, ToolExecutionError
+from aether.http._json import DEFAULT_MAX_JSON_DEPTH, deeper_than
 from aether.llm.contracts import RAW_ARGUMENTS_KEY, ToolSpec
 from aether.tools._threads import run_in_worker
 from aether.tools.arguments import check_shape, short_repr
@@ -381,12 +382,22 @@ def _check_callable(name: str, function: Callable[..., Any]) -> None:
     )
 
 
+# The depth a server's JSON may have (aether.http's default): a schema deeper than any answer
+# could be read back is a mistake, whatever the interpreter's recursion limit.
+_MAX_SCHEMA_DEPTH = DEFAULT_MAX_JSON_DEPTH
+
+
 def _object_schema(name: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
     """A private copy of ``parameters``, checked to be a JSON object schema."""
     if not isinstance(parameters, Mapping):
         raise ConfigurationError(
             f"Tool {name!r}: parameters must be a JSON Schema of the arguments object, such "
             f"as {{'type': 'object', 'properties': {{...}}}}; got {type(parameters).__name__}."
+        )
+    if deeper_than(parameters, _MAX_SCHEMA_DEPTH):  # measured without recursion
+        raise ConfigurationError(
+            f"Tool {name!r}: parameters is not a JSON document a provider takes (it nests "
+            f"deeper than {_MAX_SCHEMA_DEPTH} levels); flatten the schema, or use $defs and $ref."
         )
     try:
         # Through JSON: a private copy, and proof the schema can be sent to a provider.
