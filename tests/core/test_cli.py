@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import io
 import json
 import os
 import subprocess
@@ -10,8 +11,11 @@ from pathlib import Path
 import pytest
 
 import aether
-from aether.cli import _foreign_core, main
-from aether.llm.contracts import LLMRequest, LLMResponse
+from aether.cli import main
+from aether.cli._chat import read_message
+from aether.cli._plugins import foreign_core as _foreign_core
+from aether.extensions.llm.fake import FakeProvider, Fault
+from aether.llm.contracts import LLMRequest, LLMResponse, Message
 from aether.registry import default_registry
 from tests.support.plugins import EXITS_AT_IMPORT, good_provider_code, write_installed
 
@@ -29,6 +33,12 @@ def run_aether(*args: str, pythonpath: Path) -> subprocess.CompletedProcess[str]
         text=True,
         timeout=120,
     )
+
+
+@pytest.fixture(autouse=True)
+def no_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty, non-interactive standard input, as a script or CI job has."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
 
 
 def test_ask_with_fake_streams(
@@ -210,3 +220,253 @@ def test_plugins_command_reports_a_foreign_core(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert isinstance(json.loads(done.stdout), list)  # stdout stays machine-readable
     assert "not Aether's core" in done.stderr
+
+
+class ListlessStore:
+    """A third-party store with only the four SessionStore methods."""
+
+    def __init__(self) -> None:
+        self.saved: dict[str, list[Message]] = {}
+
+    async def load(self, session_id: str) -> list[Message]:
+        return list(self.saved.get(session_id, []))
+
+    async def save(self, session_id: str, messages: list[Message]) -> None:
+        self.saved[session_id] = list(messages)
+
+    async def delete(self, session_id: str) -> None:
+        self.saved.pop(session_id, None)
+
+    async def exists(self, session_id: str) -> bool:
+        return bool(self.saved.get(session_id))
+
+
+def test_logs_of_a_store_that_cannot_list(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AETHER_SESSION_STORE", "listless")
+    with default_registry.isolated():
+        default_registry.add("session_store", "listless", ListlessStore)
+        assert main(["logs"]) == 1
+        err = capsys.readouterr().err
+        assert "ListlessStore" in err and "cannot list its sessions" in err
+        assert "aether logs NAME" in err
+        assert main(["logs", "anything"]) == 1  # showing one still works: it is just absent
+        assert "no session named 'anything'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (["one line"], "one line"),
+        (["first \\", "second\\", "third"], "first \nsecond\nthird"),
+        (['"""', "a", "", "b", '"""'], "a\n\nb"),
+        (['"""starts here', 'ends here"""'], "starts here\nends here"),
+        (['"""all in one"""'], "all in one"),
+        (['"""', "never closed"], "never closed"),  # the input ended: what was typed is sent
+    ],
+)
+def test_chat_reads_multi_line_messages(lines: list[str], message: str) -> None:
+    pending = list(lines)
+    prompts: list[str] = []
+
+    def read(prompt: str) -> str:
+        prompts.append(prompt)
+        if not pending:
+            raise EOFError
+        return pending.pop(0)
+
+    assert read_message(read) == message
+    assert prompts[0] == "> " and set(prompts[1:]) <= {"... "}
+
+
+def test_chat_with_piped_input(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("LLM_PROVIDER", "fake")
+    monkeypatch.setenv("AETHER_SESSION_STORE", "memory")
+    typed = "hi\n/model other-model\n/model\n/usage\n/help\n/nope\nagain\n/exit\nnot read\n"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(typed))
+    assert main(["chat", "--session", "s", "--tool", "get_current_time"]) == 0
+    shown = capsys.readouterr()
+    out = shown.out
+    assert out.startswith("Chatting with fake-model (fake). Session s (new; resume it with ")
+    assert "kept in InMemorySessionStore(sessions=0) (from AETHER_SESSION_STORE)" in out
+    assert "> You said: hi\n" in out
+    assert "> Model: other-model\n> Model: other-model\n" in out
+    assert "> 2 requests, " not in out  # /usage came before the second answer
+    assert "> 1 requests, 1 input and 3 output tokens, $0.000000 (no price known for " in out
+    assert "/reset          forget this session's history" in out
+    assert "Unknown command /nope; the commands are:" in out
+    assert "> You said: again\n" in out
+    assert "not read" not in out  # /exit ended the chat
+    assert shown.err == ""
+
+
+def test_chat_shows_the_tools_it_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aether.llm.contracts import ToolCall
+
+    monkeypatch.setenv("AETHER_SESSION_STORE", "memory")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("what time is it?\n"))
+    scripted = LLMResponse(tool_calls=[ToolCall(id="c1", name="get_current_time", arguments={})])
+
+    class Scripted(FakeProvider):
+        def __init__(self, **_: object) -> None:
+            super().__init__(responses=[scripted, "It is noon."])
+
+    with default_registry.isolated():
+        default_registry.add("provider", "scripted", Scripted)
+        code = main(["chat", "--provider", "scripted", "--tool", "get_current_time", "--plain"])
+    assert code == 0
+    shown = capsys.readouterr()
+    assert "> It is noon.\n" in shown.out
+    assert shown.err == "[tool get_current_time]\n"
+
+
+def test_a_failed_answer_keeps_the_chat(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aether.errors import ServerError
+
+    monkeypatch.setenv("AETHER_SESSION_STORE", "memory")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("one\ntwo\n/history\n"))
+
+    class Failing(FakeProvider):
+        def __init__(self, **_: object) -> None:
+            broken = Fault(ServerError("upstream broke"), after_chunks=1, response="a b")
+            super().__init__(responses=[broken, "fine"])
+
+    with default_registry.isolated():
+        default_registry.add("provider", "failing", Failing)
+        assert main(["chat", "--provider", "failing"]) == 0
+    shown = capsys.readouterr()
+    assert "> a \n> fine\n" in shown.out  # the partial answer's line ended before the next
+    assert shown.err.startswith("aether: error: The stream broke after 1 chunk(s)")
+    assert "user: two\nassistant: fine\n" in shown.out
+    assert "user: one" not in shown.out  # the failed turn was not kept
+
+
+INVOICES = """
+from pydantic import BaseModel
+
+class Invoice(BaseModel):
+    item: str
+    total: float
+"""
+
+
+def test_ask_for_a_typed_answer(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "cli_invoices_mod.py").write_text(INVOICES)
+    monkeypatch.chdir(tmp_path)  # found in the current directory, as `python -m` would
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    answer = {"item": "pens", "total": 7.5}
+
+    class Scripted(FakeProvider):
+        def __init__(self, **_: object) -> None:
+            super().__init__(responses=[answer, answer])
+
+    with default_registry.isolated():
+        default_registry.add("provider", "scripted", Scripted)
+        spec = ["--provider", "scripted", "--output-type", "cli_invoices_mod:Invoice"]
+        assert main(["ask", "3 pens at 2.50", *spec]) == 0
+        assert json.loads(capsys.readouterr().out) == answer
+        assert main(["ask", "3 pens at 2.50", *spec, "--json"]) == 0
+        shown = json.loads(capsys.readouterr().out)
+    assert shown["output"] == answer and json.loads(shown["text"]) == answer
+    assert shown["finish_reason"] == "stop"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("no_colon", "--output-type takes MODULE:NAME"),
+        ("no_such_module_anywhere:X", "cannot import 'no_such_module_anywhere'"),
+        ("json:NoSuchName", "'json' has no 'NoSuchName'"),
+    ],
+)
+def test_a_bad_output_type_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], spec: str, message: str
+) -> None:
+    monkeypatch.setenv("LLM_PROVIDER", "fake")
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    assert main(["ask", "x", "--output-type", spec]) == 2
+    assert message in capsys.readouterr().err
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_chat_uses_prompt_toolkit_at_a_terminal_when_installed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import types
+
+    from aether.cli._chat import line_reader
+
+    made: list[str] = []
+
+    class PromptSession:
+        def __init__(self, history: FileHistory) -> None:
+            made.append(history.path)
+
+        def prompt(self, text: str) -> str:
+            return f"typed at {text!r}"
+
+    class FileHistory:
+        def __init__(self, path: str) -> None:
+            self.path = path
+
+    toolkit = types.ModuleType("prompt_toolkit")
+    toolkit.PromptSession = PromptSession  # type: ignore[attr-defined]
+    history = types.ModuleType("prompt_toolkit.history")
+    history.FileHistory = FileHistory  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "prompt_toolkit", toolkit)
+    monkeypatch.setitem(sys.modules, "prompt_toolkit.history", history)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    terminal, screen = FakeTerminal(), FakeTerminal()
+    monkeypatch.setattr(sys, "stdin", terminal)
+    monkeypatch.setattr(sys, "stdout", screen)
+
+    assert line_reader(terminal, screen, plain=False)("> ") == "typed at '> '"
+    assert made == [str(tmp_path / "aether" / "chat_history")]
+    assert line_reader(terminal, screen, plain=True) is input  # --plain: input() and readline
+    monkeypatch.setitem(sys.modules, "prompt_toolkit", None)  # not installed
+    assert line_reader(terminal, screen, plain=False) is input
+    piped = io.StringIO("a line\n")
+    read = line_reader(piped, screen, plain=False)  # not a terminal: plain lines
+    assert read("> ") == "a line"
+    with pytest.raises(EOFError):
+        read("> ")
+
+
+def test_without_a_durable_store_chat_says_it_keeps_memory_only(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import aether.memory.factory as factory
+    from aether.errors import PluginNotFoundError
+
+    real = factory.create_session_store
+
+    def without_sqlite(spec: str | None = None, **options: object) -> object:
+        if spec and spec.startswith("sqlite"):  # as when aether-memory-sqlite is not installed
+            raise PluginNotFoundError("session_store", "sqlite", ["memory"])
+        return real(spec)
+
+    monkeypatch.setattr(factory, "create_session_store", without_sqlite)
+    monkeypatch.setenv("LLM_PROVIDER", "fake")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.delenv("AETHER_SESSION_STORE", raising=False)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("hi\n"))
+    assert main(["chat"]) == 0
+    out = capsys.readouterr().out
+    assert "kept in memory only: gone when this command exits (pip install " in out
+    assert "aether-memory-sqlite to keep sessions in " in out
+    assert "> You said: hi\n" in out
+    assert main(["logs"]) == 0
+    assert "No sessions are stored yet" in capsys.readouterr().err

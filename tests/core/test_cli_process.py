@@ -90,6 +90,7 @@ def test_system_prompt_and_settings_reach_the_provider(env: dict[str, str]) -> N
         (["ask", "x", "--tool", "no_such_tool"], None, "No tool named 'no_such_tool'"),
         (["ask", "x", "--temperature", "hot"], None, "invalid float value: 'hot'"),
         (["ask", "x", "--reasoning-effort", "max"], None, "invalid choice: 'max'"),
+        (["ask", "x", "--session", " "], None, "a session name cannot be empty"),
         (["logs", "--limit", "-1"], None, "--limit must be 0 (all) or more"),
         (["frobnicate"], None, "invalid choice: 'frobnicate'"),
     ],

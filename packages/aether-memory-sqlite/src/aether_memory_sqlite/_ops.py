@@ -18,7 +18,7 @@ from aether.errors import SessionStoreError
 from aether.llm.contracts import Message
 from aether.memory.turns import new_turn_id
 
-__all__ = ["append_turn", "delete", "exists", "load", "save"]
+__all__ = ["append_turn", "delete", "exists", "list_sessions", "load", "save"]
 
 
 @contextmanager
@@ -93,6 +93,19 @@ def exists(conn: sqlite3.Connection, session_id: str) -> bool:
         "SELECT 1 FROM aether_turns WHERE session_id = ? LIMIT 1", (session_id,)
     ).fetchone()
     return row is not None
+
+
+def list_sessions(conn: sqlite3.Connection, limit: int | None) -> list[str]:
+    """Ids of the sessions holding messages, most recently written first."""
+    # Message rows are only ever inserted (a save deletes and re-inserts), and a new row's
+    # rowid is above every existing one, so a session's highest rowid dates its last write
+    # without a timestamp column (and so without a schema change).
+    rows = conn.execute(
+        "SELECT session_id FROM aether_messages GROUP BY session_id ORDER BY MAX(rowid) DESC "
+        "LIMIT ?",
+        (-1 if limit is None else limit,),
+    ).fetchall()
+    return [session_id for (session_id,) in rows]
 
 
 def load(conn: sqlite3.Connection, session_id: str, limit: int | None, path: str) -> list[Message]:

@@ -37,6 +37,8 @@ Synchronous = Literal["NORMAL", "FULL", "EXTRA"]
 class SQLiteSessionStore:
     """A durable :class:`~aether.memory.AppendableSessionStore` backed by one SQLite file.
 
+    It is a :class:`~aether.memory.ListableSessionStore` too (``aether logs`` lists it).
+
     The file is opened on first use (so building the store never blocks an event loop) in WAL
     mode, with ``BEGIN IMMEDIATE`` writes and a busy timeout, so several processes can share
     it. Close it with ``await store.aclose()`` (or ``async with``); an unclosed store is closed
@@ -111,6 +113,11 @@ class SQLiteSessionStore:
     async def exists(self, session_id: str) -> bool:
         """Whether the session holds at least one message."""
         return await self._run(f"checking session {session_id!r}", _ops.exists, session_id)
+
+    async def list_sessions(self, *, limit: int | None = None) -> list[str]:
+        """Ids of the sessions holding messages, most recently written first."""
+        check_limit(limit)
+        return await self._run("listing sessions", _ops.list_sessions, limit)
 
     # --- lifecycle ---------------------------------------------------------------------
 

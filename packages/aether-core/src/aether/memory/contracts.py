@@ -4,7 +4,8 @@ Every store implements :class:`SessionStore`, the four methods of the original s
 that can append one whole turn atomically also implements :class:`AppendableSessionStore`;
 :class:`~aether.memory.Session` detects it at run time and uses it, so a store written against
 the four methods alone keeps working unchanged (its turns are saved with ``load`` + ``save``
-under the session's lock).
+under the session's lock). A store that can name its sessions also implements
+:class:`ListableSessionStore` (``aether logs`` uses it); it is optional in the same way.
 
 A *turn* is what one ``session.ask()`` adds: the new input (usually one ``user`` message) and
 the final ``assistant`` answer. Tool-loop messages never reach a store through a session.
@@ -17,7 +18,7 @@ from typing import Protocol, runtime_checkable
 
 from aether.llm.contracts import Message
 
-__all__ = ["AppendableSessionStore", "SessionStore"]
+__all__ = ["AppendableSessionStore", "ListableSessionStore", "SessionStore"]
 
 
 @runtime_checkable
@@ -88,4 +89,22 @@ class AppendableSessionStore(SessionStore, Protocol):
 
     async def append_turn(self, session_id: str, turn_id: str, messages: Sequence[Message]) -> bool:
         """Append one turn atomically; False if ``turn_id`` was already stored (a retry)."""
+        ...
+
+
+@runtime_checkable
+class ListableSessionStore(SessionStore, Protocol):
+    """A store that can list the sessions it holds, most recently written first.
+
+    Optional, detected at run time like :class:`AppendableSessionStore`: tools that browse
+    stored conversations (``aether logs``) use it when a store has it and say so when not.
+
+    * ``list_sessions()`` returns the ids of the sessions holding at least one message, the
+      one written to most recently (a turn appended, or a history saved) first.
+    * ``limit=n`` returns only the first ``n`` of them; ``limit=None`` all; a negative limit
+      is a :class:`ValueError`.
+    """
+
+    async def list_sessions(self, *, limit: int | None = None) -> list[str]:
+        """Ids of the sessions holding messages, most recently written first."""
         ...

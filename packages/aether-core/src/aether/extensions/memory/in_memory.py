@@ -2,7 +2,8 @@
 
 Shared between clients by passing the same instance (``Aether(memory_store=store)``); gone
 when the process exits. It implements :class:`~aether.memory.AppendableSessionStore`, so an
-appended turn costs the same whatever the history length.
+appended turn costs the same whatever the history length, and
+:class:`~aether.memory.ListableSessionStore`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class InMemorySessionStore:
     """
 
     def __init__(self) -> None:
+        # In the order last written (a write moves the session to the end), for list_sessions.
         self._sessions: dict[str, _History] = {}
         # The methods never await while holding it, so a plain lock also covers callers on
         # different threads (several event loops sharing one store).
@@ -60,19 +62,20 @@ class InMemorySessionStore:
         """Replace the session's history (``[]`` removes the session)."""
         turns = [tuple(_copy(m) for m in turn) for turn in split_turns(messages)]
         with self._lock:
+            self._sessions.pop(session_id, None)
             if turns:
                 self._sessions[session_id] = _History(turns)
-            else:
-                self._sessions.pop(session_id, None)
 
     async def append_turn(self, session_id: str, turn_id: str, messages: Sequence[Message]) -> bool:
         """Append one turn; False (and nothing added) if ``turn_id`` is already stored."""
         validate_turn(messages)
         turn = tuple(_copy(message) for message in messages)
         with self._lock:
-            history = self._sessions.setdefault(session_id, _History())
+            history = self._sessions.get(session_id) or _History()
             if turn_id in history.turn_ids:
                 return False
+            self._sessions.pop(session_id, None)
+            self._sessions[session_id] = history
             history.turns.append(turn)
             history.turn_ids.add(turn_id)
             return True
@@ -81,6 +84,15 @@ class InMemorySessionStore:
         """Forget the session and its turn ids."""
         with self._lock:
             self._sessions.pop(session_id, None)
+
+    async def list_sessions(self, *, limit: int | None = None) -> list[str]:
+        """Ids of the sessions holding messages, most recently written first."""
+        check_limit(limit)
+        with self._lock:
+            newest_first = [
+                key for key, history in reversed(self._sessions.items()) if history.turns
+            ]
+        return newest_first if limit is None else newest_first[:limit]
 
     async def exists(self, session_id: str) -> bool:
         """Whether the session holds at least one message."""
