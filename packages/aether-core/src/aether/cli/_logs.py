@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from typing import TYPE_CHECKING, TextIO
 
@@ -53,6 +52,8 @@ def run(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
             f"(with aether-memory-sqlite installed), or where AETHER_SESSION_STORE says.\n"
         )
         return EXIT_OK
+    import asyncio  # here, not at the top: ``aether --version`` should not pay for it
+
     return asyncio.run(_run(args, store, where, out=out, err=err))
 
 
