@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime, timezone
 
 import genai_prices
 import pytest
 
-from aether.extensions.llm.pricing import ModelPricing, PriceBook, snapshot_names
+from aether.extensions.llm import cost_tracking
+from aether.extensions.llm.cost_tracking import CostTrackingProvider
+from aether.extensions.llm.fake import FakeProvider
+from aether.extensions.llm.pricing import ModelPricing, PriceBook, TimedPricer, snapshot_names
+from aether.llm.contracts import LLMRequest, LLMResponse, Message
 
 
 def library_cost(model: str, **usage: int) -> float:
@@ -206,3 +211,52 @@ print("ok")
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_the_first_call_does_not_load_the_price_data() -> None:
+    # Prices are looked up when usage is read (or every few hundred calls), so the first
+    # answer of a fresh process does not wait for the price data to load.
+    code = (
+        "import asyncio, sys\n"
+        "from aether import Aether, LLMResponse\n"
+        "from aether.extensions.llm.fake import FakeProvider\n"
+        "answer = LLMResponse(text='hi', model='gpt-4o-mini', input_tokens=10, output_tokens=5)\n"
+        "client = Aether(provider=FakeProvider(responses=[answer]))\n"
+        "assert asyncio.run(client.ask('hello')) == 'hi'\n"
+        "assert 'genai_prices' not in sys.modules, 'priced on the request path'\n"
+        "usage = client.usage\n"
+        "assert 'genai_prices' in sys.modules\n"
+        "assert usage.total_cost_usd > 0, usage\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def _utc(hour: int, minute: int = 0) -> float:
+    return datetime(2025, 6, 2, hour, minute, tzinfo=timezone.utc).timestamp()
+
+
+async def test_time_of_day_prices_are_those_in_force_when_the_call_was_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # deepseek-chat is cheaper off-peak (16:30-00:30 UTC in the bundled data). A call is
+    # priced at the next fold, later than it was made: it still costs what it cost then.
+    pricer = PriceBook().resolve("deepseek-chat")
+    assert isinstance(pricer, TimedPricer)
+    peak = pricer.priced_at(1_000_000, 1_000_000, 0, 0, _utc(10))
+    off_peak = pricer.priced_at(1_000_000, 1_000_000, 0, 0, _utc(18))
+    assert peak is not None and off_peak is not None and off_peak < peak
+    # The call is made in the period the real clock is not in, so pricing it "now" would differ.
+    now = pricer(1_000_000, 1_000_000, 0, 0)
+    made_at, expected = (_utc(10), peak) if now == off_peak else (_utc(18), off_peak)
+
+    answer = LLMResponse(
+        text="x", model="deepseek-chat", input_tokens=1_000_000, output_tokens=1_000_000
+    )
+    layer = CostTrackingProvider(FakeProvider(responses=[answer]))
+    monkeypatch.setattr(cost_tracking, "time", lambda: made_at)
+    await layer.complete(LLMRequest(messages=[Message(role="user", content="hi")]))
+    monkeypatch.undo()
+    assert layer.usage.total_cost_usd == pytest.approx(expected)

@@ -18,12 +18,13 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from itertools import repeat
 from operator import itemgetter
+from time import time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from aether.extensions.llm._layer import ProviderLayer, maybe_aclose
-from aether.extensions.llm.pricing import ModelPricing, PriceBook, Pricer
+from aether.extensions.llm.pricing import ModelPricing, PriceBook, Pricer, TimedPricer
 from aether.extensions.llm.usage import TokenUsage, UsageSummary
 from aether.llm.contracts import LLMProvider, LLMRequest, LLMResponse, LLMStreamChunk
 
@@ -58,22 +59,24 @@ _Usage = tuple[int, int, int, int, int]
 _usage_of: Callable[[dict[str, Any]], _Usage] = itemgetter(
     "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_tokens", "reasoning_tokens"
 )
+# A call's usage and when it was made (prices that change with the time of day are looked up
+# for that moment, however late the fold prices it).
+_Row = tuple[_Usage, float]
 
 
 class _Meter:
-    """One model's price function (None when priced from the totals) and its queued calls.
+    """One model's queued calls, waiting for the next fold.
 
-    The request path only appends: the usage of each call to ``pending``, its price to
-    ``costs`` when the model is priced per call. Estimated calls are rare and counted under
-    the fold lock instead, so the common call appends the usage tuple it was given as is.
+    The request path only appends the usage tuple of each call to ``pending``; prices are
+    looked up at the fold, never on the request path, so the first call of a fresh process
+    does not load the price data. Estimated calls are rare and counted under the fold lock
+    instead, so the common call appends the usage tuple it was given as is.
     """
 
-    __slots__ = ("costs", "estimated", "pending", "per_call")
+    __slots__ = ("estimated", "pending")
 
-    def __init__(self, per_call: Pricer | None) -> None:
-        self.per_call = per_call
-        self.pending: deque[_Usage] = deque()
-        self.costs: deque[float | None] = deque()
+    def __init__(self) -> None:
+        self.pending: deque[_Row] = deque()
         self.estimated = 0  # only touched under the fold lock
 
 
@@ -86,6 +89,7 @@ class _Tally:
         "flat",
         "input",
         "output",
+        "per_call",
         "per_call_cost",
         "priced",
         "reasoning",
@@ -97,7 +101,13 @@ class _Tally:
         self.requests = self.input = self.output = self.cached = 0
         self.written = self.reasoning = self.estimated = 0
         self.per_call_cost = 0.0
-        self.flat = price if isinstance(price, ModelPricing) else None
+        self.flat: ModelPricing | None = None
+        # Tiered prices depend on each call's counts, so such a model is priced call by call.
+        self.per_call: Pricer | None = None
+        if isinstance(price, ModelPricing):
+            self.flat = price
+        else:
+            self.per_call = price
         self.priced = price is not None
 
     def cost(self) -> float | None:
@@ -206,12 +216,10 @@ class CostTrackingProvider(ProviderLayer):
         # The request path: one dict lookup and one append; summing waits for the fold.
         meter = self._meters.get(model)
         if meter is None:
-            meter = self._new_meter(model)
-        per_call = meter.per_call
-        if per_call is not None:
-            meter.costs.append(per_call(usage[0], usage[1], usage[2], usage[3]))
+            with self._fold_lock:  # two threads meeting a new model at once share one meter
+                meter = self._meters.setdefault(model, _Meter())
         pending = meter.pending
-        pending.append(usage)
+        pending.append((usage, time()))
         if estimated:  # after the append, so a snapshot never has more estimated than calls
             with self._fold_lock:
                 meter.estimated += 1
@@ -219,22 +227,15 @@ class CostTrackingProvider(ProviderLayer):
             with self._fold_lock:
                 self._fold_locked()
 
-    def _new_meter(self, model: str) -> _Meter:
-        found = self.prices.resolve(model)
-        per_call = None if found is None or isinstance(found, ModelPricing) else found
-        with self._fold_lock:  # two threads meeting a new model at once share one meter
-            return self._meters.setdefault(model, _Meter(per_call))
-
     def _fold_locked(self) -> None:
         """Move queued calls into the per-model totals (caller holds the fold lock)."""
         tallies = self._tallies
         for model, meter in list(self._meters.items()):  # a thread may add a model meanwhile
             # Only what is queued now: appends racing with this fold wait for the next one.
-            pending, costs = meter.pending, meter.costs
+            pending = meter.pending
             rows = list(map(deque.popleft, repeat(pending, len(pending))))
-            prices = list(map(deque.popleft, repeat(costs, len(costs))))
             estimated, meter.estimated = meter.estimated, 0
-            if not (rows or prices or estimated):
+            if not (rows or estimated):
                 continue
             tally = tallies.get(model)
             if tally is None:
@@ -242,16 +243,23 @@ class CostTrackingProvider(ProviderLayer):
             tally.requests += len(rows)
             tally.estimated += estimated
             if rows:
-                inp, out, cached, written, reasoning = map(sum, zip(*rows, strict=True))
+                usages = [usage for usage, _ in rows]
+                inp, out, cached, written, reasoning = map(sum, zip(*usages, strict=True))
                 tally.input += inp
                 tally.output += out
                 tally.cached += cached
                 tally.written += written
                 tally.reasoning += reasoning
-            known = [cost for cost in prices if cost is not None]
-            tally.per_call_cost += sum(known)
-            if len(known) < len(prices):
-                tally.priced = False  # priced per call, but some call's price was unknown
+            per_call = tally.per_call
+            if per_call is not None and rows:
+                if isinstance(per_call, TimedPricer):
+                    prices = [per_call.priced_at(u[0], u[1], u[2], u[3], at) for u, at in rows]
+                else:
+                    prices = [per_call(u[0], u[1], u[2], u[3]) for u, _ in rows]
+                known = [cost for cost in prices if cost is not None]
+                tally.per_call_cost += sum(known)
+                if len(known) < len(prices):
+                    tally.priced = False  # priced per call, but some call's price was unknown
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         """Return the wrapped provider's answer and count what it billed."""
@@ -284,13 +292,12 @@ class CostTrackingProvider(ProviderLayer):
         fields = answer.__dict__
         model = fields["model"] or self._model_of(request)
         meter = self._meters.get(model)
-        if meter is None or meter.per_call is not None:
-            # A new model, or one priced call by call: the general path.
+        if meter is None:  # a new model: the general path
             self._record(model, _usage_of(fields), False)
             return
-        # The request path of a flat-priced model (most calls), without a further call.
+        # The request path of a model seen before (most calls), without a further call.
         pending = meter.pending
-        pending.append(_usage_of(fields))
+        pending.append((_usage_of(fields), time()))
         if len(pending) >= _FOLD_EVERY:
             with self._fold_lock:
                 self._fold_locked()

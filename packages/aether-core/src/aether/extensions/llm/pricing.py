@@ -14,13 +14,14 @@ tokens, which every major provider bills at the output price.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["ModelPricing", "PriceBook", "snapshot_names"]
+__all__ = ["ModelPricing", "PriceBook", "TimedPricer", "snapshot_names"]
 
 _PER = 1_000_000.0
 
@@ -184,7 +185,7 @@ def _library_pricer(model: str, provider_id: str | None) -> ModelPricing | Price
     if any(constraint is not None for constraint in constraints):
         # Prices that change with the date or time of day (off-peak discounts): resolve the
         # price in force at each call instead of freezing today's.
-        return _TimedPricer(info)
+        return TimedPricer(info)
     return _from_library_price(found.model_price)
 
 
@@ -242,8 +243,12 @@ class _TieredPricer:
         return chosen.cost(input_tokens, output, cached, written)
 
 
-class _TimedPricer:
-    """Prices with date or time-of-day conditions, looked up at each call."""
+class TimedPricer:
+    """Prices with date or time-of-day conditions (off-peak discounts), looked up per call.
+
+    Calling it prices a call made now; :meth:`priced_at` prices one made at another moment,
+    so a call counted now and priced later still costs what it cost when it was made.
+    """
 
     __slots__ = ("_converted", "_info")
 
@@ -252,7 +257,13 @@ class _TimedPricer:
         self._converted: dict[int, ModelPricing | Pricer | None] = {}
 
     def __call__(self, input_tokens: int, output: int, cached: int, written: int) -> float | None:
-        price = self._info.get_prices(datetime.now(tz=timezone.utc))
+        return self.priced_at(input_tokens, output, cached, written, time.time())
+
+    def priced_at(
+        self, input_tokens: int, output: int, cached: int, written: int, at: float
+    ) -> float | None:
+        """USD for one call made at ``at`` (seconds since the epoch)."""
+        price = self._info.get_prices(datetime.fromtimestamp(at, tz=timezone.utc))
         key = id(price)
         if key not in self._converted:
             self._converted[key] = _from_library_price(price)
