@@ -19,7 +19,6 @@ from aether.errors import ConfigurationError
 from aether.tools import Tool, make_tool
 from aether_tools_std import _settings
 from aether_tools_std._files import missing_root, read_text_file
-from aether_tools_std._http import fetch
 from aether_tools_std._time import current_time
 
 __all__ = ["StdTools"]
@@ -116,6 +115,10 @@ class StdTools:
         Args:
             url: The http:// or https:// URL to fetch.
         """
+        # Imported here: httpx and the HTTP machinery cost ~40 ms, which an application
+        # that only tells the time should not pay when the pack loads.
+        from aether_tools_std._http import fetch
+
         return await fetch(
             url,
             timeout=_settings.http_timeout(self._http_timeout),
