@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from aether.client import Aether
@@ -78,3 +81,16 @@ async def test_a_refused_call_reaches_the_model_and_fires_tool_error(
     assert "loopback" in content
     assert len(errors) == 1 and isinstance(errors[0].error, ToolExecutionError)
     assert canary.connections == 0
+
+
+def test_loading_the_pack_does_not_load_an_http_client() -> None:
+    # An application that only tells the time does not pay for httpx when the pack loads.
+    code = (
+        "import sys\n"
+        "from aether.tools import get_tool\n"
+        "assert get_tool('get_current_time') is not None\n"
+        "assert 'aether_tools_std' in sys.modules\n"
+        "assert 'httpx' not in sys.modules, 'the pack imported httpx'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
