@@ -15,7 +15,8 @@ A request with a structured output format (``output_config.format``, or the beta
 properties (a string property ``p`` is ``"<p>"``, an integer the length of its name); a schema
 holding an object without ``additionalProperties: false`` is refused with a 400, as the API does.
 A request forcing one tool (``tool_choice: {"type": "tool"}``) gets a call of it, its input made
-from the tool's schema the same way.
+from the tool's schema the same way. One whose system text holds a schema the way prompted mode
+writes it gets a fenced JSON answer made from that schema (tests.support.typed_answers).
 
 A request with thinking on (``thinking.type`` ``enabled`` or ``adaptive``) gets a signed thinking
 block, ``Let me think.``, before the answer.
@@ -34,6 +35,12 @@ from tests.support.loopback import (
     send_chunk,
     send_json,
     start_chunked,
+)
+from tests.support.typed_answers import (
+    INSTRUCTIONS_MARK,
+    fenced,
+    sample,
+    schema_in_instructions,
 )
 
 KEY = "e2e-anthropic-key-0001"
@@ -116,6 +123,11 @@ def _filled(schema: dict[str, Any]) -> dict[str, Any]:
     return {name: _sample(name, prop) for name, prop in schema["properties"].items()}
 
 
+def _system_text(body: dict[str, Any]) -> str:
+    system = body.get("system") or ""
+    return system if isinstance(system, str) else "".join(b.get("text", "") for b in system)
+
+
 def _content(body: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     wanted = _format(body)
     if wanted is not None:
@@ -125,6 +137,10 @@ def _content(body: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
         (tool,) = [tool for tool in body["tools"] if tool["name"] == forced["name"]]
         call = {"type": "tool_use", "id": "toolu_e2e_forced", "name": tool["name"]}
         return [{**call, "input": _filled(tool["input_schema"])}], "tool_use"
+    instructions = _system_text(body)
+    if INSTRUCTIONS_MARK in instructions:  # a typed answer asked for in prompted mode
+        answer = fenced(sample(schema_in_instructions(instructions)))
+        return [{"type": "text", "text": answer}], "end_turn"
     if body.get("model") == "describe":
         return [{"type": "text", "text": _described(body)}], "end_turn"
     if body.get("model") == "tools":

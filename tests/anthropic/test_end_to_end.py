@@ -379,7 +379,7 @@ async def test_with_thinking_on_the_forced_tool_is_refused_before_sending(
     )
     assert not provider.supports_forced_tool_choice(request)
     async with Aether(provider) as client:
-        with pytest.raises(ConfigurationError, match="tool_choice may be 'auto' or 'none'"):
+        with pytest.raises(ConfigurationError, match="cannot force a tool for this request"):
             await client.ask(
                 "Which city?", output_type=Output(City, mode="tool"), settings=thinking
             )

@@ -56,3 +56,16 @@ def test_an_unexpected_response_is_a_provider_error_and_a_configuration_error() 
     assert isinstance(error, ProviderError) and isinstance(error, ConfigurationError)
     assert isinstance(error, AetherError)
     assert str(error) == "[p HTTP 200] a web page"
+
+
+def test_the_deferred_calls_error_lives_with_the_others_and_where_it_was_imported() -> None:
+    import aether.errors
+    import aether.tools
+    import aether.tools.loop
+
+    error = aether.errors.DeferredToolCallsError
+    assert "DeferredToolCallsError" in aether.errors.__all__
+    assert issubclass(error, aether.errors.ToolError)
+    assert aether.tools.DeferredToolCallsError is error
+    assert aether.tools.loop.DeferredToolCallsError is error
+    assert "DeferredToolCallsError" in (aether.errors.__doc__ or "")  # the tree names it

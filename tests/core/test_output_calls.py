@@ -204,8 +204,12 @@ async def test_tool_mode_takes_another_name_when_a_tool_has_it() -> None:
 
 
 async def test_tool_mode_with_tool_choice_none_is_refused() -> None:
+    provider = Scripted()
     with pytest.raises(ConfigurationError, match="tool_choice='none' leaves the model no way"):
-        await Aether(Scripted()).ask("?", tool_choice="none", output_type=Invoice)
+        await Aether(provider).ask(
+            "?", tool_choice="none", output_type=Output(Invoice, mode="tool")
+        )
+    assert provider.calls == []
 
 
 async def test_a_tool_mode_answer_in_text_is_taken_when_it_is_the_json() -> None:

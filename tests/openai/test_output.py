@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -151,7 +152,7 @@ def test_the_strict_schema_is_made_once_and_never_changed_by_a_request(
         made.append(schema)
         return strict_json_schema(schema)
 
-    output_module._strict_schema.cache_clear()
+    clear_strict_caches()
     monkeypatch.setattr(output_module, "strict_json_schema", counting)
     output = OutputSpec(name="Invoice", json_schema=SCHEMA)
     overridden = body(
@@ -163,8 +164,37 @@ def test_the_strict_schema_is_made_once_and_never_changed_by_a_request(
         assert body(output)["response_format"]["json_schema"]["schema"] == (
             strict_json_schema(SCHEMA)
         )
+    # An equal schema in another spec (one built per call) shares the strict form too.
+    again = OutputSpec(name="Invoice", json_schema=SCHEMA)
+    assert body(again)["response_format"]["json_schema"]["schema"] == strict_json_schema(SCHEMA)
     assert len(made) == 1
+    clear_strict_caches()
+
+
+def test_the_same_spec_again_costs_no_serialisation_of_its_schema(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every turn of a tool loop sends the same spec: its strict form is found by identity."""
+    clear_strict_caches()
+    output = OutputSpec(name="Invoice", json_schema=SCHEMA)
+    first = body(output)["response_format"]
+    dumped: list[object] = []
+    real_dumps = json.dumps
+
+    def counting_dumps(value: object, **options: Any) -> str:
+        dumped.append(value)
+        return real_dumps(value, **options)
+
+    monkeypatch.setattr(json, "dumps", counting_dumps)  # the module reads json.dumps per call
+    for _ in range(3):
+        assert body(output)["response_format"] == first
+    assert dumped == []
+    clear_strict_caches()
+
+
+def clear_strict_caches() -> None:
     output_module._strict_schema.cache_clear()
+    output_module._strict_of_text.cache_clear()
 
 
 def test_a_streamed_request_asks_for_the_format_too() -> None:

@@ -27,7 +27,8 @@ AetherError
 │   ├── ToolNotFoundError
 │   ├── ToolArgumentsError
 │   ├── ToolExecutionError
-│   └── MaxToolIterationsError .... the model kept asking for tools; carries the conversation
+│   ├── MaxToolIterationsError .... the model kept asking for tools; carries the conversation
+│   └── DeferredToolCallsError .... tools declared without a function: the caller runs them
 ├── OutputValidationError ......... the answer did not fit output_type, repairs included
 └── SessionStoreError ............. a session store could not load or save
 ```
@@ -44,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 from aether._names import close_matches, did_you_mean, listing
 
 if TYPE_CHECKING:
-    from aether.llm.contracts import Message
+    from aether.llm.contracts import Message, ToolCall
 
 __all__ = [
     "AetherError",
@@ -54,6 +55,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "ContextLengthError",
+    "DeferredToolCallsError",
     "MaxToolIterationsError",
     "MissingAPIKeyError",
     "NotFoundError",
@@ -458,6 +460,43 @@ class MaxToolIterationsError(ToolError):
             f"calls were not run. Raise max_tool_iterations (or AETHER_MAX_TOOL_ITERATIONS), "
             f"or check that the tools return what the model needs; the conversation so far "
             f"is on .messages."
+        )
+
+
+class DeferredToolCallsError(ToolError):
+    """The model called tools the loop cannot run: they were declared without a function.
+
+    Not a failure: the caller runs them. Answer each call in :attr:`calls` with a ``tool``
+    message and send the conversation back, with the same tools::
+
+        try:
+            answer = await client.ask(prompt, tools=tools)
+        except DeferredToolCallsError as deferred:
+            results = [
+                Message(role="tool", tool_call_id=call.id, name=call.name,
+                        content=run_it_myself(call.name, call.arguments))
+                for call in deferred.calls
+            ]
+            answer = await client.ask([*deferred.messages, *results], tools=tools)
+
+    The other calls of that round (tools with a function) have run already: their results
+    are in :attr:`messages`.
+
+    Attributes:
+        calls: The calls to run, in the model's order.
+        messages: The whole conversation so far: the request's messages, every tool round,
+            the assistant turn holding :attr:`calls` and the results of its other calls.
+    """
+
+    def __init__(self, calls: list[ToolCall], messages: list[Message]) -> None:
+        self.calls = calls
+        self.messages = messages
+        names = ", ".join(sorted({call.name for call in calls}))
+        super().__init__(
+            f"The model called {names}, declared without a function, so the tool loop "
+            f"cannot run {'it' if len(calls) == 1 else 'them'}: run each call in .calls, "
+            f"append a tool message answering it (tool_call_id=call.id) to .messages, and "
+            f"call again with those messages and the same tools."
         )
 
 

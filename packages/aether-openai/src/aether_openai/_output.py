@@ -64,16 +64,42 @@ def response_format(output: OutputSpec, target: Target) -> dict[str, Any]:
 
 def _strict(output: OutputSpec) -> dict[str, Any]:
     try:
-        # Keyed by the schema's text in its own key order, which is the answer's key order.
-        return _strict_schema(json.dumps(output.json_schema))
+        return _strict_schema(_Same(output.json_schema))
     except ConfigurationError as exc:
         raise ConfigurationError(f"Output {output.name!r}: {exc}") from None
 
 
+class _Same:
+    """A schema as a cache key by identity, so looking one up costs nothing whatever its size.
+
+    Core asks for one type with one ``OutputSpec`` (and so one schema object) on every call and
+    every turn of a tool loop. The key holds the schema, so its id is not reused while cached;
+    a schema is taken as unchanged once sent, as core's own caches take it.
+    """
+
+    __slots__ = ("schema",)
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+
+    def __hash__(self) -> int:
+        return id(self.schema)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.schema is self.schema
+
+
 @lru_cache(maxsize=64)
-def _strict_schema(schema_text: str) -> dict[str, Any]:
+def _strict_schema(key: _Same) -> dict[str, Any]:
     """The strict form of a schema, computed once per schema for every turn of a tool loop.
 
     Shared between requests: the body is serialised, never changed, once built.
     """
+    return _strict_of_text(json.dumps(key.schema))
+
+
+@lru_cache(maxsize=64)
+def _strict_of_text(schema_text: str) -> dict[str, Any]:
+    # Equal schemas in other objects (a spec built per call) share one strict form too; keyed
+    # by the text in its own key order, which is the answer's key order.
     return strict_json_schema(json.loads(schema_text))

@@ -50,7 +50,7 @@ async def complete_output(
     tool_timeout: float | None,
     provider_name: str | None,
 ) -> LLMResponse:
-    """The typed answer to ``request`` (prepared by ``plan``), on ``LLMResponse.output``.
+    """The typed answer to ``request`` (built from ``plan``), on ``LLMResponse.output``.
 
     Token counts of the returned answer are summed over every call, repairs included.
 
@@ -58,6 +58,7 @@ async def complete_output(
         ResponseBlockedError: The model refused, or the provider withheld the answer.
         OutputValidationError: No answer fitted the type, repairs included.
     """
+    plan, request = plan.settled(request)
     current = request
     spent: tuple[int, ...] | None = None  # the token counts of the attempts before this one
     attempt = 1
@@ -112,6 +113,7 @@ async def stream_output(
         ResponseBlockedError: The model refused, or the provider withheld the answer.
         OutputValidationError: No answer fitted the type, repairs included.
     """
+    plan, request = plan.settled(request)
     current = request
     attempt = 1
     while True:

@@ -1,18 +1,19 @@
 """One call's typed answer: the mode, the request, reading the answers, repairing them.
 
-:class:`OutputTarget` is what a provider stack serves (found once per client);
-:meth:`OutputPlan.for_call` picks the mode for a call and :meth:`OutputPlan.request_fields`
-shapes its request; :meth:`OutputPlan.read` reads each answer, :meth:`OutputPlan.repair`
-writes the turn asking for a fix, and :func:`check_refusal` tells a refusal from a wrong
-answer. :mod:`aether.llm._output_calls` runs the calls.
+:class:`~aether.llm._output_target.OutputTarget` is what a provider stack serves (found
+once per client); :meth:`OutputPlan.for_call` picks the mode for a call,
+:meth:`OutputPlan.request_fields` shapes its request and :meth:`OutputPlan.settled` makes both
+final once the whole request is known; :meth:`OutputPlan.read` reads each answer,
+:meth:`OutputPlan.repair` writes the turn asking for a fix, and :func:`check_refusal` tells a
+refusal from a wrong answer. :mod:`aether.llm._output_calls` runs the calls.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 import pydantic_core
@@ -21,9 +22,10 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from aether.errors import ConfigurationError, ResponseBlockedError
 from aether.llm._output_stream import PartialReader
-from aether.llm.capabilities import ProviderCapabilities, capabilities_of
+from aether.llm._output_target import OutputTarget
 from aether.llm.contracts import (
     RAW_ARGUMENTS_KEY,
+    LLMRequest,
     LLMResponse,
     Message,
     OutputSpec,
@@ -83,12 +85,14 @@ class OutputPlan:
         mode: How.
         retries: How many repairs are allowed.
         tool_name: The output tool's name in tool mode, else None.
+        target: The provider stack asked, whose finer checks :meth:`settled` consults.
     """
 
     output: Output[Any]
     mode: OutputMode
     retries: int
     tool_name: str | None = None
+    target: OutputTarget | None = None
 
     @classmethod
     def for_call(
@@ -112,7 +116,7 @@ class OutputPlan:
         Raises:
             ConfigurationError: The mode asked for is one the provider (or model) lacks.
         """
-        mode = target.mode_for(output, model)
+        mode = target.mode_for(output, model, with_tools=bool(tools))
         tool_name = None
         if mode == "tool":
             taken = {tool.name for tool in tools}
@@ -122,7 +126,7 @@ class OutputPlan:
                 number += 1
                 tool_name = f"{_TOOL_NAME}_{number}"
         chosen = retries if output.retries is None else output.retries
-        return cls(output, mode, chosen, tool_name)
+        return cls(output, mode, chosen, tool_name, target)
 
     # --- the request --------------------------------------------------------------------
 
@@ -137,10 +141,13 @@ class OutputPlan:
 
         ``messages``, ``tools``, ``tool_choice``, ``allowed_tools`` and ``output``, from what
         the caller asked (the lists given are not changed): the schema as ``output`` in
-        native mode, the output tool forced in tool mode, instructions in prompted mode.
+        native mode, instructions in prompted mode. In tool mode they stay as asked: whether
+        the output tool may be forced depends on the whole request (extended thinking,
+        ``tool_choice``), so :meth:`settled` adds it.
 
         Raises:
-            ConfigurationError: Tool mode with ``tool_choice="none"``: no way to answer.
+            ConfigurationError: ``Output(mode="tool")`` with ``tool_choice="none"``: no way
+                to answer.
         """
         output = self.output
         fields: dict[str, Any] = {
@@ -155,24 +162,51 @@ class OutputPlan:
             fields["output"] = _output_spec(output.shape, output.name, output.description, strict)
         elif self.mode == "prompted":
             fields["messages"] = self._instructed(messages)
-        else:
-            assert self.tool_name is not None
-            if tool_choice == "none":
-                raise ConfigurationError(
-                    "tool_choice='none' leaves the model no way to give the typed answer in "
-                    "tool mode (it is a tool call); drop tool_choice, or use "
-                    "Output(..., mode='native' or 'prompted')."
-                )
-            shape, strict = output.shape, bool(output.strict)
-            fields["tools"] = [
-                *tools,
-                _output_tool(shape, self.tool_name, output.description, strict),
-            ]
-            if tool_choice in (None, "auto"):
-                fields["tool_choice"] = "required" if tools else self.tool_name
-            if allowed_tools is not None:
-                fields["allowed_tools"] = [*allowed_tools, self.tool_name]
+        elif tool_choice == "none" and output.mode == "tool":
+            raise ConfigurationError(
+                "tool_choice='none' leaves the model no way to give the typed answer in "
+                "tool mode (it is a tool call); drop tool_choice, or use "
+                "Output(..., mode='native' or 'prompted')."
+            )
         return fields
+
+    def settled(self, request: LLMRequest) -> tuple[OutputPlan, LLMRequest]:
+        """The plan and the request to send, once the whole request is known.
+
+        ``request`` is the one built from :meth:`request_fields`, checked against the
+        provider's finer checks (:meth:`OutputTarget.settled_mode`). A native or prompted plan
+        stays as it is. A tool plan chosen automatically becomes a native or prompted one
+        where the output tool cannot be forced; else the output tool is added and forced
+        (``tool_choice`` ``"required"`` beside the caller's tools, else the tool's name; a
+        forced choice of the caller's is kept).
+
+        Raises:
+            ConfigurationError: The mode asked for cannot serve this request (nothing was
+                sent).
+        """
+        mode = self.mode
+        if self.target is not None:
+            mode = self.target.settled_mode(self.output, mode, request)
+        if mode != self.mode:
+            plan = replace(self, mode=mode, tool_name=None)
+            fields = plan.request_fields(
+                request.messages, request.tools, request.tool_choice, request.allowed_tools
+            )
+            return plan, request.model_copy(update=fields)
+        if mode != "tool":
+            return self, request
+        return self, self._with_output_tool(request)
+
+    def _with_output_tool(self, request: LLMRequest) -> LLMRequest:
+        assert self.tool_name is not None
+        output, tools = self.output, request.tools
+        tool = _output_tool(output.shape, self.tool_name, output.description, bool(output.strict))
+        fields: dict[str, Any] = {"tools": [*tools, tool]}
+        if request.tool_choice in (None, "auto"):
+            fields["tool_choice"] = "required" if tools else self.tool_name
+        if request.allowed_tools is not None:
+            fields["allowed_tools"] = [*request.allowed_tools, self.tool_name]
+        return request.model_copy(update=fields)
 
     def _instructed(self, messages: list[Message]) -> list[Message]:
         text = _instructions(self.output.shape, self.output.name, self.output.description)
@@ -288,78 +322,6 @@ def check_refusal(response: LLMResponse, provider: str | None) -> None:
             reason="content_filter",
             provider=provider,
         )
-
-
-# --- the mode ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class OutputTarget:
-    """What a provider stack serves for typed answers, found once per stack.
-
-    Attributes:
-        claims: Its capabilities (through decorator layers).
-        native_for: Its ``supports_native_output(model)``, when it has one.
-        name: Its name, for errors.
-    """
-
-    claims: ProviderCapabilities
-    native_for: Callable[[str], bool] | None
-    name: str
-
-    @classmethod
-    def of(cls, provider: object, name: str | None = None) -> OutputTarget:
-        """The target ``provider`` is (a stack's layers are looked through)."""
-        native_for = None
-        seen: set[int] = set()
-        current: object | None = provider
-        while current is not None and id(current) not in seen:
-            supports = getattr(current, "supports_native_output", None)
-            if callable(supports):
-                native_for = supports
-                break
-            seen.add(id(current))
-            current = getattr(current, "inner", None)
-        shown = name or getattr(provider, "name", None) or type(provider).__name__
-        return cls(capabilities_of(provider), native_for, str(shown))
-
-    def native(self, model: str | None) -> bool:
-        """Whether ``model`` answers natively, as the provider says (if it says anything)."""
-        return self.native_for is None or model is None or bool(self.native_for(model))
-
-    def mode_for(self, output: Output[Any], model: str | None) -> OutputMode:
-        """The mode ``output`` asks for, or the best one this target serves ``model``.
-
-        Raises:
-            ConfigurationError: The mode asked for is one the provider (or model) lacks.
-        """
-        claimed = self.claims
-        wanted = output.mode
-        if wanted is None:
-            if claimed.structured_output and self.native(model):
-                return "native"
-            return "tool" if claimed.tools else "prompted"
-        who = f"The {self.name!r} provider"
-        if wanted == "native" and not claimed.structured_output:
-            raise ConfigurationError(
-                f"{who} does not answer in a JSON schema natively (its capabilities have "
-                f"structured_output=False), but Output(mode='native') asks for it; use "
-                f"mode='tool' or 'prompted', or leave the mode unset to choose."
-            )
-        if wanted == "native" and not self.native(model):
-            raise ConfigurationError(
-                f"{who}'s model {model!r} does not answer in a JSON schema natively, but "
-                f"Output(mode='native') asks for it; use mode='tool' or 'prompted', leave the "
-                f"mode unset to choose, or, if the model does, register its traits "
-                f"(native_output=True) on the provider's model table."
-            )
-        if wanted == "tool" and not claimed.tools:
-            raise ConfigurationError(
-                f"{who} has no tools (its capabilities have tools=False), but "
-                f"Output(mode='tool') asks for the answer through one; use mode='prompted', or "
-                f"leave the mode unset."
-            )
-        return wanted
 
 
 # --- what each mode sends (built once per type and options) -----------------------------------

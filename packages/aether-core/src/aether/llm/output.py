@@ -21,12 +21,20 @@ Any type pydantic validates works: models, dataclasses, TypedDicts, ``list[...]`
 * ``prompted``: the schema goes into the system text and the JSON is read from the answer
   (a fenced ```` ```json ```` block is fine); any provider at all.
 
-Unset, the mode is the first of these the provider and model serve. A type whose schema is not
-an object (a list, a union, a primitive) is asked for as ``{"response": <value>}``, since
-tools and most native formats take objects only; the value is unwrapped (a bare value is
-accepted too). An answer that does not validate goes back to the model with pydantic's errors,
-up to ``retries`` times. How one call does all this is :mod:`aether.llm._output_plan` (the
-mode, the request, reading and repairing answers), :mod:`aether.llm._output_stream` (partial
+Unset, the mode is the first of these the provider and model serve for the call. A provider
+says what it serves with its ``capabilities`` and, optionally, two methods:
+``supports_native_output(model) -> bool`` (taking a keyword ``with_tools: bool`` too when its
+models cannot answer in a schema while they may call tools, like Gemini's before 3) and
+``supports_forced_tool_choice(request) -> bool`` (False where the request may not force a
+tool, like Anthropic's with extended thinking on: tool mode then gives way to prompted, and
+``Output(mode="tool")`` is refused before sending).
+
+A type whose schema is not an object (a list, a union, a primitive) is asked for as
+``{"response": <value>}``, since tools and most native formats take objects only; the value
+is unwrapped (a bare value is accepted too). An answer that does not validate goes back to the
+model with pydantic's errors, up to ``retries`` times. How one call does all this is
+:mod:`aether.llm._output_target` (the mode a provider serves), :mod:`aether.llm._output_plan`
+(the request, reading and repairing answers), :mod:`aether.llm._output_stream` (partial
 values) and :mod:`aether.llm._output_calls` (the calls).
 """
 

@@ -59,6 +59,7 @@ from aether.testing._shared import (
     API_KEY,
     OUTPUT,
     TOOL,
+    check_forced_tool_choice,
     check_native_output,
     collect,
     first_chunk_then_close,
@@ -230,10 +231,12 @@ class ProviderContractConformance:
         async def check() -> None:
             async with self._provider() as provider:
                 require(provider, "tools")
-                response = await provider.complete(self._ask_for_the_tool())
+                request = self._ask_for_the_tool()
+                response = await provider.complete(request)
                 assert isinstance(response, LLMResponse), f"complete() returned {response!r}"
                 _check_tool_calls(response.tool_calls, response.finish_reason)
                 assert response.input_tokens > 0, "the answer's usage was not reported"
+                check_forced_tool_choice(provider, request)
 
         self._run(check())
 

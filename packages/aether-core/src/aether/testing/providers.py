@@ -62,6 +62,7 @@ from aether.testing._shared import (
     API_KEY,
     OUTPUT,
     TOOL,
+    check_forced_tool_choice,
     check_native_output,
     collect,
     first_chunk_then_close,
@@ -290,11 +291,14 @@ class ProviderConformance:
             async with self._harness() as h:
                 body = self.wire.tool_call_response(CALLS, self.usage)
                 h.transport.queue(self._json(body))
-                response = await h.provider.complete(self.make_request(tools=True))
+                request = self.make_request(tools=True)
+                response = await h.provider.complete(request)
                 assert response.tool_calls == list(CALLS)
                 assert response.finish_reason == "tool_calls"
                 assert response.input_tokens == self.usage.input_tokens
                 assert TOOL.name.encode() in h.transport.requests[0].content
+                forced = request.model_copy(update={"tool_choice": TOOL.name})
+                check_forced_tool_choice(h.provider, forced)
 
         self._run(check())
 

@@ -17,7 +17,8 @@ Rules both variants follow:
   tool outside it is answered as unknown, even if the provider let it through.
 * A round that calls a *deferred* tool (declared by :meth:`Tool.from_schema
   <aether.tools.Tool.from_schema>` without a function) is the last: the loop runs the calls
-  it can, then raises :class:`DeferredToolCallsError` with the rest for the caller to run.
+  it can, then raises :class:`~aether.errors.DeferredToolCallsError` with the rest for the
+  caller to run.
 * Token counts of the returned answer (and of the last streamed chunk) are **summed over all
   provider calls**: what the whole loop cost. Cost tracking still sees each provider call.
 * ``final_tool`` names the tool a typed answer comes through (structured output's tool
@@ -32,7 +33,7 @@ from collections.abc import AsyncIterator, Sequence
 from operator import add, itemgetter
 from typing import Any
 
-from aether.errors import MaxToolIterationsError, ToolError
+from aether.errors import DeferredToolCallsError, MaxToolIterationsError
 from aether.events import EventBus
 from aether.extensions.llm._layer import maybe_aclose
 from aether.llm.contracts import (
@@ -60,43 +61,6 @@ _USAGE = (
 _usage_of = itemgetter(*_USAGE)
 _NO_USAGE = (0,) * len(_USAGE)
 _FORCED_CHOICES_KEPT = (None, "auto", "none")
-
-
-class DeferredToolCallsError(ToolError):
-    """The model called tools the loop cannot run: they were declared without a function.
-
-    Not a failure: the caller runs them. Answer each call in :attr:`calls` with a ``tool``
-    message and send the conversation back, with the same tools::
-
-        try:
-            answer = await client.ask(prompt, tools=tools)
-        except DeferredToolCallsError as deferred:
-            results = [
-                Message(role="tool", tool_call_id=call.id, name=call.name,
-                        content=run_it_myself(call.name, call.arguments))
-                for call in deferred.calls
-            ]
-            answer = await client.ask([*deferred.messages, *results], tools=tools)
-
-    The other calls of that round (tools with a function) have run already: their results
-    are in :attr:`messages`.
-
-    Attributes:
-        calls: The calls to run, in the model's order.
-        messages: The whole conversation so far: the request's messages, every tool round,
-            the assistant turn holding :attr:`calls` and the results of its other calls.
-    """
-
-    def __init__(self, calls: list[ToolCall], messages: list[Message]) -> None:
-        self.calls = calls
-        self.messages = messages
-        names = ", ".join(sorted({call.name for call in calls}))
-        super().__init__(
-            f"The model called {names}, declared without a function, so the tool loop "
-            f"cannot run {'it' if len(calls) == 1 else 'them'}: run each call in .calls, "
-            f"append a tool message answering it (tool_call_id=call.id) to .messages, and "
-            f"call again with those messages and the same tools."
-        )
 
 
 async def run_tool_loop(
