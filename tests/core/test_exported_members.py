@@ -23,6 +23,7 @@ from tests.support.exports import public_names
 
 PLUGIN_PACKAGES = [
     "aether_gemini",
+    "aether_mcp",
     "aether_memory_redis",
     "aether_memory_sqlite",
     "aether_openai",

@@ -9,13 +9,17 @@
 A registered tool is only offered to a model when named in ``tools=[...]``. Names registered
 in code win; otherwise the installed tool pack declaring the name (entry-point group
 ``aether.tools``) is imported on first use.
+
+A :class:`ToolSet` (anything with an ``aether_tools(*names)`` method, such as a connection to
+a tool server) stands for several tools: ``tools=[toolset]`` offers all of them, and
+registered under a name, ``tools=["name"]`` offers all and ``tools=["name.member"]`` one.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from typing import Any, Final, TypeVar, overload
+from typing import Any, Final, Protocol, TypeVar, overload, runtime_checkable
 
 from aether._names import close_matches, did_you_mean, listing
 from aether.errors import ConfigurationError, PluginNotFoundError, ToolNotFoundError
@@ -24,6 +28,7 @@ from aether.tools.tool import Tool
 
 __all__ = [
     "TOOL_KIND",
+    "ToolSet",
     "check_allowed_tools",
     "get_tool",
     "list_tools",
@@ -39,6 +44,24 @@ _TOOL_ATTRIBUTE: Final = "__aether_tool__"
 _AUTO_TOOL_ATTRIBUTE: Final = "__aether_auto_tool__"
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+@runtime_checkable
+class ToolSet(Protocol):
+    """Several tools behind one object: ``tools=[toolset]`` offers them all.
+
+    Registered under a name (``register_tool`` cannot, use the registry's
+    ``add("tool", name, toolset)`` or a tool pack's ``register(name, toolset)``),
+    ``tools=["name"]`` offers all its tools and ``tools=["name.member"]`` only ``member``.
+    """
+
+    def aether_tools(self, *names: str) -> Sequence[Tool]:
+        """The tools named (by the set's own names), or all of them when none are named.
+
+        Raises:
+            ToolNotFoundError: A name is not one of the set's tools.
+        """
+        ...
 
 
 @overload
@@ -154,12 +177,14 @@ def list_tools(*, registry: Registry | None = None) -> list[str]:
 
 
 def resolve_tools(
-    tools: Sequence[str | Tool | Callable[..., Any]], *, registry: Registry | None = None
+    tools: Sequence[str | Tool | ToolSet | Callable[..., Any]], *, registry: Registry | None = None
 ) -> list[Tool]:
     """Turn a ``tools=[...]`` argument into :class:`Tool` objects, in order.
 
-    Accepts registered names, ``Tool`` objects and functions (a function decorated with
-    ``@register_tool`` reuses its tool; any other one is made a tool on the spot).
+    Accepts registered names, ``Tool`` objects, :class:`ToolSet` objects (expanded to their
+    tools; ``"set.member"`` names one tool of a registered set) and functions (a function
+    decorated with ``@register_tool`` reuses its tool; any other one is made a tool on the
+    spot).
 
     Raises:
         ToolNotFoundError: A name is not registered nor declared by an installed tool pack.
@@ -171,29 +196,60 @@ def resolve_tools(
             f"tools must be a list of tools, got the string {tools!r}; use [{tools!r}]."
         )
     resolved: list[Tool] = []
-    seen: dict[str, Tool] = {}
+    seen: dict[str, tuple[Tool, object]] = {}
     for item in tools:
-        if isinstance(item, str):
-            tool = get_tool(item, registry=registry)
-        elif isinstance(item, Tool):
-            tool = item
-        elif callable(item):
-            tool = _tool_of_function(item)
-        else:
-            raise TypeError(
-                f"tools=[...] takes tool names, Tool objects or functions, got {item!r}."
-            )
-        previous = seen.get(tool.name)
-        if previous is not None:
-            if previous is tool:
-                continue  # the same tool twice is harmless
-            raise ConfigurationError(
-                f"Two different tools are named {tool.name!r} in tools=[...]; the model could "
-                f"not tell them apart. Rename one (register_tool(name=...))."
-            )
-        seen[tool.name] = tool
-        resolved.append(tool)
+        for tool in _expand(item, registry):
+            previous = seen.get(tool.name)
+            if previous is not None:
+                if previous[0] is tool:
+                    continue  # the same tool twice is harmless
+                raise ConfigurationError(
+                    f"Two different tools are named {tool.name!r} in tools=[...] (from "
+                    f"{previous[1]!r} and {item!r}); the model could not tell them apart. "
+                    f"Rename one (register_tool(name=...)), or give a tool set a prefix."
+                )
+            seen[tool.name] = (tool, item)
+            resolved.append(tool)
     return resolved
+
+
+def _expand(item: object, registry: Registry | None) -> Sequence[Tool]:
+    """The tools one item of ``tools=[...]`` stands for."""
+    if isinstance(item, str):
+        return _tools_named(item, registry)
+    if isinstance(item, Tool):
+        return [item]
+    # Before callable(): a tool set may well be callable for other reasons.
+    if isinstance(item, ToolSet):
+        return _checked(item, item.aether_tools())
+    if callable(item):
+        return [_tool_of_function(item)]
+    raise TypeError(
+        f"tools=[...] takes tool names, Tool objects, tool sets or functions, got {item!r}."
+    )
+
+
+def _tools_named(name: str, registry: Registry | None) -> Sequence[Tool]:
+    """A registered tool, a registered tool set, or ``set.member``: one tool of a set."""
+    where = registry if registry is not None else default_registry
+    with contextlib.suppress(PluginNotFoundError):
+        found = where.entry(TOOL_KIND, name).obj
+        if isinstance(found, ToolSet):
+            return _checked(found, found.aether_tools())
+    head, dot, member = name.partition(".")
+    if dot and head and member:
+        with contextlib.suppress(PluginNotFoundError):
+            found = where.entry(TOOL_KIND, head).obj
+            if isinstance(found, ToolSet):
+                return _checked(found, found.aether_tools(member))
+    return [get_tool(name, registry=registry)]
+
+
+def _checked(toolset: ToolSet, tools: Sequence[Tool]) -> Sequence[Tool]:
+    for tool in tools:
+        if not isinstance(tool, Tool):
+            raise TypeError(f"{toolset!r}.aether_tools() must return Tool objects, got {tool!r}.")
+    return tools
 
 
 def check_allowed_tools(allowed: Sequence[str], tools: Sequence[Tool]) -> list[str]:
