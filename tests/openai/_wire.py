@@ -20,6 +20,7 @@ from openai.types.chat.completion_create_params import (
 )
 from typing_extensions import NotRequired, Required, get_type_hints, is_typeddict
 
+from aether.http import Base64Data
 from aether.llm.contracts import LLMRequest, Message, ToolCall, ToolSpec
 
 _HINTS: dict[type, tuple[dict[str, Any], frozenset[str]]] = {}
@@ -94,13 +95,25 @@ def _problems(value: Any, tp: Any, path: str) -> list[str]:
 
 
 def request_problems(body: dict[str, Any]) -> list[str]:
-    """What the official types reject in ``body`` (empty when the API accepts it)."""
+    """What the official types reject in ``body`` as sent (empty when the API accepts it)."""
+    body = _as_sent(body)
     tp = (
         CompletionCreateParamsStreaming
         if body.get("stream")
         else CompletionCreateParamsNonStreaming
     )
     return _problems(body, tp, "body")
+
+
+def _as_sent(value: Any) -> Any:
+    """``value`` as the client writes it: each Base64Data the text it stands for."""
+    if isinstance(value, Base64Data):
+        return value.text
+    if isinstance(value, dict):
+        return {key: _as_sent(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_sent(item) for item in value]
+    return value
 
 
 def _text(content: Any) -> str:

@@ -162,6 +162,14 @@ def test_a_registered_model_is_read(registered: Callable[[str, ModelTraits], Non
         body("ft:o4-mini:acme", temperature=0.1)
 
 
+def test_traits_registered_after_a_model_was_used_apply_to_its_next_request(
+    registered: Callable[[str, ModelTraits], None],
+) -> None:
+    assert body("ft:late-model", default_temperature=0.7)["temperature"] == 0.7
+    registered("ft:late", OpenAIModelTraits(sampling=False))
+    assert "temperature" not in body("ft:late-model", default_temperature=0.7)
+
+
 def test_provider_options_are_deep_merged_last() -> None:
     sent = build_payload(
         LLMRequest(

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, overload
 
 from typing_extensions import TypeVar
 
 from aether import config
+from aether._call import CallOptions
 from aether.errors import ProviderTimeoutError, ResponseBlockedError
 from aether.events import EventBus, Subscriber
 from aether.extensions.llm._layer import ProviderLayer, aclosing_stream, maybe_aclose
@@ -42,10 +43,16 @@ from aether.llm.contracts import (
     ToolChoice,
 )
 from aether.llm.fallback import ensure_stream
-from aether.llm.instrumented import complete_with_events, stream_with_events
+from aether.llm.instrumented import (
+    complete_with_events,
+    in_scopes,
+    stream_in_scopes,
+    stream_with_events,
+)
 from aether.llm.output import Output, as_output
 from aether.llm.parts import ContentPart, TextPart
 from aether.llm.settings import CallSettings, check_settings, merge_settings
+from aether.plugins.manager import plugin_manager
 from aether.registry import Registry
 
 if TYPE_CHECKING:
@@ -133,6 +140,8 @@ class Aether:
         # in progress holds it; its history is in the store, not in the object.
         self._sessions: weakref.WeakValueDictionary[str, Session] = weakref.WeakValueDictionary()
         self._output_target: OutputTarget | None = None  # found on the first typed call
+        # Observability plugins (``aether.instrumentations`` entry points) see each client.
+        plugin_manager().instrument(self)
 
     def __repr__(self) -> str:
         return f"Aether(provider={self.provider!r})"
@@ -182,37 +191,30 @@ class Aether:
     # --- requests ----------------------------------------------------------------------
 
     def _request(
-        self,
-        prompt: Prompt,
-        *,
-        tools: Sequence[Tool],
-        model: str | None,
-        temperature: float | None,
-        max_tokens: int | None,
-        stop: str | Sequence[str] | None,
-        tool_choice: ToolChoice | None,
-        allowed_tools: Sequence[str] | None,
-        settings: CallSettings | None,
-        output: Output[Any] | None = None,
+        self, prompt: Prompt, call: CallOptions, tools: Sequence[Tool], output: Output[Any] | None
     ) -> tuple[LLMRequest, float | None, OutputPlan | None]:
-        messages = _messages(prompt)
-        # Per call (keywords over settings=) > the client's ProviderConfig(settings=...).
-        keywords = {"temperature": temperature, "max_tokens": max_tokens, "stop": stop}
-        given = {key: value for key, value in keywords.items() if value is not None}
-        if settings or given or self.config.settings:
-            chosen = check_settings(merge_settings(self.config.settings, settings, given))
-        else:  # a plain call: nothing to merge or check
-            chosen = CallSettings()
+        """The request ``call`` stands for, its ``timeout`` setting and its output plan."""
         # Resolved here so events and logs name the model actually used.
-        model = model or getattr(self.provider, "default_model", None)
+        model = call.model or getattr(self.provider, "default_model", None)
+        if type(prompt) is str and call.plain and not self.config.settings:
+            # The common call: one user message of text and nothing to merge, check or shape;
+            # every provider serves it, so there is nothing for check_supported to refuse.
+            request = LLMRequest(
+                messages=[Message(role="user", content=prompt)],
+                model=model,
+                default_temperature=config.default_temperature(),
+            )
+            return request, None, None
+        messages = _messages(prompt)
+        chosen = self._settings(call)
         specs = [tool.spec for tool in tools]
-        allowed = _allowed_tools(allowed_tools, tools)
+        allowed = _allowed_tools(call.allowed_tools, tools)
         plan = None
         if output is None:
             shaped: dict[str, Any] = {
                 "messages": messages,
                 "tools": specs,
-                "tool_choice": tool_choice,
+                "tool_choice": call.tool_choice,
                 "allowed_tools": allowed,
             }
         else:
@@ -223,26 +225,121 @@ class Aether:
             plan = OutputPlan.for_call(
                 output, target=target, model=model, tools=specs, retries=retries
             )
-            shaped = plan.request_fields(messages, specs, tool_choice, allowed)
+            shaped = plan.request_fields(messages, specs, call.tool_choice, allowed)
+        # Every call setting but the client-side timeout is a request field of the same name.
+        fields: dict[str, Any] = {
+            k: v for k, v in chosen.items() if v is not None and k != "timeout"
+        }
         request = LLMRequest(
-            model=model,
-            temperature=chosen.get("temperature"),
-            default_temperature=config.default_temperature(),
-            max_tokens=chosen.get("max_tokens"),
-            stop=chosen.get("stop"),  # type: ignore[arg-type]  # a list once checked
-            top_p=chosen.get("top_p"),
-            seed=chosen.get("seed"),
-            presence_penalty=chosen.get("presence_penalty"),
-            frequency_penalty=chosen.get("frequency_penalty"),
-            reasoning=chosen.get("reasoning"),
-            cache=chosen.get("cache"),
-            provider_options=chosen.get("provider_options") or {},
-            extra_headers=chosen.get("extra_headers") or {},
-            **shaped,
+            model=model, default_temperature=config.default_temperature(), **fields, **shaped
         )
         # Refused here, before anything is sent, when the provider cannot serve it.
         check_supported(self.provider, request)
         return request, chosen.get("timeout"), plan
+
+    def _settings(self, call: CallOptions) -> CallSettings:
+        """The call's settings, checked: its keywords > its ``settings`` > the client's."""
+        given: dict[str, Any] = {}
+        if call.temperature is not None:
+            given["temperature"] = call.temperature
+        if call.max_tokens is not None:
+            given["max_tokens"] = call.max_tokens
+        if call.stop is not None:
+            given["stop"] = call.stop
+        if call.settings or given or self.config.settings:
+            return check_settings(merge_settings(self.config.settings, call.settings, given))
+        return CallSettings()  # nothing to merge or check
+
+    def _completion(self, prompt: Prompt, call: CallOptions) -> Awaitable[LLMResponse]:
+        """The answer of :meth:`complete` for a call gathered already, to await at once.
+
+        Not a coroutine itself, so awaiting what it returns costs no frame of its own: a
+        plain call awaits the provider's call through its events and nothing else.
+        """
+        tools = _resolve_tools(call.tools, self._registry)
+        output = None if call.output_type is None else as_output(call.output_type)
+        request, timeout, plan = self._request(prompt, call, tools, output)
+        answer: Awaitable[LLMResponse]
+        if plan is not None:
+            from aether.llm._output_calls import complete_output
+
+            answer = complete_output(
+                self.provider,
+                request,
+                plan,
+                tools=tools,
+                events=self.events,
+                max_iterations=config.max_tool_iterations(call.max_tool_iterations) if tools else 1,
+                tool_timeout=call.tool_timeout,
+                provider_name=self._provider_name,
+            )
+        elif not tools:
+            answer = complete_with_events(self.provider, request, self.events)
+        else:
+            from aether.tools.loop import run_tool_loop
+
+            answer = run_tool_loop(
+                self.provider,
+                request,
+                tools,
+                events=self.events,
+                max_iterations=config.max_tool_iterations(call.max_tool_iterations),
+                tool_timeout=call.tool_timeout,
+            )
+        answer = answer if timeout is None else self._within(timeout, answer)
+        return in_scopes(self.events, "complete", request, self._provider_name, answer)
+
+    async def _within(self, timeout: float, answer: Awaitable[LLMResponse]) -> LLMResponse:
+        """``answer`` if it comes within ``timeout`` seconds; else ProviderTimeoutError."""
+        try:
+            return await asyncio.wait_for(answer, timeout)
+        except asyncio.TimeoutError:
+            raise self._timed_out(timeout) from None
+
+    def _answer(self, response: LLMResponse, call: CallOptions) -> Any:
+        """What :meth:`ask` returns for ``response``: the typed answer, else the text.
+
+        Raises:
+            ResponseBlockedError: The model refused and wrote no answer.
+        """
+        if call.output_type is not None:
+            return response.output
+        if response.refusal is not None and not response.text:
+            raise ResponseBlockedError(
+                "The model refused to answer and wrote no answer; its words are on the "
+                "error's .refusal. Rephrase the request, or call complete() to handle "
+                "LLMResponse.refusal yourself.",
+                reason="refusal",
+                refusal=response.refusal,
+                provider=self._provider_name,
+            )
+        return response.text
+
+    def _chunks(self, prompt: Prompt, call: CallOptions) -> AsyncIterator[LLMStreamChunk]:
+        """The chunks of :meth:`stream` for a call gathered already (sessions call it too).
+
+        Called from inside a stream's generator, so a bad request is raised when the stream
+        is first iterated, as from a generator; closing what this returns closes the
+        provider's stream.
+        """
+        tools = _resolve_tools(call.tools, self._registry)
+        request, timeout, _ = self._request(prompt, call, tools, None)
+        if tools:
+            from aether.tools.loop import stream_tool_loop
+
+            source = stream_tool_loop(
+                self.provider,
+                request,
+                tools,
+                events=self.events,
+                max_iterations=config.max_tool_iterations(call.max_tool_iterations),
+                tool_timeout=call.tool_timeout,
+            )
+        else:
+            source = self.provider.stream(request)
+        chunks = stream_with_events(source, request, self.events)
+        chunks = chunks if timeout is None else self._before(timeout, chunks)
+        return stream_in_scopes(self.events, "stream", request, self._provider_name, chunks)
 
     async def complete(
         self,
@@ -269,52 +366,20 @@ class Aether:
         ask for it) the answer's ``output`` is the validated value and its ``text`` the JSON
         the model gave; token counts cover every repair. See :meth:`ask`.
         """
-        resolved = _resolve_tools(tools, self._registry)
-        output = None if output_type is None else as_output(output_type)
-        request, timeout, plan = self._request(
-            prompt,
-            tools=resolved,
+        call = CallOptions(
+            tools=tools,
             model=model,
             temperature=temperature,
             max_tokens=max_tokens,
             stop=stop,
             tool_choice=tool_choice,
             allowed_tools=allowed_tools,
+            max_tool_iterations=max_tool_iterations,
+            tool_timeout=tool_timeout,
             settings=settings,
-            output=output,
+            output_type=output_type,
         )
-        if plan is not None:
-            from aether.llm._output_calls import complete_output
-
-            call = complete_output(
-                self.provider,
-                request,
-                plan,
-                tools=resolved,
-                events=self.events,
-                max_iterations=config.max_tool_iterations(max_tool_iterations) if resolved else 1,
-                tool_timeout=tool_timeout,
-                provider_name=self._provider_name,
-            )
-        elif not resolved:
-            call = complete_with_events(self.provider, request, self.events)
-        else:
-            from aether.tools.loop import run_tool_loop
-
-            call = run_tool_loop(
-                self.provider,
-                request,
-                resolved,
-                events=self.events,
-                max_iterations=config.max_tool_iterations(max_tool_iterations),
-                tool_timeout=tool_timeout,
-            )
-        if timeout is None:
-            return await call
-        try:
-            return await asyncio.wait_for(call, timeout)
-        except asyncio.TimeoutError:
-            raise self._timed_out(timeout) from None
+        return await self._completion(prompt, call)
 
     async def ask(
         self,
@@ -349,8 +414,7 @@ class Aether:
                 any refusal (or content filter) raises it, from both methods.
             OutputValidationError: No answer fitted ``output_type``, repairs included.
         """
-        response = await self.complete(
-            prompt,
+        call = CallOptions(
             tools=tools,
             model=model,
             temperature=temperature,
@@ -363,18 +427,8 @@ class Aether:
             settings=settings,
             output_type=output_type,
         )
-        if output_type is not None:
-            return response.output  # type: ignore[no-any-return]
-        if response.refusal is not None and not response.text:
-            raise ResponseBlockedError(
-                "The model refused to answer and wrote no answer; its words are on the "
-                "error's .refusal. Rephrase the request, or call complete() to handle "
-                "LLMResponse.refusal yourself.",
-                reason="refusal",
-                refusal=response.refusal,
-                provider=self._provider_name,
-            )
-        return response.text  # type: ignore[return-value]  # T is str without output_type
+        answer: T = self._answer(await self._completion(prompt, call), call)
+        return answer
 
     async def stream(
         self,
@@ -392,39 +446,21 @@ class Aether:
         settings: CallSettings | None = None,
     ) -> AsyncIterator[LLMStreamChunk]:
         """One logical stream of chunks, tool rounds included; the last carries finish/usage."""
-        resolved = _resolve_tools(tools, self._registry)
-        request, timeout, _ = self._request(
-            prompt,
-            tools=resolved,
+        call = CallOptions(
+            tools=tools,
             model=model,
             temperature=temperature,
             max_tokens=max_tokens,
             stop=stop,
             tool_choice=tool_choice,
             allowed_tools=allowed_tools,
+            max_tool_iterations=max_tool_iterations,
+            tool_timeout=tool_timeout,
             settings=settings,
         )
-        if resolved:
-            from aether.tools.loop import stream_tool_loop
-
-            source = stream_tool_loop(
-                self.provider,
-                request,
-                resolved,
-                events=self.events,
-                max_iterations=config.max_tool_iterations(max_tool_iterations),
-                tool_timeout=tool_timeout,
-            )
-        else:
-            source = self.provider.stream(request)
-        async with aclosing_stream(stream_with_events(source, request, self.events)) as chunks:
-            if timeout is None:
-                async for chunk in chunks:
-                    yield chunk
-                return
-            async with aclosing_stream(self._before(timeout, chunks)) as timed:
-                async for chunk in timed:
-                    yield chunk
+        async with aclosing_stream(self._chunks(prompt, call)) as chunks:
+            async for chunk in chunks:
+                yield chunk
 
     async def stream_output(
         self,
@@ -458,19 +494,21 @@ class Aether:
             ResponseBlockedError: The model refused, or the provider withheld the answer.
             OutputValidationError: No answer fitted ``output_type``, repairs included.
         """
-        resolved = _resolve_tools(tools, self._registry)
-        request, timeout, plan = self._request(
-            prompt,
-            tools=resolved,
+        call = CallOptions(
+            tools=tools,
             model=model,
             temperature=temperature,
             max_tokens=max_tokens,
             stop=stop,
             tool_choice=tool_choice,
             allowed_tools=allowed_tools,
+            max_tool_iterations=max_tool_iterations,
+            tool_timeout=tool_timeout,
             settings=settings,
-            output=as_output(output_type),
+            output_type=output_type,
         )
+        tools = _resolve_tools(call.tools, self._registry)
+        request, timeout, plan = self._request(prompt, call, tools, as_output(output_type))
         assert plan is not None
         from aether.llm._output_calls import stream_output
 
@@ -478,33 +516,35 @@ class Aether:
             self.provider,
             request,
             plan,
-            tools=resolved,
+            tools=tools,
             events=self.events,
-            max_iterations=config.max_tool_iterations(max_tool_iterations) if resolved else 1,
-            tool_timeout=tool_timeout,
+            max_iterations=config.max_tool_iterations(call.max_tool_iterations) if tools else 1,
+            tool_timeout=call.tool_timeout,
             provider_name=self._provider_name,
         )
-        async with aclosing_stream(source) as values:
-            if timeout is None:
-                async for value in values:
-                    yield value
-                return
-            async with aclosing_stream(self._before(timeout, values)) as timed:
-                async for value in timed:
-                    yield value
+        values = source if timeout is None else self._before(timeout, source)
+        values = stream_in_scopes(self.events, "stream", request, self._provider_name, values)
+        async with aclosing_stream(values) as items:
+            async for value in items:
+                yield value
 
     async def _before(self, timeout: float, items: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        """``items`` until ``timeout`` seconds from now; then ProviderTimeoutError."""
+        """``items`` until ``timeout`` seconds from now; then ProviderTimeoutError.
+
+        Closing this closes ``items``, so callers hold one stream, not two.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while True:
-            try:
-                item = await asyncio.wait_for(items.__anext__(), max(deadline - loop.time(), 0.0))
-            except StopAsyncIteration:
-                return
-            except asyncio.TimeoutError:
-                raise self._timed_out(timeout) from None
-            yield item
+        async with aclosing_stream(items):
+            while True:
+                try:
+                    left = max(deadline - loop.time(), 0.0)
+                    item = await asyncio.wait_for(items.__anext__(), left)
+                except StopAsyncIteration:
+                    return
+                except asyncio.TimeoutError:
+                    raise self._timed_out(timeout) from None
+                yield item
 
     def _timed_out(self, timeout: float) -> ProviderTimeoutError:
         return ProviderTimeoutError(
@@ -529,8 +569,7 @@ class Aether:
         settings: CallSettings | None = None,
     ) -> AsyncIterator[str]:
         """Only the text deltas of :meth:`stream`."""
-        chunks = self.stream(
-            prompt,
+        call = CallOptions(
             tools=tools,
             model=model,
             temperature=temperature,
@@ -542,8 +581,8 @@ class Aether:
             tool_timeout=tool_timeout,
             settings=settings,
         )
-        async with aclosing_stream(chunks) as source:
-            async for chunk in source:
+        async with aclosing_stream(self._chunks(prompt, call)) as chunks:
+            async for chunk in chunks:
                 if chunk.text:
                     yield chunk.text
 

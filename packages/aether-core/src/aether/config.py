@@ -57,6 +57,7 @@ T = TypeVar("T")
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
+_DEFAULT_TEMPERATURE = 0.7
 
 
 logger = logging.getLogger("aether.config")
@@ -250,9 +251,12 @@ def default_temperature(explicit: float | None = None) -> float | None:
     """
     if explicit is not None:
         return explicit
-    if (_raw("AETHER_DEFAULT_TEMPERATURE") or "").lower() == "none":
+    raw = _raw("AETHER_DEFAULT_TEMPERATURE")
+    if raw is None:  # read on every request: unset costs one lookup
+        return _DEFAULT_TEMPERATURE
+    if raw.lower() == "none":
         return None
-    return env_float("AETHER_DEFAULT_TEMPERATURE", 0.7, minimum=0.0, maximum=2.0)
+    return env_float("AETHER_DEFAULT_TEMPERATURE", _DEFAULT_TEMPERATURE, minimum=0.0, maximum=2.0)
 
 
 def max_tool_iterations(explicit: int | None = None) -> int:

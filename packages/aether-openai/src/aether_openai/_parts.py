@@ -3,7 +3,9 @@
 Images, audio and documents go in user messages only (the API takes no media from the system,
 the assistant or a tool): a tool that fetched a file hands it over in a user message after its
 result. Whatever a model or the API cannot take is a :class:`~aether.errors.ConfigurationError`
-raised before anything is sent, naming the part and what is accepted instead.
+raised before anything is sent, naming the part and what is accepted instead. Bytes go into the
+body as :class:`~aether.http.Base64Data` (a data URL, or bare base64 for audio), which the HTTP
+client writes with one base64 encoding and no JSON pass over it.
 
 A ``TextPart(cache=True)`` becomes ``prompt_cache_breakpoint`` on that part for a model that
 takes explicit breakpoints (:func:`~aether_openai._models.takes_cache_breakpoints`); other
@@ -17,6 +19,7 @@ from typing import Any
 
 from aether.config import warn_once
 from aether.errors import ConfigurationError
+from aether.http import Base64Data
 from aether.llm.contracts import Message
 from aether.llm.models import ModelTraits
 from aether.llm.parts import AudioPart, ContentPart, DocumentPart, ImagePart, MediaPart, TextPart
@@ -178,8 +181,10 @@ def _given(part: MediaPart) -> str:
     return f"of type {part.media_type!r}"
 
 
-def _data_url(part: MediaPart) -> str:
-    return f"data:{_media_type(part)};base64,{part.base64_data}"
+def _data_url(part: MediaPart) -> Base64Data:
+    """``data:<media type>;base64,<data>``, encoded once, as the body is written."""
+    assert part.data is not None
+    return Base64Data(part.data, prefix=f"data:{_media_type(part)};base64,")
 
 
 def _image(part: ImagePart, target: Target) -> dict[str, Any]:
@@ -209,7 +214,7 @@ def _audio(part: AudioPart, target: Target) -> dict[str, Any]:
         )
     return {
         "type": "input_audio",
-        "input_audio": {"data": part.base64_data, "format": audio_format},
+        "input_audio": {"data": Base64Data(part.data), "format": audio_format},
     }
 
 

@@ -18,7 +18,7 @@ from aether.http import dump_tool_arguments
 from aether.llm.contracts import LLMRequest, Message
 from aether.llm.mapping import check_tool_choice
 from aether.llm.models import check_sampling
-from aether.llm.settings import deep_merge
+from aether.llm.settings import PromptCacheSettings, ReasoningSettings, deep_merge
 from aether_openai._log import logger
 from aether_openai._mapping import PROVIDER
 from aether_openai._models import MODELS
@@ -32,13 +32,26 @@ MaxTokensField = Literal["max_tokens", "max_completion_tokens"]
 """OpenAI deprecated ``max_tokens`` (its reasoning models reject it); many compatible servers
 only know ``max_tokens``."""
 
+# Request fields sent as they are, under the same name, when set.
+_OPTIONAL = ("top_p", "presence_penalty", "frequency_penalty", "seed")
 # The roles whose messages take a cache breakpoint (assistant output takes none).
 _MARKABLE = frozenset({"system", "user", "tool"})
 
 
+# model -> its Target, built once: every request needs one. Checked against the table on each
+# use, so traits registered later replace it.
+_targets: dict[str, Target] = {}
+
+
 def target_of(model: str) -> Target:
     """``model`` with its traits from :data:`~aether_openai._models.MODELS`."""
-    return Target(model=model, traits=MODELS.lookup(model))
+    traits = MODELS.lookup(model)
+    target = _targets.get(model)
+    if target is None or target.traits is not traits:
+        if len(_targets) >= 4096:  # bounded: model names come from callers
+            _targets.clear()
+        target = _targets[model] = Target(model=model, traits=traits)
+    return target
 
 
 def message_to_wire(message: Message, target: Target) -> dict[str, Any]:
@@ -77,6 +90,8 @@ def message_to_wire(message: Message, target: Target) -> dict[str, Any]:
                 for call in message.tool_calls
             ],
         }
+    if type(message.content) is str:  # the common message: its text, as it is
+        return {"role": role, "content": message.content}
     return {"role": role, "content": content_to_wire(message, target)}
 
 
@@ -88,6 +103,9 @@ def build_payload(
     max_tokens_field: MaxTokensField | None = "max_completion_tokens",
 ) -> dict[str, Any]:
     """The JSON body of ``POST /chat/completions`` for ``request``.
+
+    Media data in it is :class:`~aether.http.Base64Data`, written as its text by the HTTP
+    client (it compares equal to that text).
 
     Args:
         request: The call.
@@ -103,39 +121,51 @@ def build_payload(
         ConfigurationError: A part, setting, tool or output schema the model or the API cannot
             take.
     """
-    check_tool_choice(request, provider=PROVIDER)
-    check_allowed_tools(request)
+    if request.tool_choice is not None:
+        check_tool_choice(request, provider=PROVIDER)
+    if request.allowed_tools is not None:
+        check_allowed_tools(request)
     target = target_of(model)
     traits = target.traits
-    check_sampling(
-        PROVIDER,
-        model,
-        traits,
-        {
-            "temperature": request.temperature,
-            "top_p": request.top_p,
-            "presence_penalty": request.presence_penalty,
-            "frequency_penalty": request.frequency_penalty,
-        },
-    )
+    if not traits.sampling:
+        check_sampling(
+            PROVIDER,
+            model,
+            traits,
+            {
+                "temperature": request.temperature,
+                "top_p": request.top_p,
+                "presence_penalty": request.presence_penalty,
+                "frequency_penalty": request.frequency_penalty,
+            },
+        )
     messages = [message_to_wire(m, target) for m in request.messages]
-    _mark_cache(messages, request, target)
+    cache = request.cache
+    if cache:
+        _mark_cache(messages, cache, target)
     payload: dict[str, Any] = {"model": model, "messages": messages}
     tokens_field = max_tokens_field or (
         "max_tokens" if traits.sampling else "max_completion_tokens"
     )
-    optional: dict[str, Any] = {
-        "temperature": request.sampling_temperature(traits.sampling),
-        "top_p": request.top_p,
-        "presence_penalty": request.presence_penalty,
-        "frequency_penalty": request.frequency_penalty,
-        "seed": request.seed,
-        tokens_field: request.max_tokens,
-        "stop": request.stop or None,
-        "reasoning_effort": _reasoning_effort(request, target),
-        "prompt_cache_key": _cache_key(request, target),
-    }
-    payload.update((key, value) for key, value in optional.items() if value is not None)
+    temperature = request.sampling_temperature(traits.sampling)
+    if temperature is not None:
+        payload["temperature"] = temperature
+    for key in _OPTIONAL:
+        value = getattr(request, key)
+        if value is not None:
+            payload[key] = value
+    if request.max_tokens is not None:
+        payload[tokens_field] = request.max_tokens
+    if request.stop:
+        payload["stop"] = request.stop
+    if request.reasoning:
+        effort = _reasoning_effort(request.reasoning, target)
+        if effort is not None:
+            payload["reasoning_effort"] = effort
+    if cache:
+        cache_key = _cache_key(cache, target)
+        if cache_key is not None:
+            payload["prompt_cache_key"] = cache_key
     # Without tools only "auto"/"none" pass the checks, and leaving tool_choice out means the
     # same: the API rejects a tool_choice sent without tools.
     if request.tools:
@@ -153,10 +183,7 @@ def build_payload(
     return payload
 
 
-def _reasoning_effort(request: LLMRequest, target: Target) -> str | None:
-    reasoning = request.reasoning
-    if not reasoning:
-        return None
+def _reasoning_effort(reasoning: ReasoningSettings, target: Target) -> str | None:
     if reasoning.get("budget_tokens") is not None:
         raise ConfigurationError(
             f"OpenAI takes a reasoning effort, not a token budget: reasoning="
@@ -185,8 +212,7 @@ def _reasoning_effort(request: LLMRequest, target: Target) -> str | None:
     return effort
 
 
-def _cache_key(request: LLMRequest, target: Target) -> str | None:
-    cache = request.cache or {}
+def _cache_key(cache: PromptCacheSettings, target: Target) -> str | None:
     if cache.get("cached_content") is not None:
         raise ConfigurationError(
             f"cache={{'cached_content': ...}} names a Gemini cache; the openai model "
@@ -197,9 +223,8 @@ def _cache_key(request: LLMRequest, target: Target) -> str | None:
     return cache.get("key")
 
 
-def _mark_cache(messages: list[dict[str, Any]], request: LLMRequest, target: Target) -> None:
+def _mark_cache(messages: list[dict[str, Any]], cache: PromptCacheSettings, target: Target) -> None:
     """Add the breakpoints ``cache={'system': True, 'messages': True}`` ask for."""
-    cache = request.cache or {}
     asked = [name for name in ("system", "tools", "messages") if cache.get(name)]
     if not asked:
         return

@@ -35,7 +35,9 @@ Whatever a provider quotes from an answer in its own errors goes through ``quote
 (``quote_wire(value, settings.secrets, limit=200)``), which masks the key in every form a
 server may echo it in; tool-call arguments are read with ``parse_tool_arguments`` (text) or
 ``tool_arguments`` (a decoded object), which keep malformed or too deeply nested ones as
-raw text for the tool loop to refuse.
+raw text for the tool loop to refuse. Bytes the API takes as base64 (an image's data URL) go
+into a body as ``Base64Data(data, prefix="data:image/png;base64,")``, which the client writes
+without escaping it character by character.
 """
 
 import typing
@@ -47,6 +49,7 @@ from aether.http._arguments import (
     parse_tool_arguments,
     tool_arguments,
 )
+from aether.http._body import Base64Data
 from aether.http._client import HTTPProviderClient, RetryAfterFromBody
 from aether.http._errors import (
     error_from_payload,
@@ -98,6 +101,7 @@ else:
 
 
 __all__ = [
+    "Base64Data",
     "DEFAULT_LIMITS",
     "DEFAULT_MAX_ARGUMENT_DEPTH",
     "DEFAULT_MAX_BODY_BYTES",

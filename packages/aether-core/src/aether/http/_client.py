@@ -28,7 +28,6 @@ the client is built.
 
 from __future__ import annotations
 
-import json
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
@@ -49,6 +48,7 @@ from aether.errors import (
     StreamInterruptedError,
     UnexpectedResponseError,
 )
+from aether.http._body import dumps as _dumps
 from aether.http._errors import (
     _shown_id,
     error_from_payload,
@@ -106,10 +106,6 @@ _ANSWERED: ContextVar[bool] = ContextVar("aether_http_answered", default=False)
 def answer_arrived() -> bool:
     """Whether the current context's last exchange was answered with JSON or events."""
     return _ANSWERED.get()
-
-
-def _dumps(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _checked_headers(headers: Mapping[str, str], provider: str) -> dict[str, str]:

@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING
 
 from typing_extensions import TypeVar
 
-# Only annotations at module level: ``aether.llm`` exports this function and is imported while
+from aether._call import CallOptions
+
+# The rest only for annotations: ``aether.llm`` exports this function and is imported while
 # ``aether.client`` and ``aether.events`` are still loading, so the client is imported on call.
 if TYPE_CHECKING:
     from aether.client import ToolsArg
@@ -88,6 +90,19 @@ async def ask(
             f"ask() takes the question as a str, got {type(question).__name__}; for a whole "
             f"conversation, use Aether().ask(messages)."
         )
+    call = CallOptions(
+        tools=tools,
+        model=model,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        stop=stop,
+        tool_choice=tool_choice,
+        allowed_tools=allowed_tools,
+        max_tool_iterations=max_tool_iterations,
+        tool_timeout=tool_timeout,
+        settings=settings,
+        output_type=output_type,
+    )
     from aether.client import Aether
     from aether.extensions.llm.builder import ProviderConfig
 
@@ -99,20 +114,8 @@ async def ask(
     else:
         client = Aether(provider, events=events)
     try:
-        return await client.ask(
-            question,
-            tools=tools,
-            model=model,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            stop=stop,
-            tool_choice=tool_choice,
-            allowed_tools=allowed_tools,
-            max_tool_iterations=max_tool_iterations,
-            tool_timeout=tool_timeout,
-            settings=settings,
-            output_type=output_type,
-        )
+        answer: T = client._answer(await client._completion(question, call), call)
+        return answer
     finally:
         if owned:
             await client.aclose()

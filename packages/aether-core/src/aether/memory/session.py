@@ -32,9 +32,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from typing_extensions import TypeVar as DefaultTypeVar
 
 from aether import config
+from aether._call import CallOptions
 from aether.errors import AetherError, SessionStoreError
 from aether.extensions.llm._layer import maybe_aclose
-from aether.llm.contracts import LLMResponse, LLMStreamChunk, Message, ToolChoice
+from aether.llm.contracts import LLMStreamChunk, Message, ToolChoice
 from aether.llm.settings import CallSettings
 from aether.memory.contracts import AppendableSessionStore, SessionStore
 from aether.memory.turns import check_limit, new_turn_id, newest_turns, split_turns, validate_turn
@@ -140,23 +141,23 @@ class Session:
             output_type: Return this type instead of the text (see :meth:`Aether.ask
                 <aether.Aether.ask>`); the turn stores the JSON the model gave.
         """
+        call = CallOptions(
+            tools=tools,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            stop=stop,
+            tool_choice=tool_choice,
+            allowed_tools=allowed_tools,
+            max_tool_iterations=max_tool_iterations,
+            tool_timeout=tool_timeout,
+            settings=settings,
+            output_type=output_type,
+        )
         new = _new_messages(prompt)
         async with self._lock:
             messages = await self._context(new)
-            response: LLMResponse = await self._client.complete(
-                messages,
-                tools=tools,
-                model=model,
-                temperature=temperature,
-                max_tokens=max_tokens,
-                stop=stop,
-                tool_choice=tool_choice,
-                allowed_tools=allowed_tools,
-                max_tool_iterations=max_tool_iterations,
-                tool_timeout=tool_timeout,
-                settings=settings,
-                output_type=output_type,
-            )
+            response = await self._client._completion(messages, call)
             await self._commit(new, response.text)
         answer: Any = response.text if output_type is None else response.output
         return answer  # type: ignore[no-any-return]
@@ -181,23 +182,31 @@ class Session:
         The session's lock is held while the stream is open, so close it (``aclosing``) if
         you stop early, and do not call the same session from inside the loop.
         """
+        call = CallOptions(
+            tools=tools,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            stop=stop,
+            tool_choice=tool_choice,
+            allowed_tools=allowed_tools,
+            max_tool_iterations=max_tool_iterations,
+            tool_timeout=tool_timeout,
+            settings=settings,
+        )
+        async with aclosing(self._stream(prompt, call)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    async def _stream(
+        self, prompt: str | Sequence[Message], call: CallOptions
+    ) -> AsyncGenerator[LLMStreamChunk, None]:
+        """What :meth:`stream` does, for a call gathered already."""
         new = _new_messages(prompt)
         async with self._lock:
             messages = await self._context(new)
             texts: list[str] = []
-            source = self._client.stream(
-                messages,
-                tools=tools,
-                model=model,
-                temperature=temperature,
-                max_tokens=max_tokens,
-                stop=stop,
-                tool_choice=tool_choice,
-                allowed_tools=allowed_tools,
-                max_tool_iterations=max_tool_iterations,
-                tool_timeout=tool_timeout,
-                settings=settings,
-            )
+            source = self._client._chunks(messages, call)
             try:
                 async for chunk in source:
                     texts.append(chunk.text)
@@ -223,8 +232,7 @@ class Session:
         settings: CallSettings | None = None,
     ) -> AsyncGenerator[str, None]:
         """The text deltas of :meth:`stream`; the final text is stored when it completes."""
-        chunks = self.stream(
-            prompt,
+        call = CallOptions(
             tools=tools,
             model=model,
             temperature=temperature,
@@ -236,8 +244,8 @@ class Session:
             tool_timeout=tool_timeout,
             settings=settings,
         )
-        async with aclosing(chunks) as source:
-            async for chunk in source:
+        async with aclosing(self._stream(prompt, call)) as chunks:
+            async for chunk in chunks:
                 if chunk.text:
                     yield chunk.text
 
