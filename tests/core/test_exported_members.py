@@ -27,6 +27,7 @@ PLUGIN_PACKAGES = [
     "aether_memory_redis",
     "aether_memory_sqlite",
     "aether_openai",
+    "aether_otel",
     "aether_tools_std",
 ]
 # aether_anthropic is being written in parallel; it is checked as soon as it is importable.

@@ -1,4 +1,4 @@
-"""The event bus, the ten lifecycle events, and ``request.retry``.
+"""The event bus, the ten lifecycle events, ``request.retry``, and call scopes.
 
 Subscribe sync or async callables to an event name. A subscriber that raises is logged and
 never breaks the request; ``BaseException`` (cancellation, ``KeyboardInterrupt``) still
@@ -12,6 +12,19 @@ propagates. Events are only built when somebody listens (see :meth:`EventBus.wan
 * ``request.retry``: the retry layer the client built is about to wait and try a failed
   ``complete`` or stream handshake again (once per wait, before it): a call that needed
   retries is visible while it happens, not only once it fails.
+
+Subscribers run in the task doing the work, in its context: a context variable a ``tool.start``
+subscriber sets is what the tool sees (a sync tool gets a copy on its thread), until the
+``tool.complete`` or ``tool.error`` of that call, which fires whatever happens, cancellation
+included.
+
+Call scopes are the other half of in-process observation: :meth:`EventBus.add_scope` registers a
+factory called at the start of each logical call (``ask``, ``complete``, a stream, a session's
+call: retries, tool rounds and repairs included). What it returns (a :class:`CallScope`) is
+entered around the call's work, each step of a stream on its own so that nothing leaks into the
+consumer's code between chunks, and ended once, with why the call ended. A tracer opens its
+parent span there, so everything the call does (retries, tool rounds, tool threads) nests under
+it.
 """
 
 from __future__ import annotations
@@ -20,13 +33,16 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Protocol, TypeVar, overload
 
 if TYPE_CHECKING:
     from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk, ToolCall
 
 __all__ = [
     "ALL_EVENTS",
+    "CallInfo",
+    "CallKind",
+    "CallScope",
     "Event",
     "EventBus",
     "REQUEST_COMPLETE",
@@ -41,6 +57,7 @@ __all__ = [
     "STREAM_COMPLETE",
     "STREAM_ERROR",
     "STREAM_START",
+    "ScopeFactory",
     "StreamChunk",
     "StreamComplete",
     "StreamError",
@@ -182,6 +199,9 @@ class ToolComplete(Event):
 
 @dataclass(frozen=True, slots=True)
 class ToolError(Event):
+    """A tool call failed (``error`` is a :class:`~aether.errors.ToolError`), or was cancelled
+    (``error`` is the ``asyncio.CancelledError``) before it finished."""
+
     call: ToolCall
     error: BaseException
     duration_seconds: float
@@ -191,18 +211,92 @@ class ToolError(Event):
 Subscriber = Callable[[Any], None] | Callable[[Any], Awaitable[None]]
 S = TypeVar("S", bound=Subscriber)
 
+CallKind = Literal["complete", "stream"]
+"""``complete``: ask, complete, a session's ask; ``stream``: every streaming method."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallInfo:
+    """One logical call, as a scope factory is told of it when it starts.
+
+    Attributes:
+        kind: Whether the answer comes whole or streamed (:data:`CallKind`).
+        request: The call's first request; tool rounds and repairs send follow-ups of it.
+        provider: The provider's name, when the client knows it.
+    """
+
+    kind: CallKind
+    request: LLMRequest
+    provider: str | None
+
+
+class CallScope(Protocol):
+    """What a scope factory opens for one call: entered around its work, then ended once.
+
+    ``enter`` and ``exit`` come in pairs in one task and one context, around the whole of a
+    call that answers at once, or around each step of a stream (the wait for each chunk), so
+    a context variable set in ``enter`` is seen by everything the call runs, tool threads
+    included, and by nothing of the consumer's. What a scope raises is logged and ignored.
+    """
+
+    def enter(self) -> object:
+        """Make the call current; return what ``exit`` needs to undo it."""
+        ...
+
+    def exit(self, token: object, /) -> None:
+        """Undo the ``enter`` that returned ``token``."""
+        ...
+
+    def end(self, error: BaseException | None, /) -> None:
+        """The call is over: None if it succeeded, else what ended it.
+
+        ``asyncio.CancelledError`` when it was cancelled (a timeout too), ``GeneratorExit``
+        when the consumer closed a stream before its end, otherwise the error it raised.
+        """
+        ...
+
+
+ScopeFactory = Callable[[CallInfo], "CallScope | None"]
+"""Called at the start of each logical call; returns its scope, or None to stay out of it."""
+
 
 class EventBus:
     """Routes lifecycle events to subscribers. Share one across clients with ``events=bus``."""
 
-    __slots__ = ("_subscribers",)
+    __slots__ = ("__weakref__", "_scopes", "_subscribers")
 
     def __init__(self) -> None:
         self._subscribers: dict[str, list[Subscriber]] = {}
+        self._scopes: tuple[ScopeFactory, ...] = ()
 
     def __repr__(self) -> str:
         counts = {name: len(subs) for name, subs in self._subscribers.items() if subs}
-        return f"EventBus({counts})"
+        scopes = f", scopes={len(self._scopes)}" if self._scopes else ""
+        return f"EventBus({counts}{scopes})"
+
+    @property
+    def scopes(self) -> tuple[ScopeFactory, ...]:
+        """The scope factories, in the order they were added (see the module docs)."""
+        return self._scopes
+
+    def add_scope(self, factory: ScopeFactory) -> ScopeFactory:
+        """Open a scope from ``factory`` around every logical call of the clients on this bus.
+
+        Returns ``factory``, so it works as a decorator.
+        """
+        if not callable(factory):
+            raise TypeError(f"A scope factory must be callable, got {factory!r}.")
+        # Replaced, not changed in place: a call opening its scopes never sees the tuple change.
+        self._scopes = (*self._scopes, factory)
+        return factory
+
+    def remove_scope(self, factory: ScopeFactory) -> None:
+        """Stop opening scopes from ``factory``; unknown factories are an error."""
+        if factory not in self._scopes:
+            raise ValueError(f"{factory!r} is not a scope factory of this bus.")
+        remaining = list(self._scopes)
+        remaining.remove(factory)
+        self._scopes = tuple(remaining)
 
     @overload
     def on(self, event: str) -> Callable[[S], S]: ...

@@ -10,20 +10,25 @@ plugins:
     def register_providers(register):
         register("ollama", OllamaProvider, api_key_env="OLLAMA_API_KEY", model_env="OLLAMA_MODEL")
 
-A module's hooks run once, when the first name it declares is asked for.
+A module's hooks run once, when the first name it declares is asked for. The exception is
+:func:`instrument_client`, called for every new client.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
+
+if TYPE_CHECKING:
+    from aether.client import Aether
 
 __all__ = [
     "KindRegister",
     "Register",
     "hookimpl",
     "hookspec",
+    "instrument_client",
     "register_plugins",
     "register_providers",
     "register_session_stores",
@@ -70,3 +75,19 @@ def register_session_stores(register: Register) -> None:
 @hookspec
 def register_plugins(register: KindRegister) -> None:
     """Register anything of any kind, e.g. ``register("vector_store", "pinecone", cls)``."""
+
+
+@hookspec
+def instrument_client(client: Aether) -> None:
+    """See every new client: called once at the end of each ``Aether(...)``.
+
+    For observability plugins (tracing, metrics, logging): subscribe to ``client.events``
+    and open a scope around each call with ``client.events.add_scope(...)`` (see
+    :mod:`aether.events`). A bus can be shared by several clients: subscribe to each bus once.
+
+    Declare an entry point in the ``aether.instrumentations`` group (``otel =
+    "aether_otel._plugin"``) so the plugin is loaded at the first client; only those are
+    loaded for it. Keep that module's import cheap, since it happens in every process that
+    builds a client: do the work only when the plugin is enabled. What the hook raises is
+    logged (WARNING, ``aether.plugins``) and the client is built anyway.
+    """

@@ -13,17 +13,22 @@
 * ``AETHER_DISABLE_PLUGIN_AUTOLOAD``, ``AETHER_PLUGINS_ALLOW`` and ``AETHER_PLUGINS_BLOCK``
   (distribution names, comma-separated) are read at call time. Core's own built-ins (the
   ``aether-core`` distribution) are exempt.
+* A plugin that fails to load is also one WARNING line on ``aether.plugins``, once.
+* Instrumentation plugins (entry-point group ``aether.instrumentations``) are loaded at the
+  first client and see every client through the ``instrument_client`` hook
+  (:meth:`PluginManager.instrument`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import logging
 import re
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pluggy
 
@@ -31,6 +36,9 @@ from aether import config
 from aether.errors import PluginConflictError, PluginError, PluginLoadError
 from aether.plugins import hookspecs
 from aether.registry import Registry
+
+if TYPE_CHECKING:
+    from aether.client import Aether
 
 __all__ = [
     "EntryPointInfo",
@@ -41,6 +49,8 @@ __all__ = [
     "kind_for",
     "plugin_manager",
 ]
+
+logger = logging.getLogger("aether.plugins")
 
 GROUP_PREFIX = "aether."
 # Only core's own distribution is exempt from the env controls. Keyed on the distribution,
@@ -146,6 +156,8 @@ class PluginManager:
         self._dists: dict[str, _Distribution] | None = None
         self._pluggy = pluggy.PluginManager(hookspecs.PROJECT)
         self._pluggy.add_hookspecs(hookspecs)
+        # The instrument_client implementations, once the instrumentation plugins are loaded.
+        self._instrumenters: list[pluggy.HookImpl] | None = None
 
     def __repr__(self) -> str:
         count = "?" if self._dists is None else str(len(self._dists))
@@ -177,6 +189,7 @@ class PluginManager:
     def refresh(self) -> None:
         """Forget the discovered distributions (after installing a plugin at run time)."""
         self._dists = None
+        self._instrumenters = None
 
     def _status(self, dist: _Distribution) -> PluginStatus:
         if dist.builtin:
@@ -279,6 +292,46 @@ class PluginManager:
                         raise
         return self.infos()
 
+    def instrument(self, client: Aether) -> None:
+        """Hand a new client to each plugin's ``instrument_client`` hook.
+
+        The first call loads the usable plugins declaring an ``aether.instrumentations``
+        entry point (and no others); with none installed, later calls cost next to nothing.
+        A hook that raises is logged (WARNING) and skipped, so the client is built anyway;
+        ``AETHER_STRICT=1`` raises instead.
+        """
+        hooks = self._instrumenters
+        if hooks is None:
+            hooks = self._instrumenters = self._load_instrumentations()
+        for hook in hooks:
+            try:
+                hook.function(*[client for _ in hook.argnames])
+            except _PASS_THROUGH:
+                raise
+            except Exception as exc:
+                if config.strict_mode():
+                    raise
+                logger.warning(
+                    "Plugin %s raised instrumenting a client and was skipped: %s.",
+                    hook.plugin_name,
+                    _describe(exc),
+                )
+
+    def _load_instrumentations(self) -> list[pluggy.HookImpl]:
+        group = group_for("instrumentation")
+        for dist in self._discover().values():
+            if self._status(dist) != "available":
+                continue
+            for ep in dist.entry_points:
+                if ep.group != group:
+                    continue
+                try:
+                    self._load(dist, ep)
+                except PluginError:
+                    if config.strict_mode():
+                        raise
+        return list(self._pluggy.hook.instrument_client.get_hookimpls())
+
     def _load(self, dist: _Distribution, ep: importlib.metadata.EntryPoint) -> None:
         module_ref = ep.value
         if module_ref in dist.loaded:
@@ -313,6 +366,14 @@ class PluginManager:
         except BaseException as exc:
             dist.loaded[module_ref] = exc
             dist.tracebacks[module_ref] = "".join(traceback.format_exception(exc))
+            logger.warning(
+                "Plugin %s failed to load (%s:%s): %s. What it provides is unavailable; "
+                "`aether plugins` shows the traceback.",
+                dist.name,
+                ep.group,
+                ep.name,
+                _describe(exc),
+            )
             if config.strict_mode() and isinstance(exc, Exception):
                 raise
             raise _load_error(dist, ep, exc) from exc

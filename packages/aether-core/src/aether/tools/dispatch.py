@@ -185,6 +185,11 @@ async def run_call(
     except ToolError as exc:
         error = exc
         content = f"Error: {exc}"
+    except BaseException as exc:
+        # Cancelled (or worse): still the one end event tool.start promised, then on its way.
+        if events is not None and events.wants(TOOL_ERROR):
+            await events.emit(ToolErrorEvent(call, exc, perf_counter() - started))
+        raise
     duration = perf_counter() - started
     if events is not None:
         if error is None:

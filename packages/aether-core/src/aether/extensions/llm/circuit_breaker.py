@@ -274,7 +274,9 @@ class CircuitBreakerProvider(ProviderLayer):
         self._generation += 1
         self._in_flight = 0
         self._successes = 0
-        logger.warning(
+        # INFO like every state change: the caller hears of it as CircuitOpenError, and an
+        # application that has not configured logging should not find it on its stderr.
+        logger.info(
             "Circuit opened%s after %d consecutive failures; refusing calls for %.1fs.",
             self._who(),
             failures,
