@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import aclosing
 from typing import Any
 
 import pytest
@@ -73,3 +74,28 @@ async def test_tool_rounds_then_a_typed_answer_store_one_turn() -> None:
     history = await session.history()
     assert [m.role for m in history] == ["user", "assistant"]
     assert Contact.model_validate_json(history[1].text) == ADA
+
+
+async def test_a_streamed_typed_answer_is_stored_once_whole() -> None:
+    fake = FakeProvider(responses=[ADA, "Her name is Ada."])
+    session = Aether(fake).session("s", system="Extract contacts.")
+    values = [
+        value async for value in session.stream_output("Ada, ada@example.org", output_type=Contact)
+    ]
+    assert_type(values, list[Contact])
+    assert values[-1] == ADA
+    history = await session.history()
+    assert [m.role for m in history] == ["user", "assistant"]
+    assert Contact.model_validate_json(history[1].text) == ADA
+    assert await session.ask("Who was that?") == "Her name is Ada."
+    assert fake.calls[1].messages[2] == history[1]
+
+
+async def test_a_streamed_typed_answer_left_early_stores_nothing() -> None:
+    fake = FakeProvider(responses=[ADA, "later"])
+    session = Aether(fake).session("s")
+    async with aclosing(session.stream_output("Ada?", output_type=Contact)) as values:
+        async for _ in values:
+            break
+    assert await session.history() == []
+    assert await session.ask("next") == "later"  # the lock was released

@@ -58,14 +58,14 @@ from aether.registry import Registry
 if TYPE_CHECKING:
     from aether.memory.contracts import SessionStore
     from aether.memory.session import Session
-    from aether.tools import Tool
+    from aether.tools import Tool, ToolSet
 
 __all__ = ["Aether", "Prompt", "ToolsArg"]
 
 Prompt = str | Sequence[Message] | Sequence["str | ContentPart"]
 """A single user turn as text (or as text and content parts), or a whole conversation."""
 
-ToolsArg = Sequence["str | Tool | Callable[..., Any]"] | None
+ToolsArg = Sequence["str | Tool | ToolSet | Callable[..., Any]"] | None
 """Tools the model may call: registered names, ``Tool`` objects or decorated functions."""
 
 S = TypeVar("S", bound=Subscriber)

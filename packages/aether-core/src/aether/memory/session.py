@@ -249,6 +249,60 @@ class Session:
                 if chunk.text:
                     yield chunk.text
 
+    async def stream_output(
+        self,
+        prompt: str | Sequence[Message],
+        *,
+        output_type: type[_T] | Output[_T],
+        tools: ToolsArg = None,
+        model: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        stop: str | Sequence[str] | None = None,
+        tool_choice: ToolChoice | None = None,
+        allowed_tools: Sequence[str] | None = None,
+        max_tool_iterations: int | None = None,
+        tool_timeout: float | None = None,
+        settings: CallSettings | None = None,
+    ) -> AsyncGenerator[_T, None]:
+        """The typed answer as it forms (see :meth:`Aether.stream_output
+        <aether.Aether.stream_output>`); the turn is stored once the stream has ended.
+
+        The turn stores the JSON of the last value, the validated answer; a stream left early
+        or failing stores nothing. The session's lock is held while the stream is open, so
+        close it (``aclosing``) if you stop early, and do not call the same session from
+        inside the loop.
+        """
+        from aether.llm.output import as_output
+
+        output = as_output(output_type)
+        new = _new_messages(prompt)
+        async with self._lock:
+            messages = await self._context(new)
+            source = self._client.stream_output(
+                messages,
+                output_type=output,
+                tools=tools,
+                model=model,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                stop=stop,
+                tool_choice=tool_choice,
+                allowed_tools=allowed_tools,
+                max_tool_iterations=max_tool_iterations,
+                tool_timeout=tool_timeout,
+                settings=settings,
+            )
+            last: Any = None
+            try:
+                async for value in source:
+                    last = value
+                    yield value
+            finally:
+                await maybe_aclose(source)  # now, not at GC time
+            # Ended without raising: the last value yielded is the validated answer.
+            await self._commit(new, output.shape.adapter.dump_json(last).decode())
+
     # --- history -----------------------------------------------------------------------
 
     async def history(self, *, limit: int | None = None) -> list[Message]:
