@@ -32,6 +32,7 @@ from aether.extensions.llm._layer import ProviderLayer, aclosing_stream, maybe_a
 from aether.extensions.llm.builder import ProviderConfig, build_provider, find_layer
 from aether.extensions.llm.cost_tracking import CostTrackingProvider
 from aether.extensions.llm.usage import UsageSummary
+from aether.llm._complete_only import ensure_stream
 from aether.llm._output_plan import OutputPlan, OutputTarget
 from aether.llm.capabilities import check_supported
 from aether.llm.contracts import (
@@ -42,7 +43,6 @@ from aether.llm.contracts import (
     Message,
     ToolChoice,
 )
-from aether.llm.fallback import ensure_stream
 from aether.llm.instrumented import (
     complete_with_events,
     in_scopes,

@@ -8,8 +8,8 @@ from typing import Any
 from aether import config
 from aether.errors import ConfigurationError, PluginNotFoundError, UnknownProviderError
 from aether.extensions.llm.registry import PROVIDER_KIND
+from aether.llm._complete_only import ensure_stream
 from aether.llm.contracts import LLMProvider
-from aether.llm.fallback import ensure_stream
 from aether.registry import Registry, default_registry
 
 __all__ = ["create_provider"]
