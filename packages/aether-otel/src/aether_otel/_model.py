@@ -151,9 +151,27 @@ class ModelCalls:
         self._ended(span, metric, state, found, request, duration, None, response, None)
         return response
 
-    async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
-        """The wrapped provider's stream, in a ``chat`` span."""
+    def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
+        """The wrapped provider's stream, in a ``chat`` span.
+
+        When nothing would be recorded (a no-op tracer and meter, and a span that changes no
+        context), the provider's own stream is handed back: no layer between it and the
+        caller, so each chunk costs what it costs uninstrumented.
+        """
         span, metric, state, found = self._start(request, stream=True)
+        if self._telemetry.metrics_dropped and not adds_context(span):
+            span.end()
+            return self.inner.stream(request)
+        return self._watched(span, metric, state, found, request)
+
+    async def _watched(
+        self,
+        span: Span,
+        metric: dict[str, Any],
+        state: CallState | None,
+        found: dict[str, Any],
+        request: LLMRequest,
+    ) -> AsyncIterator[LLMStreamChunk]:
         started = perf_counter()
         chunks = self.inner.stream(request)
         seen = _Seen(self._telemetry.capture and span.is_recording())

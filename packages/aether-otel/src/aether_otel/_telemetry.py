@@ -39,7 +39,7 @@ class Telemetry:
         capture: Whether content (messages, tool arguments and results) is recorded.
     """
 
-    __slots__ = ("capture", "duration", "first_chunk", "token_usage", "tracer")
+    __slots__ = ("capture", "duration", "first_chunk", "metrics_dropped", "token_usage", "tracer")
 
     def __init__(
         self,
@@ -73,6 +73,12 @@ class Telemetry:
             unit="s",
             description="Time to receive the first chunk of a streamed answer.",
             explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
+        )
+        # A no-op meter (set explicitly; the global proxy may still be replaced) drops every
+        # point: then a call whose span records nothing needs no watching at all.
+        self.metrics_dropped = all(
+            isinstance(instrument, metrics.NoOpHistogram)
+            for instrument in (self.token_usage, self.duration, self.first_chunk)
         )
 
 
