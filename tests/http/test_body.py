@@ -67,11 +67,41 @@ def test_text_that_looks_like_the_mark_is_sent_as_it_is() -> None:
     assert json.loads(dumps(body)) == {"a": lookalike, "b": "eA=="}
 
 
+class _Opaque:
+    pass
+
+
 def test_what_is_not_json_is_refused_as_json_refuses_it() -> None:
-    with pytest.raises(TypeError, match="Object of type set is not JSON serializable"):
-        dumps({"a": {1}})
-    with pytest.raises(TypeError, match="Object of type set is not JSON serializable"):
-        dumps({"a": Base64Data(b"x"), "b": {1}})
+    with pytest.raises(TypeError, match="Object of type _Opaque is not JSON serializable"):
+        dumps({"a": _Opaque()})
+    with pytest.raises(TypeError, match="Object of type _Opaque is not JSON serializable"):
+        dumps({"a": Base64Data(b"x"), "b": [_Opaque()]})
+
+
+def test_bodies_equal_what_json_dumps_writes_for_json_types() -> None:
+    body = {
+        "s": 'é \u2028 \x00 \\ "q" \t',
+        "numbers": [0.1 + 0.2, 1e16, -0.0, 1e-7, 2**70, -5, 5e-324, 1.7976931348623157e308],
+        "flags": [True, False, None],
+        "nested": {"1": [{}, []], "tuple": (1, "two")},
+        "keys": {1: "int", 2.5: "float", False: "bool"},
+    }
+    assert json.loads(dumps(body)) == json.loads(json.dumps(body))
+    assert dumps({"a": [1, "b", None]}) == b'{"a":[1,"b",null]}'
+
+
+def test_nan_and_infinity_are_written_as_json_dumps_writes_them() -> None:
+    # Never null: the provider's error then names the field instead of a silent other value.
+    assert dumps({"t": float("nan"), "u": float("inf")}) == b'{"t":NaN,"u":Infinity}'
+
+
+def test_a_body_that_contains_itself_or_broken_text_is_a_clear_error() -> None:
+    body: dict[str, Any] = {}
+    body["self"] = body
+    with pytest.raises(ValueError, match="Circular reference"):
+        dumps(body)
+    with pytest.raises(ValueError, match="not valid Unicode"):
+        dumps({"text": "abc\udc80"})
 
 
 def test_data_equals_its_text_and_never_shows_its_bytes() -> None:

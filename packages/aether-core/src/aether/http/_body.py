@@ -1,10 +1,15 @@
 """Request bodies as JSON bytes, base64 data copied in rather than escaped.
 
-Images, audio and documents travel in JSON as base64 text. ``json.dumps`` escapes a string one
-character at a time, which for a megabyte of base64 (text that never needs escaping) costs more
-than the encoding itself, and the text is then encoded to UTF-8 once more. A provider puts a
-:class:`Base64Data` where its API takes such text; :func:`dumps` writes the rest of the body
-with ``json.dumps`` and copies the encoded bytes in as they are.
+Bodies are written by pydantic-core's serializer (``pydantic_core.to_json``), straight to
+UTF-8: four to seven times faster than ``json.dumps`` on a chat body, whose set-up alone costs
+more than a short body. It writes what ``json.dumps`` writes for JSON's own types; beyond
+them it writes what pydantic writes (tuples and sets as arrays, ``bytes`` as UTF-8 text,
+dates as ISO 8601) and refuses anything else with ``json.dumps``'s ``TypeError``.
+
+Images, audio and documents travel in JSON as base64 text. Escaping a string one character at
+a time costs more for a megabyte of base64 (text that never needs escaping) than the encoding
+itself. A provider puts a :class:`Base64Data` where its API takes such text; :func:`dumps`
+writes the rest of the body and copies the encoded bytes in as they are.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import base64
 import json
 import secrets
 from typing import Any
+
+from pydantic_core import PydanticSerializationError, to_json
 
 __all__ = ["Base64Data", "dumps"]
 
@@ -65,23 +72,37 @@ def dumps(payload: Any) -> bytes:
 
     Raises:
         TypeError: Something in ``payload`` is not JSON, as from ``json.dumps``.
+        ValueError: ``payload`` contains itself.
     """
-    try:
-        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    except TypeError:
-        pass  # a Base64Data, or something that is not JSON: the second pass tells which
-    else:
-        return text.encode("utf-8")  # the common body, with no data in it: one pass
     found: list[Base64Data] = []
+    refused: list[str] = []
 
     def mark(value: object) -> str:
         if isinstance(value, Base64Data):
             found.append(value)
             return _MARK
-        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+        refused.append(type(value).__name__)
+        raise TypeError(refused[-1])
 
-    marked = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=mark)
-    pieces = marked.encode("utf-8").split(_MARK_IN_JSON)
+    try:
+        # NaN and infinities as json.dumps writes them: a provider's error then names the
+        # field, where "null" would silently send another value.
+        marked = to_json(payload, fallback=mark, inf_nan_mode="constants")
+    except PydanticSerializationError as exc:
+        if refused:
+            raise TypeError(f"Object of type {refused[-1]} is not JSON serializable") from None
+        if "Circular reference" in str(exc):
+            raise ValueError("Circular reference detected") from None
+        if "surrogates not allowed" in str(exc):
+            raise ValueError(
+                "The request holds text that is not valid Unicode (a lone surrogate, as from "
+                "bytes decoded with errors='surrogateescape'); decode the text with "
+                "errors='replace' or fix its source."
+            ) from None
+        raise
+    if not found:
+        return marked  # the common body, with no data in it: one pass
+    pieces = marked.split(_MARK_IN_JSON)
     body = [pieces[0]]
     for data, after in zip(found, pieces[1:], strict=True):
         prefix = json.dumps(data.prefix, ensure_ascii=False)[1:-1].encode("utf-8")
