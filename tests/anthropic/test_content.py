@@ -1,4 +1,5 @@
-"""Content parts as Messages API blocks: images, documents, text; what Anthropic refuses."""
+"""Content parts as Messages API blocks: images, documents, text, a part's own options; what
+Anthropic refuses (audio, video)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import base64
 import re
 from typing import Any
 
+import httpx
 import pytest
 
 from aether import Aether
@@ -14,7 +16,14 @@ from aether.extensions.llm.fake import FakeProvider
 from aether.llm import ProviderCapabilities, capabilities_of
 from aether.llm.contracts import LLMRequest, Message, ToolCall
 from aether.llm.models import ModelTraits
-from aether.llm.parts import AudioPart, ContentPart, DocumentPart, ImagePart, TextPart
+from aether.llm.parts import (
+    AudioPart,
+    ContentPart,
+    DocumentPart,
+    ImagePart,
+    TextPart,
+    VideoPart,
+)
 from aether_anthropic import MODELS, AnthropicProvider
 from aether_anthropic._mapping import build_payload
 
@@ -200,6 +209,100 @@ def test_a_model_that_takes_no_documents_refuses_them_by_name() -> None:
     assert body(ImagePart(file_id="f"), model="claude-test-no-pdf")["messages"]
 
 
+def test_video_is_refused_naming_what_anthropic_takes() -> None:
+    video = VideoPart(url="https://example.com/launch.mp4?sig=s3cret")
+    with pytest.raises(ConfigurationError) as info:
+        blocks("What happens?", video)
+    said = str(info.value)
+    assert said == (
+        "Anthropic's Messages API takes no video, but the call to 'claude-sonnet-4-5' holds a "
+        "VideoPart; it takes text, images and PDF or text documents. Remove the video, or send "
+        "frames of it as ImageParts."
+    )
+    call = ToolCall(id="toolu_1", name="record")
+    with pytest.raises(ConfigurationError, match="takes no video"):
+        body(
+            messages=[
+                Message(role="user", content="film it"),
+                Message(role="assistant", tool_calls=[call]),
+                Message(role="tool", tool_call_id="toolu_1", content=[video]),
+            ]
+        )
+
+
+async def test_video_is_refused_before_anything_is_sent() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(500)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    video = VideoPart(data=b"\x00\x00\x00\x18ftypisom", media_type="video/mp4")
+    request = LLMRequest(
+        messages=[Message(role="user", content=[TextPart(text="Describe it."), video])]
+    )
+    async with AnthropicProvider(api_key="k", http_client=client) as claude:
+        with pytest.raises(ConfigurationError, match="takes no video"):
+            await claude.complete(request)
+        with pytest.raises(ConfigurationError, match="takes no video"):
+            _ = [chunk async for chunk in claude.stream(request)]
+    await client.aclose()
+    assert seen == []
+
+
+# --- a part's own options -------------------------------------------------------------------
+
+
+def test_a_parts_provider_options_merge_into_its_block_last() -> None:
+    cited = DocumentPart(
+        data=PDF,
+        media_type="application/pdf",
+        filename="report.pdf",
+        provider_options={
+            "citations": {"enabled": True},
+            "context": "Q3 board pack",
+            "cache_control": {"type": "ephemeral", "ttl": "1h"},
+        },
+    )
+    pinned = ImagePart(
+        file_id="file_img", provider_options={"cache_control": {"type": "ephemeral"}}
+    )
+    assert blocks(cited, pinned) == [
+        {
+            "type": "document",
+            "source": {"type": "base64", "media_type": "application/pdf", "data": b64(PDF)},
+            "title": "report.pdf",
+            "citations": {"enabled": True},
+            "context": "Q3 board pack",
+            "cache_control": {"type": "ephemeral", "ttl": "1h"},
+        },
+        {
+            "type": "image",
+            "source": {"type": "file", "file_id": "file_img"},
+            "cache_control": {"type": "ephemeral"},
+        },
+    ]
+    # Nested dicts merge: an option can add to the source Aether built.
+    (renamed,) = blocks(
+        DocumentPart(url="https://x.test/a.pdf", provider_options={"source": {"x": 1}})
+    )
+    assert renamed["source"] == {"type": "url", "url": "https://x.test/a.pdf", "x": 1}
+
+
+def test_a_cache_mark_set_on_a_part_counts_among_the_breakpoints() -> None:
+    marked = [
+        DocumentPart(file_id=f"file_{n}", provider_options={"cache_control": {"type": "ephemeral"}})
+        for n in range(5)
+    ]
+    with pytest.raises(ConfigurationError, match="at most 4 cache breakpoints"):
+        body(*marked)
+    # cache={"messages": True} keeps the mark the part set (its TTL included).
+    hour = {"cache_control": {"type": "ephemeral", "ttl": "1h"}}
+    sent = body(ImagePart(file_id="f", provider_options=hour), cache={"messages": True})
+    assert sent["messages"][0]["content"][0]["cache_control"] == hour["cache_control"]
+
+
 # --- what the provider claims ---------------------------------------------------------------
 
 
@@ -214,10 +317,14 @@ def test_the_provider_claims_what_it_maps() -> None:
     )
 
 
-async def test_the_client_refuses_audio_for_anthropic_by_its_claims() -> None:
+async def test_the_client_refuses_audio_and_video_for_anthropic_by_its_claims() -> None:
     class Claimed(FakeProvider):
         capabilities = AnthropicProvider.capabilities
 
-    async with Aether(Claimed()) as client:
+    claimed = Claimed()
+    async with Aether(claimed) as client:
         with pytest.raises(ConfigurationError, match="does not take audio parts"):
             await client.ask([AudioPart(data=b"ID3", media_type="audio/mpeg")])
+        with pytest.raises(ConfigurationError, match="does not take video parts"):
+            await client.ask([VideoPart(url="https://example.com/a.mp4")])
+    assert claimed.calls == []

@@ -5,7 +5,7 @@ parts, ``ToolSpec``s and settings. What Aether interprets (roles, text, choices,
 written out; what it must carry untouched is read from the record: media bytes, the model's
 earlier tool calls (with their thought signatures), tool parameter schemas, the answer's
 schema (an ``OutputSpec``), and safety settings. ``provider_options`` is used only for what
-Aether does not model: ``safetySettings``.
+Aether does not model: ``safetySettings`` on a call, a video's ``mediaResolution`` on its part.
 
 :func:`normalise` is the one place where a recorded body and Aether's may differ without a
 difference in meaning; :data:`UNCOVERED` lists the records Aether cannot express, and why.
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aether.llm.contracts import LLMRequest, Message, OutputSpec, ToolCall, ToolSpec
-from aether.llm.parts import DocumentPart, ImagePart, TextPart
+from aether.llm.parts import DocumentPart, ImagePart, TextPart, VideoPart
 from aether_gemini._mapping import SIGNATURE_KEY
 
 __all__ = ["EXPRESSIONS", "UNCOVERED", "Expression", "answer_schema_field", "normalise"]
@@ -319,6 +319,21 @@ EXPRESSIONS: dict[str, Expression] = {
         recorded_only=((0, 1, "mediaResolution"),),
     ),
     "010": Expression(_010, note="schemas translated to the OpenAPI subset (gemini-2.0)"),
+    "011": Expression(
+        lambda b: _ask(
+            _G25F,
+            _system("You are a helpful chatbot."),
+            Message(
+                role="user",
+                content=[
+                    TextPart(text="Explain me this video in a few sentences"),
+                    VideoPart(
+                        url="https://m.youtube.com/watch?v=lCdaVNyHtjU", media_type="video/mp4"
+                    ),
+                ],
+            ),
+        )
+    ),
     "012": Expression(
         lambda b: _ask(
             "gemini-2.5-pro",
@@ -328,6 +343,24 @@ EXPRESSIONS: dict[str, Expression] = {
             reasoning={"include_thoughts": True},
         ),
         note=_SCHEMA_FIELD,
+    ),
+    "013": Expression(
+        lambda b: _ask(
+            "gemini-3-pro-preview",
+            Message(
+                role="user",
+                content=[
+                    TextPart(text="Explain me this video in one sentence"),
+                    VideoPart(
+                        url="https://youtu.be/lCdaVNyHtjU",
+                        media_type="video/mp4",
+                        provider_options={"mediaResolution": {"level": "MEDIA_RESOLUTION_HIGH"}},
+                    ),
+                ],
+            ),
+        ),
+        note="mediaResolution via the part's provider_options, sent as recorded (v1beta "
+        "refuses it: this record's own 400)",
     ),
     "014": Expression(
         lambda b: _ask(
@@ -399,10 +432,7 @@ EXPRESSIONS: dict[str, Expression] = {
     "026": Expression(_026, note=f"safety settings via provider_options; {_SCHEMA_FIELD}"),
 }
 
-UNCOVERED = {
-    "011": "a video (fileData video/mp4 of a YouTube URL): Aether has no video part",
-    "013": "a video (fileData video/mp4 of a YouTube URL): Aether has no video part",
-}
+UNCOVERED: dict[str, str] = {}
 
 
 # --- what may differ without meaning ---------------------------------------------------------

@@ -1,9 +1,9 @@
 """What a rich call puts on the wire, read by a real HTTP server on 127.0.0.1.
 
-Media, reasoning, ``provider_options`` and headers, the defaults of a bare call, and a tool
-whose schema uses ``$ref``: each sent through the ``Aether`` client and the provider's own
-HTTP client (httpx, or aiohttp with ``--http-transport=aiohttp``), then read back as the
-server received it.
+Media (video with its part's ``provider_options`` too), reasoning, ``provider_options`` and
+headers, the defaults of a bare call, and a tool whose schema uses ``$ref``: each sent through
+the ``Aether`` client and the provider's own HTTP client (httpx, or aiohttp with
+``--http-transport=aiohttp``), then read back as the server received it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from pydantic import BaseModel
 
 from aether import Aether
-from aether.llm.parts import DocumentPart, ImagePart
+from aether.llm.parts import DocumentPart, ImagePart, VideoPart
 from aether.tools import make_tool
 from aether_gemini import GeminiProvider
 from tests.support.loopback import (
@@ -34,6 +34,7 @@ from tests.support.loopback import (
 KEY = "e2e-key-0002"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n"
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(48))
 
 
 def _answer(*parts: dict[str, Any]) -> dict[str, Any]:
@@ -120,6 +121,31 @@ async def test_an_image_and_a_pdf_travel_inline_and_a_url_by_reference(
     }
     # Gemini 3 keeps its own temperature: the configured default is not sent to it.
     assert "generationConfig" not in sent["body"]
+
+
+async def test_a_video_file_travels_inline_and_a_clip_of_a_link_with_its_metadata(
+    server: FakeGemini, tmp_path: Path
+) -> None:
+    clip = tmp_path / "launch"
+    clip.write_bytes(MP4)
+    window = {"videoMetadata": {"startOffset": "5s", "endOffset": "20s", "fps": 2}}
+    prompt: list[str | VideoPart] = [
+        "What differs between the two launches?",
+        VideoPart.from_path(clip),
+        VideoPart(
+            url="https://youtu.be/lCdaVNyHtjU", media_type="video/mp4", provider_options=window
+        ),
+    ]
+    async with server.client() as client:
+        assert await client.ask(prompt, model="gemini-2.5-flash") == "done"
+    (sent,) = server.requests
+    _, inline, linked = sent["body"]["contents"][0]["parts"]
+    assert inline["inlineData"]["mimeType"] == "video/mp4"
+    assert base64.b64decode(inline["inlineData"]["data"]) == MP4
+    assert linked == {
+        "fileData": {"mimeType": "video/mp4", "fileUri": "https://youtu.be/lCdaVNyHtjU"},
+        "videoMetadata": {"startOffset": "5s", "endOffset": "20s", "fps": 2},
+    }
 
 
 async def test_reasoning_settings_reach_the_body_and_thoughts_come_back(

@@ -13,7 +13,7 @@ from aether.config import forget_warnings
 from aether.errors import BadRequestError, ConfigurationError
 from aether.llm.contracts import LLMRequest, Message, ToolCall, ToolSpec
 from aether.llm.models import ModelTraits
-from aether.llm.parts import AudioPart, DocumentPart, ImagePart, TextPart
+from aether.llm.parts import AudioPart, DocumentPart, ImagePart, TextPart, VideoPart
 from aether_gemini import MODELS, GeminiTraits
 from aether_gemini._request import build_payload
 from aether_gemini._schema import DeclarationCache
@@ -138,6 +138,116 @@ def test_an_empty_user_turn_is_an_empty_text_part_not_dropped() -> None:
     sent = body(Message(role="system", content="Tell jokes."), "", model="gemini-3-flash-preview")
     assert sent["contents"] == [{"role": "user", "parts": [{"text": ""}]}]
     assert body(user(TextPart(text="")))["contents"] == [{"role": "user", "parts": [{"text": ""}]}]
+
+
+# --- video and a part's own options ---------------------------------------------------------
+
+MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomavc1"
+CLIP = {"videoMetadata": {"startOffset": "12s", "endOffset": "40s", "fps": 0.5}}
+
+
+def test_a_video_goes_by_url_inline_or_as_an_uploaded_file() -> None:
+    parts = body(
+        user(
+            TextPart(text="Explain this video."),
+            VideoPart(url="https://www.youtube.com/watch?v=lCdaVNyHtjU", media_type="video/mp4"),
+            VideoPart(url="https://example.com/clips/launch.mov"),
+            VideoPart(data=MP4, media_type="video/mp4"),
+            VideoPart(file_id="files/vid42", media_type="video/webm"),
+        )
+    )["contents"][0]["parts"]
+    assert parts == [
+        {"text": "Explain this video."},
+        {
+            "fileData": {
+                "mimeType": "video/mp4",
+                "fileUri": "https://www.youtube.com/watch?v=lCdaVNyHtjU",
+            }
+        },
+        # The media type told by the URL's name.
+        {
+            "fileData": {
+                "mimeType": "video/quicktime",
+                "fileUri": "https://example.com/clips/launch.mov",
+            }
+        },
+        {"inlineData": {"mimeType": "video/mp4", "data": base64.b64encode(MP4).decode()}},
+        {
+            "fileData": {
+                "mimeType": "video/webm",
+                "fileUri": "https://generativelanguage.googleapis.com/v1beta/files/vid42",
+            }
+        },
+    ]
+
+
+def test_video_metadata_from_provider_options_sits_beside_the_data() -> None:
+    by_url, inline, from_data_url = body(
+        user(
+            VideoPart(
+                url="https://youtu.be/lCdaVNyHtjU", media_type="video/mp4", provider_options=CLIP
+            ),
+            VideoPart(data=MP4, media_type="video/mp4", provider_options=CLIP),
+            VideoPart(
+                url="data:video/mp4;base64," + base64.b64encode(MP4).decode(),
+                provider_options=CLIP,
+            ),
+        )
+    )["contents"][0]["parts"]
+    assert by_url == {
+        "fileData": {"mimeType": "video/mp4", "fileUri": "https://youtu.be/lCdaVNyHtjU"},
+        **CLIP,
+    }
+    assert inline == {
+        "inlineData": {"mimeType": "video/mp4", "data": base64.b64encode(MP4).decode()},
+        **CLIP,
+    }
+    assert from_data_url == inline  # the options outlive reading the data URL
+
+
+def test_a_parts_options_merge_into_what_aether_built_not_over_it() -> None:
+    (part,) = body(
+        user(
+            ImagePart(
+                url="https://example.com/scan.png",
+                provider_options={
+                    "fileData": {"displayName": "scan"},
+                    "mediaResolution": {"level": "MEDIA_RESOLUTION_LOW"},
+                },
+            )
+        )
+    )["contents"][0]["parts"]
+    assert part == {
+        "fileData": {
+            "mimeType": "image/png",
+            "fileUri": "https://example.com/scan.png",
+            "displayName": "scan",
+        },
+        "mediaResolution": {"level": "MEDIA_RESOLUTION_LOW"},
+    }
+
+
+def test_a_video_url_whose_type_cannot_be_told_asks_for_a_video_type() -> None:
+    with pytest.raises(
+        ConfigurationError,
+        match=r"VideoPart\('https://youtu.be/x'\).*VideoPart\(url=..., media_type='video/mp4'\)",
+    ):
+        body(user(VideoPart(url="https://youtu.be/x")))
+
+
+def test_a_video_part_must_hold_video() -> None:
+    with pytest.raises(
+        ConfigurationError,
+        match=r"VideoPart\(media_type='audio/mpeg'\), but that part holds video/\* media",
+    ):
+        body(user(VideoPart(data=b"ID3", media_type="audio/mpeg")))
+
+
+def test_a_model_without_video_input_refuses_it(models: Any) -> None:
+    models.register("blind-", GeminiTraits(video_input=False))
+    with pytest.raises(ConfigurationError, match="model 'blind-1' takes no video parts"):
+        body(user(VideoPart(data=MP4, media_type="video/mp4")), model="blind-1")
+    assert GeminiTraits().video_input
 
 
 # --- sampling --------------------------------------------------------------------------------

@@ -176,6 +176,7 @@ def test_the_provider_claims_what_it_maps() -> None:
         "image_input",
         "document_input",
         "audio_input",
+        "video_input",
         "reasoning",
         "structured_output",
     ]

@@ -111,6 +111,7 @@ def test_coverage_by_kind(capsys: pytest.CaptureFixture[str]) -> None:
         f"{'kind'.ljust(width)}  covered",
         *(f"{kind.ljust(width)}  {covered[kind]}/{total[kind]}" for kind in sorted(total)),
     ]
+    lines.append(f"records said through Aether: {len(EXPRESSIONS)}/{len(RECORDS)}")
     lines += [f"not expressible: {name}: {why}" for name, why in sorted(UNCOVERED.items())]
     lines += [f"{name}: {e.note}" for name, e in sorted(EXPRESSIONS.items()) if e.note]
     with capsys.disabled():

@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import httpx
 import pytest
 
 from aether.errors import ConfigurationError
 from aether.llm.capabilities import check_supported
 from aether.llm.contracts import LLMRequest, Message, ToolCall
-from aether.llm.parts import AudioPart, ContentPart, DocumentPart, ImagePart, TextPart
+from aether.llm.parts import AudioPart, ContentPart, DocumentPart, ImagePart, TextPart, VideoPart
 from aether_openai import OpenAIProvider
 from aether_openai._request import build_payload, message_to_wire, target_of
 from tests.openai._wire import request_problems
@@ -229,3 +230,79 @@ def test_the_provider_claims_the_media_it_maps() -> None:
 
     with pytest.raises(ConfigurationError, match="does not take image parts"):
         check_supported(ClaimsNoMedia(), request)
+
+
+# --- video, and a part's own options ---------------------------------------------------------
+
+MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomavc1"
+
+
+@pytest.mark.parametrize(
+    ("part", "given"),
+    [
+        (VideoPart(url="https://x.test/clip.mp4?token=s3cret"), "given by URL"),
+        (VideoPart(data=MP4, media_type="video/mp4"), "of type 'video/mp4'"),
+        (VideoPart(file_id="file-9"), "given by file_id 'file-9'"),
+    ],
+)
+def test_a_video_is_refused_naming_the_model_and_what_it_takes(part: VideoPart, given: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        user(TextPart(text="What happens?"), part)
+    said = str(info.value)
+    assert said.startswith(f"The openai model 'gpt-4o' cannot take a VideoPart {given}; ")
+    assert "takes no video, only text, images, audio (WAV, MP3) and documents" in said
+    assert "s3cret" not in said  # a URL may carry a token: it is never shown
+
+
+async def test_a_video_is_refused_before_anything_is_sent() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(500)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    request = LLMRequest(
+        messages=[Message(role="user", content=[VideoPart(url="https://x.test/a.mp4")])]
+    )
+    async with OpenAIProvider(api_key="k", http_client=client) as openai:
+        with pytest.raises(ConfigurationError, match="cannot take a VideoPart"):
+            await openai.complete(request)
+        with pytest.raises(ConfigurationError, match="cannot take a VideoPart"):
+            _ = [chunk async for chunk in openai.stream(request)]
+    await client.aclose()
+    assert seen == []
+    # Through the client, the provider's claims refuse it first.
+    assert not OpenAIProvider.capabilities.video_input
+    with pytest.raises(ConfigurationError, match="does not take video parts"):
+        check_supported(OpenAIProvider(api_key="k"), request)
+
+
+def test_a_parts_provider_options_merge_into_its_part_last() -> None:
+    wire = user(
+        ImagePart(
+            url="https://x.test/a.png",
+            detail="high",
+            provider_options={"image_url": {"detail": "low"}},
+        ),
+        DocumentPart(file_id="file-1", provider_options={"file": {"filename": "scan.pdf"}}),
+    )["content"]
+    assert wire[0] == {
+        "type": "image_url",
+        "image_url": {"url": "https://x.test/a.png", "detail": "low"},
+    }
+    assert wire[1] == {"type": "file", "file": {"file_id": "file-1", "filename": "scan.pdf"}}
+    audio = AudioPart(data=WAV, media_type="audio/wav", provider_options={"input_audio": {"x": 1}})
+    (heard,) = user(audio, model="gpt-4o-audio-preview")["content"]
+    assert heard["input_audio"] == {"data": b64(WAV), "format": "wav", "x": 1}
+    # Options on a part sent as bytes leave the bytes as they were built.
+    inline = ImagePart(
+        data=PNG, media_type="image/png", provider_options={"image_url": {"detail": "low"}}
+    )
+    body = build_payload(
+        LLMRequest(messages=[Message(role="user", content=[inline])]), model="gpt-4o", stream=False
+    )
+    assert request_problems(body) == []
+    (sent,) = body["messages"][0]["content"]
+    assert sent["image_url"]["detail"] == "low"
+    assert sent["image_url"]["url"] == f"data:image/png;base64,{b64(PNG)}"

@@ -3,8 +3,10 @@
 Images come as ``base64`` (bytes), ``url`` or ``file`` (an id from Anthropic's Files API)
 sources, in JPEG, PNG, GIF or WebP. Documents are PDFs (``base64``, ``url`` or ``file``) or
 plain text (a ``text`` source); a document's ``filename`` is its ``title``. A ``data:`` URL is
-sent as the bytes it holds. Anthropic takes no audio: an audio part is refused before anything
-is sent, as is media where the API takes text only (system prompts, the assistant's turns).
+sent as the bytes it holds. Anthropic takes no audio and no video: such a part is refused before
+anything is sent, as is media where the API takes text only (system prompts, the assistant's
+turns). A media part's ``provider_options`` is merged into its block last (``cache_control``,
+a document's ``citations`` or ``context``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from aether.errors import ConfigurationError
-from aether.llm.parts import AudioPart, ContentPart, DocumentPart, ImagePart, MediaPart, TextPart
+from aether.llm.parts import (
+    AudioPart,
+    ContentPart,
+    DocumentPart,
+    ImagePart,
+    MediaPart,
+    TextPart,
+    VideoPart,
+)
+from aether.llm.settings import deep_merge
 from aether_anthropic._models import ClaudeTraits
 
 __all__ = ["CACHE_CONTROL", "FILES_BETA", "needs_files_beta", "text_blocks", "user_blocks"]
@@ -64,22 +75,25 @@ def user_blocks(
     """Blocks of a user turn's (or a tool result's) content, in order; empty text left out.
 
     Raises:
-        ConfigurationError: An audio part, an image or document of a type the API does not
-            take, or media the model does not take (its :class:`ClaudeTraits`).
+        ConfigurationError: An audio or video part, an image or document of a type the API
+            does not take, or media the model does not take (its :class:`ClaudeTraits`).
     """
     blocks = []
     for part in _parts(content):
         if isinstance(part, TextPart):
             if part.text:
                 blocks.append(_text_block(part))
-        elif isinstance(part, ImagePart):
+            continue
+        if isinstance(part, ImagePart):
             _check_model(part, model, traits.image_input)
-            blocks.append({"type": "image", "source": _image_source(part)})
+            block: dict[str, Any] = {"type": "image", "source": _image_source(part)}
         elif isinstance(part, DocumentPart):
             _check_model(part, model, traits.document_input)
-            blocks.append(_document(part))
+            block = _document(part)
         else:
-            raise _no_audio(part, model)
+            raise _not_taken(part, model)
+        options = part.provider_options
+        blocks.append(deep_merge(block, options) if options else block)
     return blocks
 
 
@@ -88,11 +102,16 @@ def needs_files_beta(parts: Sequence[object]) -> bool:
     return any(isinstance(part, MediaPart) and part.file_id is not None for part in parts)
 
 
-def _no_audio(part: AudioPart, model: str) -> ConfigurationError:
+def _not_taken(part: AudioPart | VideoPart, model: str) -> ConfigurationError:
+    """The error for a part of a kind the Messages API has no block for."""
+    if isinstance(part, AudioPart):
+        what, article, instead = "audio", "an", "transcribe it first and send the text"
+    else:
+        what, article, instead = "video", "a", "send frames of it as ImageParts"
     return ConfigurationError(
-        f"Anthropic's Messages API takes no audio, but the call to {model!r} holds an "
-        f"{type(part).__name__}; it takes text, images and PDF or text documents. Remove the "
-        f"audio, or transcribe it first and send the text."
+        f"Anthropic's Messages API takes no {what}, but the call to {model!r} holds "
+        f"{article} {type(part).__name__}; it takes text, images and PDF or text documents. "
+        f"Remove the {what}, or {instead}."
     )
 
 

@@ -38,7 +38,7 @@ if typing.TYPE_CHECKING:
         ToolSpec,
     )
     from aether.llm.output import Output
-    from aether.llm.parts import AudioPart, DocumentPart, ImagePart, TextPart
+    from aether.llm.parts import AudioPart, DocumentPart, ImagePart, TextPart, VideoPart
     from aether.llm.settings import CallSettings
     from aether.memory.contracts import SessionStore
     from aether.memory.session import Session
@@ -74,6 +74,7 @@ __all__ = [
     "ToolCall",
     "ToolSpec",
     "UsageSummary",
+    "VideoPart",
     "__version__",
     "ask",
     "build_provider",
@@ -115,6 +116,7 @@ _LAZY = {
     "ToolCall": "aether.llm.contracts",
     "ToolSpec": "aether.llm.contracts",
     "UsageSummary": "aether.extensions.llm.usage",
+    "VideoPart": "aether.llm.parts",
     "ask": "aether.llm.ask",
     "build_provider": "aether.extensions.llm.builder",
     "dispatch_tool": "aether.tools",

@@ -3,7 +3,9 @@
 Gemini speaks ``contents``/``parts`` with roles ``user`` and ``model``; system prompts go in
 ``systemInstruction``; tool calls are ``functionCall`` parts, tool results ``functionResponse``
 parts sent in a user turn. Media travel as ``inlineData`` (bytes, base64) or ``fileData`` (a
-URL, or a file uploaded with the Files API), in user and model turns alike.
+URL, a YouTube link for a video, or a file uploaded with the Files API), in user and model turns
+alike. A media part's ``provider_options`` is merged into its part last: ``videoMetadata``
+(``startOffset``, ``endOffset``, ``fps``) clips a video, ``mediaResolution`` sets the detail.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from urllib.parse import urlsplit
 from aether.errors import BadRequestError, ConfigurationError
 from aether.llm.contracts import Message, ToolCall
 from aether.llm.parts import MediaPart, TextPart
+from aether.llm.settings import deep_merge
 from aether_gemini._mapping import PROVIDER, SIGNATURE_KEY, SYNTHETIC_ID_PREFIX
 from aether_gemini._models import GeminiTraits
 
@@ -27,8 +30,25 @@ FILES_ROOT = "https://generativelanguage.googleapis.com/v1beta"
 """Where the Files API keeps uploads: a ``file_id`` such as ``files/abc`` becomes a URI here."""
 
 # A part's kind → the media types it may hold, and the trait that lets a model take it.
-_FAMILIES = {"image": ("image/",), "audio": ("audio/",), "document": ("application/", "text/")}
-_TRAIT = {"image": "image_input", "audio": "audio_input", "document": "document_input"}
+_FAMILIES = {
+    "image": ("image/",),
+    "audio": ("audio/",),
+    "document": ("application/", "text/"),
+    "video": ("video/",),
+}
+_TRAIT = {
+    "image": "image_input",
+    "audio": "audio_input",
+    "document": "document_input",
+    "video": "video_input",
+}
+# A media type of each kind, for an error that asks for one.
+_EXAMPLE = {
+    "image": "image/png",
+    "audio": "audio/mpeg",
+    "document": "application/pdf",
+    "video": "video/mp4",
+}
 
 
 @dataclass
@@ -96,7 +116,7 @@ def _media_type(part: MediaPart, source: str) -> str:
         raise ConfigurationError(
             f"Gemini needs the media type of {type(part).__name__}({source[:80]!r}) "
             f"(fileData.mimeType) and it cannot be told from the name: pass media_type=..., "
-            f"e.g. {type(part).__name__}(url=..., media_type='image/png')."
+            f"e.g. {type(part).__name__}(url=..., media_type={_EXAMPLE[part.kind]!r})."
         )
     return guessed
 
@@ -111,11 +131,13 @@ def _file_uri(file_id: str) -> str:
 def media_part(part: MediaPart, model: str, traits: GeminiTraits) -> dict[str, Any]:
     """``inlineData`` for bytes (or a ``data:`` URL), ``fileData`` for a URL or a file id.
 
+    The part's ``provider_options`` are merged in last (``videoMetadata`` beside ``fileData``).
+
     Raises:
         ConfigurationError: The model takes no parts of this kind, the media type does not
             fit the part, or a URL's media type is neither given nor told by its name.
     """
-    kind = part.kind
+    kind, options = part.kind, part.provider_options
     if not getattr(traits, _TRAIT[kind]):
         raise ConfigurationError(
             f"The gemini model {model!r} takes no {kind} parts; remove the "
@@ -143,7 +165,7 @@ def media_part(part: MediaPart, model: str, traits: GeminiTraits) -> dict[str, A
             f"holds {' or '.join(p + '*' for p in _FAMILIES[kind])} media: use the part that "
             f"fits the content."
         )
-    return wire
+    return deep_merge(wire, options) if options else wire
 
 
 def _content_parts(message: Message, model: str, traits: GeminiTraits) -> list[dict[str, Any]]:

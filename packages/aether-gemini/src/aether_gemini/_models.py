@@ -28,6 +28,7 @@ class GeminiTraits(ModelTraits):
     """:class:`~aether.llm.models.ModelTraits` plus what only Gemini's models differ in.
 
     Attributes:
+        video_input: Takes video parts (bytes, a URL, or a Files API upload).
         thinking_levels: The ``thinkingLevel`` values the model takes (Gemini 3: effort maps
             to a level); empty: it thinks within a ``thinkingBudget`` instead.
         thinking_budget: The ``(least, most)`` tokens a budget may give, 0 aside; None: not
@@ -48,6 +49,7 @@ class GeminiTraits(ModelTraits):
     """
 
     audio_input: bool = True  # every Gemini model hears
+    video_input: bool = True  # and watches
     native_output: bool = True  # every Gemini model answers in a response schema
     thinking_levels: tuple[str, ...] = ()
     thinking_budget: tuple[int, int] | None = None

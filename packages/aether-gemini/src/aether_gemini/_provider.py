@@ -79,6 +79,7 @@ class GeminiProvider(HTTPProviderBase):
         image_input=True,
         document_input=True,
         audio_input=True,
+        video_input=True,
         reasoning=True,
         structured_output=True,
     )

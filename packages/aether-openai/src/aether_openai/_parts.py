@@ -5,7 +5,9 @@ the assistant or a tool): a tool that fetched a file hands it over in a user mes
 result. Whatever a model or the API cannot take is a :class:`~aether.errors.ConfigurationError`
 raised before anything is sent, naming the part and what is accepted instead. Bytes go into the
 body as :class:`~aether.http.Base64Data` (a data URL, or bare base64 for audio), which the HTTP
-client writes with one base64 encoding and no JSON pass over it.
+client writes with one base64 encoding and no JSON pass over it. The API takes no video: a
+video part is refused. A media part's ``provider_options`` is merged into its part last
+(``{"image_url": {"detail": "low"}}``).
 
 A ``TextPart(cache=True)`` becomes ``prompt_cache_breakpoint`` on that part for a model that
 takes explicit breakpoints (:func:`~aether_openai._models.takes_cache_breakpoints`); other
@@ -22,7 +24,16 @@ from aether.errors import ConfigurationError
 from aether.http import Base64Data
 from aether.llm.contracts import Message
 from aether.llm.models import ModelTraits
-from aether.llm.parts import AudioPart, ContentPart, DocumentPart, ImagePart, MediaPart, TextPart
+from aether.llm.parts import (
+    AudioPart,
+    ContentPart,
+    DocumentPart,
+    ImagePart,
+    MediaPart,
+    TextPart,
+    VideoPart,
+)
+from aether.llm.settings import deep_merge
 from aether_openai._log import logger
 from aether_openai._models import takes_cache_breakpoints
 
@@ -138,12 +149,21 @@ def part_to_wire(part: ContentPart, target: Target) -> dict[str, Any]:
     if isinstance(part, TextPart):
         return _text_part(part, target)
     if isinstance(part, ImagePart):
-        return _image(part, target)
-    if isinstance(part, AudioPart):
-        return _audio(part, target)
-    if isinstance(part, DocumentPart):
-        return _document(part, target)
-    raise TypeError(f"Not a content part: {part!r}")  # pragma: no cover - the union is closed
+        wire = _image(part, target)
+    elif isinstance(part, AudioPart):
+        wire = _audio(part, target)
+    elif isinstance(part, DocumentPart):
+        wire = _document(part, target)
+    elif isinstance(part, VideoPart):
+        raise target.refuse(
+            f"a VideoPart {_given(part)}",
+            "Chat Completions takes no video, only text, images, audio (WAV, MP3) and "
+            "documents: send frames of it as ImageParts, or use a provider that takes video "
+            "(aether-gemini)",
+        )
+    else:  # pragma: no cover - the union is closed
+        raise TypeError(f"Not a content part: {part!r}")
+    return deep_merge(wire, part.provider_options) if part.provider_options else wire
 
 
 def _text_part(part: TextPart, target: Target) -> dict[str, Any]:

@@ -41,6 +41,7 @@ class ProviderCapabilities:
         image_input: Takes image parts in messages.
         document_input: Takes document (PDF) parts in messages.
         audio_input: Takes audio parts in messages.
+        video_input: Takes video parts in messages.
         reasoning: Honours reasoning settings (effort, thinking budget).
         structured_output: Answers in a JSON schema the request gives.
     """
@@ -50,6 +51,7 @@ class ProviderCapabilities:
     image_input: bool = False
     document_input: bool = False
     audio_input: bool = False
+    video_input: bool = False
     reasoning: bool = False
     structured_output: bool = False
 
@@ -142,7 +144,12 @@ def check_supported(provider: object, request: LLMRequest) -> None:
 
 
 # A media part's ``kind`` → the capability that takes it.
-_MEDIA_CAPABILITY = {"image": "image_input", "document": "document_input", "audio": "audio_input"}
+_MEDIA_CAPABILITY = {
+    "image": "image_input",
+    "document": "document_input",
+    "audio": "audio_input",
+    "video": "video_input",
+}
 
 
 def _check_media(

@@ -1,4 +1,4 @@
-"""Content parts: what a message holds besides plain text (images, audio, documents).
+"""Content parts: what a message holds besides plain text (images, audio, documents, video).
 
 ``Message.content`` is a string or a list of parts. A media part comes from exactly one of a
 URL (``url=``), bytes with their media type (``data=`` + ``media_type=``) or a file the provider
@@ -8,7 +8,15 @@ session store keeps them like any message::
     Message(role="user", content=["What is in this picture?", ImagePart.from_path("cat.png")])
 
 Each provider maps parts to its own wire format; a part it cannot take is a
-:class:`~aether.errors.ConfigurationError` raised before anything is sent.
+:class:`~aether.errors.ConfigurationError` raised before anything is sent. What a provider
+takes on a part and Aether does not model (a clip's offsets, a cache mark on one document) goes
+in the part's ``provider_options``, deep-merged into that part's JSON object last::
+
+    VideoPart(
+        url="https://youtu.be/lCdaVNyHtjU",
+        media_type="video/mp4",
+        provider_options={"videoMetadata": {"startOffset": "10s", "endOffset": "40s"}},
+    )
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ __all__ = [
     "ImagePart",
     "MediaPart",
     "TextPart",
+    "VideoPart",
     "sniff_media_type",
 ]
 
@@ -59,30 +68,58 @@ class TextPart(_Part):
 
 
 # Signatures of the formats a model is usually given, for bytes that come without a name.
-_MAGIC: tuple[tuple[bytes, int, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
-    (b"\xff\xd8\xff", 0, "image/jpeg"),
-    (b"GIF87a", 0, "image/gif"),
-    (b"GIF89a", 0, "image/gif"),
-    (b"WEBP", 8, "image/webp"),
-    (b"%PDF-", 0, "application/pdf"),
-    (b"ID3", 0, "audio/mpeg"),
-    (b"\xff\xfb", 0, "audio/mpeg"),
-    (b"\xff\xf3", 0, "audio/mpeg"),
-    (b"WAVE", 8, "audio/wav"),
-    (b"OggS", 0, "audio/ogg"),
-    (b"fLaC", 0, "audio/flac"),
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+    (b"ID3", "audio/mpeg"),
+    (b"\xff\xfb", "audio/mpeg"),
+    (b"\xff\xf3", "audio/mpeg"),
+    (b"OggS", "audio/ogg"),
+    (b"fLaC", "audio/flac"),
+    (b"\x00\x00\x01\xba", "video/mpeg"),  # an MPEG program stream
+    (b"\x00\x00\x01\xb3", "video/mpeg"),  # an MPEG-1/2 video sequence
+    (b"FLV\x01", "video/x-flv"),
+    (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", "video/x-ms-wmv"),  # ASF, WMV's container
 )
+# RIFF containers name their format at byte 8.
+_RIFF = {b"WEBP": "image/webp", b"WAVE": "audio/wav", b"AVI ": "video/x-msvideo"}
+# ISO media files (MP4, QuickTime, 3GPP) start with an ``ftyp`` box naming a brand. HEIF images
+# share the box, so a brand not listed here is told by the file's name instead.
+_BRANDS = {
+    **dict.fromkeys(
+        (b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"dash"),
+        "video/mp4",
+    ),
+    **dict.fromkeys((b"M4V ", b"M4VH", b"M4VP", b"MSNV", b"mmp4"), "video/mp4"),
+    b"qt  ": "video/quicktime",
+    **dict.fromkeys((b"3gp4", b"3gp5", b"3gp6", b"3ge6", b"3gg6"), "video/3gpp"),
+    **dict.fromkeys((b"3g2a", b"3g2b", b"3g2c"), "video/3gpp2"),
+    **dict.fromkeys((b"M4A ", b"M4B "), "audio/mp4"),
+}
+_EBML = b"\x1a\x45\xdf\xa3"  # Matroska's header; WebM is Matroska with doc type "webm"
+
+
+def _container_type(data: bytes) -> str | None:
+    """The media type of a container format told by a field after its first bytes."""
+    if data.startswith(b"RIFF"):
+        return _RIFF.get(data[8:12])
+    if data[4:8] == b"ftyp":
+        return _BRANDS.get(data[8:12])
+    if data.startswith(_EBML):
+        return "video/webm" if b"webm" in data[:64] else "video/x-matroska"
+    return None
 
 
 def sniff_media_type(data: bytes, filename: str | None = None) -> str | None:
     """The media type of ``data`` from its first bytes, else from ``filename``'s suffix."""
-    for magic, offset, media_type in _MAGIC:
-        if data[offset : offset + len(magic)] == magic:
-            if magic == b"WEBP" and not data.startswith(b"RIFF"):
-                continue
-            if magic == b"WAVE" and not data.startswith(b"RIFF"):
-                continue
+    found = _container_type(data)
+    if found is not None:
+        return found
+    for magic, media_type in _MAGIC:
+        if data.startswith(magic):
             return media_type
     if filename is not None:
         guessed, _ = mimetypes.guess_type(filename)
@@ -91,10 +128,10 @@ def sniff_media_type(data: bytes, filename: str | None = None) -> str | None:
 
 
 class MediaPart(_Part):
-    """An image, audio clip or document: from a URL, from bytes, or from a provider's file."""
+    """An image, audio clip, document or video: from a URL, bytes, or a provider's file."""
 
     kind: ClassVar[str] = "media"
-    """The family of media types the part takes (``image``, ``audio``, ``document``)."""
+    """The family of media types the part takes (``image``, ``audio``, ``document``, ``video``)."""
 
     url: str | None = Field(default=None, description="Where the provider fetches it from.")
     data: bytes | None = Field(default=None, description="The content itself.", repr=False)
@@ -103,6 +140,12 @@ class MediaPart(_Part):
     )
     file_id: str | None = Field(
         default=None, description="A file already uploaded to the provider (its id or URI)."
+    )
+    provider_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Deep-merged last into the JSON object the provider sends for this part: "
+        "what the provider takes and Aether does not model (Gemini videoMetadata, Anthropic "
+        "citations). Kept in the JSON dump, so a session replays the part as it was sent.",
     )
 
     @model_validator(mode="after")
@@ -125,6 +168,11 @@ class MediaPart(_Part):
         for key, value in super().__repr_args__():
             if key == "url" and isinstance(value, str) and value.startswith("data:"):
                 value = value[:40] + "..."
+            if key == "provider_options":
+                # Names only: the values may be large, and say nothing about which part it is.
+                if not value:
+                    continue
+                value = sorted(value)
             yield key, value
         if self.data is not None:
             yield "size", len(self.data)
@@ -194,7 +242,14 @@ class DocumentPart(MediaPart):
     )
 
 
+class VideoPart(MediaPart):
+    """A video in a message: a clip's bytes, a URL (Gemini takes YouTube links) or a file."""
+
+    kind: ClassVar[str] = "video"
+    type: Literal["video"] = "video"
+
+
 ContentPart = Annotated[
-    TextPart | ImagePart | AudioPart | DocumentPart, Field(discriminator="type")
+    TextPart | ImagePart | AudioPart | DocumentPart | VideoPart, Field(discriminator="type")
 ]
 """One part of a message's content."""

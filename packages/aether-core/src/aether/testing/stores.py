@@ -114,9 +114,10 @@ class SessionStoreConformance:
         assert await store.exists("s") is True
 
     async def test_content_parts_round_trip_byte_for_byte(self, store: SessionStore) -> None:
-        from aether.llm.parts import DocumentPart, ImagePart, TextPart
+        from aether.llm.parts import AudioPart, DocumentPart, ImagePart, TextPart, VideoPart
 
         every_byte = bytes(range(256)) * 3
+        clip = {"videoMetadata": {"startOffset": "1.5s", "endOffset": "9s", "fps": 0.5}}
         messages = [
             Message(
                 role="user",
@@ -124,15 +125,32 @@ class SessionStoreConformance:
                     TextPart(text="What is in these?", cache=True),
                     ImagePart(data=every_byte, media_type="image/png", detail="low"),
                     ImagePart(url="https://example.test/cat.jpg"),
-                    DocumentPart(file_id="file-123", filename="report.pdf"),
+                    DocumentPart(
+                        file_id="file-123",
+                        filename="report.pdf",
+                        provider_options={"citations": {"enabled": True}, "title": None},
+                    ),
+                    AudioPart(url="https://example.test/call.mp3"),
+                    VideoPart(data=every_byte, media_type="video/mp4", provider_options=clip),
                 ],
             ),
-            Message(role="assistant", content="A cat and a report."),
+            Message(role="assistant", content="A cat, a report, a call and a clip."),
         ]
         await store.save("parts", messages)
         loaded = await store.load("parts")
         assert loaded == messages
-        assert loaded[0].media[0].data == every_byte
+        media = loaded[0].media
+        assert [type(part) for part in media] == [
+            ImagePart,
+            ImagePart,
+            DocumentPart,
+            AudioPart,
+            VideoPart,
+        ]
+        assert media[0].data == every_byte
+        assert media[4].data == every_byte
+        assert media[4].provider_options == clip
+        assert media[2].provider_options == {"citations": {"enabled": True}, "title": None}
 
     async def test_save_replaces_the_history(self, store: SessionStore) -> None:
         await store.save("s", _turn("old", 3))

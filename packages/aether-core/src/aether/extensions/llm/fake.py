@@ -81,6 +81,7 @@ class FakeProvider:
         image_input=True,
         document_input=True,
         audio_input=True,
+        video_input=True,
         reasoning=True,
         structured_output=True,
     )
