@@ -314,3 +314,51 @@ def test_concurrent_threads_lose_no_update() -> None:
     assert row.model_copy(update={"cost_usd": None}) == TokenUsage(
         requests=16000, input_tokens=16000, output_tokens=16000, cost_usd=None
     )
+
+
+# --- answers the response cache gave ------------------------------------------------------
+
+
+async def test_a_cache_hit_is_counted_apart_and_priced_as_saved() -> None:
+    answer = LLMResponse(
+        text="a", model="cheap", input_tokens=1000, output_tokens=500, cached_input_tokens=200
+    )
+    layer = tracked(answer, pricing={"cheap": CHEAP})
+    await layer.complete(REQUEST)
+    layer.count_hit(REQUEST, answer)
+    layer.count_hit(REQUEST, LLMStreamChunk(model="cheap", input_tokens=10, output_tokens=5))
+    usage = layer.usage
+    billed = (800 * 1.0 + 200 * 0.5 + 500 * 2.0) / 1e6
+    assert usage.total_requests == 1 and usage.total_cost_usd == pytest.approx(billed)
+    assert usage.total_input_tokens == 1000  # what was billed only
+    assert usage.cache_hits == 2
+    assert usage.cost_saved_usd == pytest.approx(billed + (10 * 1.0 + 5 * 2.0) / 1e6)
+    row = usage.by_model["cheap"]
+    assert row.cache_hits == 2 and row.cost_saved_usd == pytest.approx(usage.cost_saved_usd)
+
+
+async def test_hits_alone_cost_nothing_even_unpriced() -> None:
+    layer = tracked()
+    layer.count_hit(REQUEST, LLMResponse(model="mystery", input_tokens=3, output_tokens=4))
+    row = layer.usage.by_model["mystery"]
+    assert (row.requests, row.cache_hits, row.cost_usd, row.cost_saved_usd) == (0, 1, 0.0, None)
+    assert layer.usage.unpriced_models == []  # nothing billed, so nothing unknown was spent
+    assert layer.usage.cost_saved_usd == 0.0  # an unknown saving is left out of the total
+
+
+async def test_a_hit_without_a_model_is_counted_under_the_requests() -> None:
+    layer = tracked()
+    layer.count_hit(REQUEST, LLMStreamChunk(text="x"))
+    assert layer.usage.by_model["gpt-4o-mini"].cache_hits == 1
+
+
+async def test_tiered_hits_are_priced_per_hit_and_many_fold() -> None:
+    large = LLMResponse(model="gemini-2.5-pro", input_tokens=300_000, output_tokens=10)
+    layer = tracked()
+    for _ in range(300):  # past one fold's batch
+        layer.count_hit(REQUEST, large)
+    usage = layer.usage
+    assert usage.cache_hits == 300
+    assert usage.cost_saved_usd == pytest.approx(300 * (300_000 * 2.5 + 10 * 15) / 1e6)
+    layer.reset()
+    assert layer.usage.cache_hits == 0 and layer.usage.cost_saved_usd == 0.0

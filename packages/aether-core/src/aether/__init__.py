@@ -21,6 +21,7 @@ if typing.TYPE_CHECKING:
     from aether.errors import AetherError
     from aether.events import EventBus
     from aether.extensions.llm.builder import ProviderConfig, build_provider
+    from aether.extensions.llm.cache_config import CacheConfig
     from aether.extensions.llm.circuit_breaker import CircuitBreakerConfig
     from aether.extensions.llm.cost_tracking import CostTrackingConfig
     from aether.extensions.llm.pricing import ModelPricing
@@ -50,6 +51,7 @@ __all__ = [
     "Aether",
     "AetherError",
     "AudioPart",
+    "CacheConfig",
     "CallSettings",
     "CircuitBreakerConfig",
     "CostTrackingConfig",
@@ -92,6 +94,7 @@ _LAZY = {
     "Aether": "aether.client",
     "AetherError": "aether.errors",
     "AudioPart": "aether.llm.parts",
+    "CacheConfig": "aether.extensions.llm.cache_config",
     "CallSettings": "aether.llm.settings",
     "CircuitBreakerConfig": "aether.extensions.llm.circuit_breaker",
     "CostTrackingConfig": "aether.extensions.llm.cost_tracking",

@@ -41,10 +41,12 @@ class CallOptions(NamedTuple):
     tool_timeout: float | None = None
     settings: CallSettings | None = None
     output_type: type[Any] | Output[Any] | None = None
+    cache: bool | None = None
+    """The response cache for this call: None its rules, False skip it, True use it anyway."""
 
     @property
     def plain(self) -> bool:
-        """Whether nothing but ``model`` and the tool loop's limits is given.
+        """Whether nothing but ``model``, ``cache`` and the tool loop's limits is given.
 
         Such a call sends its messages as they are: no setting to merge or check, no tool
         to declare, no answer type to ask for.

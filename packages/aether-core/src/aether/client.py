@@ -8,7 +8,8 @@ Three construction modes. From the environment and from a ``ProviderConfig``, th
 wrapped in cost tracking → circuit breaker → retry (each can be turned off with
 ``with_retry=False`` etc.). A provider passed positionally is used as given (you built or wrapped
 it yourself) except for cost tracking, which only counts and so stays on unless
-``with_cost_tracking=False``; pass ``with_retry=True`` to add the others.
+``with_cost_tracking=False``; pass ``with_retry=True`` to add the others. The response cache is
+off in every mode until ``with_cache=True`` (or a ``CacheConfig``) turns it on, outermost.
 
 Typed answers: ``ask(..., output_type=Invoice)`` returns an ``Invoice``; ``complete`` puts it on
 ``LLMResponse.output``; ``stream_output`` yields it as it forms (see :mod:`aether.llm.output`).
@@ -26,10 +27,13 @@ from typing_extensions import TypeVar
 
 from aether import config
 from aether._call import CallOptions
-from aether.errors import ProviderTimeoutError, ResponseBlockedError
+from aether.errors import ConfigurationError, ProviderTimeoutError, ResponseBlockedError
 from aether.events import EventBus, Subscriber
+from aether.extensions.llm._cache_call import switched, switched_stream
 from aether.extensions.llm._layer import ProviderLayer, aclosing_stream, maybe_aclose
 from aether.extensions.llm.builder import ProviderConfig, build_provider, find_layer
+from aether.extensions.llm.cache_config import CacheConfig
+from aether.extensions.llm.caching import CachingProvider
 from aether.extensions.llm.cost_tracking import CostTrackingProvider
 from aether.extensions.llm.usage import UsageSummary
 from aether.llm._complete_only import ensure_stream
@@ -85,6 +89,10 @@ class Aether:
         with_retry: Turn the retry layer off (``False``) or, for a positional provider, on.
         with_circuit_breaker: Likewise for the circuit breaker.
         with_cost_tracking: Likewise for cost tracking (``client.usage``).
+        with_cache: Turn the response cache on (``True``: ``config``'s ``CacheConfig``, else
+            the default one, whose backend is ``AETHER_CACHE`` or memory; or a
+            :class:`~aether.extensions.llm.cache_config.CacheConfig`) or off (``False``). Off
+            by default in every mode; see :mod:`aether.extensions.llm.caching`.
         registry: Where names are resolved; default: the process-wide registry.
     """
 
@@ -98,6 +106,7 @@ class Aether:
         with_retry: bool | None = None,
         with_circuit_breaker: bool | None = None,
         with_cost_tracking: bool | None = None,
+        with_cache: bool | CacheConfig | None = None,
         registry: Registry | None = None,
     ) -> None:
         if provider is not None and config is not None:
@@ -115,6 +124,10 @@ class Aether:
             elif flag is True and getattr(chosen, field_name) is None:
                 field_info = ProviderConfig.model_fields[field_name]
                 updates[field_name] = field_info.get_default(call_default_factory=True)
+        if isinstance(with_cache, CacheConfig):
+            updates["cache"] = with_cache
+        elif with_cache is not None:
+            updates["cache"] = (chosen.cache or CacheConfig()) if with_cache else None
         if updates:
             chosen = chosen.model_copy(update=updates)
         self.config = chosen
@@ -129,6 +142,7 @@ class Aether:
         )
         self._registry = registry
         self._cost = find_layer(self.provider, CostTrackingProvider)
+        self._cache = find_layer(self.provider, CachingProvider)
         # For the errors the client raises itself: the configured name, else the provider's.
         base: object = self.provider
         while isinstance(base, ProviderLayer):
@@ -185,7 +199,8 @@ class Aether:
 
     @property
     def usage(self) -> UsageSummary:
-        """Tokens and cost so far (all zeros when cost tracking is off)."""
+        """Tokens and cost so far, and the response cache's hits and what they saved (all
+        zeros when cost tracking is off)."""
         return self._cost.usage if self._cost is not None else UsageSummary()
 
     # --- requests ----------------------------------------------------------------------
@@ -256,6 +271,8 @@ class Aether:
         Not a coroutine itself, so awaiting what it returns costs no frame of its own: a
         plain call awaits the provider's call through its events and nothing else.
         """
+        if call.cache:
+            self._check_cache()  # before any coroutine is made, so none is left unawaited
         tools = _resolve_tools(call.tools, self._registry)
         output = None if call.output_type is None else as_output(call.output_type)
         request, timeout, plan = self._request(prompt, call, tools, output)
@@ -286,8 +303,18 @@ class Aether:
                 max_iterations=config.max_tool_iterations(call.max_tool_iterations),
                 tool_timeout=call.tool_timeout,
             )
+        if call.cache is not None:
+            answer = switched(call.cache, answer)
         answer = answer if timeout is None else self._within(timeout, answer)
         return in_scopes(self.events, "complete", request, self._provider_name, answer)
+
+    def _check_cache(self) -> None:
+        """``cache=True`` needs a response cache to use."""
+        if self._cache is None:
+            raise ConfigurationError(
+                "cache=True asks for the response cache, but this client has none; build it "
+                "with Aether(with_cache=True) or ProviderConfig(cache=CacheConfig(...))."
+            )
 
     async def _within(self, timeout: float, answer: Awaitable[LLMResponse]) -> LLMResponse:
         """``answer`` if it comes within ``timeout`` seconds; else ProviderTimeoutError."""
@@ -322,6 +349,8 @@ class Aether:
         is first iterated, as from a generator; closing what this returns closes the
         provider's stream.
         """
+        if call.cache:
+            self._check_cache()
         tools = _resolve_tools(call.tools, self._registry)
         request, timeout, _ = self._request(prompt, call, tools, None)
         if tools:
@@ -338,6 +367,8 @@ class Aether:
         else:
             source = self.provider.stream(request)
         chunks = stream_with_events(source, request, self.events)
+        if call.cache is not None:
+            chunks = switched_stream(call.cache, chunks)
         chunks = chunks if timeout is None else self._before(timeout, chunks)
         return stream_in_scopes(self.events, "stream", request, self._provider_name, chunks)
 
@@ -356,11 +387,17 @@ class Aether:
         tool_timeout: float | None = None,
         settings: CallSettings | None = None,
         output_type: type[Any] | Output[Any] | None = None,
+        cache: bool | None = None,
     ) -> LLMResponse:
         """The whole answer; with ``tools``, runs the model↔tool loop and returns the final one.
 
         ``allowed_tools=[names]`` lets the model call only those of ``tools`` this time; all
         stay declared, so the tool list (and the provider's prompt cache) does not change.
+
+        ``cache=False`` keeps this call away from the response cache (it neither reads nor
+        stores an answer); ``cache=True`` caches it even where ``CacheConfig(
+        deterministic_only=True)`` would not, and is an error on a client without a cache.
+        It is not ``CallSettings(cache=...)``, which is the provider's *prompt* caching.
 
         With ``output_type`` (a type, or an :class:`~aether.llm.output.Output` saying how to
         ask for it) the answer's ``output`` is the validated value and its ``text`` the JSON
@@ -378,6 +415,7 @@ class Aether:
             tool_timeout=tool_timeout,
             settings=settings,
             output_type=output_type,
+            cache=cache,
         )
         return await self._completion(prompt, call)
 
@@ -396,6 +434,7 @@ class Aether:
         tool_timeout: float | None = None,
         settings: CallSettings | None = None,
         output_type: type[T] | Output[T] | None = None,
+        cache: bool | None = None,
     ) -> T:
         """The final answer text, or with ``output_type`` the typed answer (see :meth:`complete`).
 
@@ -405,7 +444,7 @@ class Aether:
         number of repairs and the name the model sees. With ``tools``, the tools run first
         and the final answer is the typed one. An answer that does not validate is sent back
         with its errors, ``Output(retries=...)`` (else ``ProviderConfig(output_retries=...)``,
-        1) times, each a billed call.
+        1) times, each a billed call. ``cache=`` is as for :meth:`complete`.
 
         Raises:
             ResponseBlockedError: The model refused (``reason="refusal"``) and wrote no answer,
@@ -426,6 +465,7 @@ class Aether:
             tool_timeout=tool_timeout,
             settings=settings,
             output_type=output_type,
+            cache=cache,
         )
         answer: T = self._answer(await self._completion(prompt, call), call)
         return answer
@@ -444,8 +484,13 @@ class Aether:
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
         settings: CallSettings | None = None,
+        cache: bool | None = None,
     ) -> AsyncIterator[LLMStreamChunk]:
-        """One logical stream of chunks, tool rounds included; the last carries finish/usage."""
+        """One logical stream of chunks, tool rounds included; the last carries finish/usage.
+
+        With the response cache on, a stream is stored once it has run to its end and replayed
+        chunk by chunk; ``cache=`` is as for :meth:`complete`.
+        """
         call = CallOptions(
             tools=tools,
             model=model,
@@ -457,6 +502,7 @@ class Aether:
             max_tool_iterations=max_tool_iterations,
             tool_timeout=tool_timeout,
             settings=settings,
+            cache=cache,
         )
         async with aclosing_stream(self._chunks(prompt, call)) as chunks:
             async for chunk in chunks:
@@ -477,6 +523,7 @@ class Aether:
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
         settings: CallSettings | None = None,
+        cache: bool | None = None,
     ) -> AsyncIterator[T]:
         """The typed answer as it forms: growing partial values, the last the validated whole.
 
@@ -506,7 +553,10 @@ class Aether:
             tool_timeout=tool_timeout,
             settings=settings,
             output_type=output_type,
+            cache=cache,
         )
+        if call.cache:
+            self._check_cache()
         tools = _resolve_tools(call.tools, self._registry)
         request, timeout, plan = self._request(prompt, call, tools, as_output(output_type))
         assert plan is not None
@@ -522,7 +572,10 @@ class Aether:
             tool_timeout=call.tool_timeout,
             provider_name=self._provider_name,
         )
-        values = source if timeout is None else self._before(timeout, source)
+        values = source
+        if call.cache is not None:
+            values = switched_stream(call.cache, values)
+        values = values if timeout is None else self._before(timeout, values)
         values = stream_in_scopes(self.events, "stream", request, self._provider_name, values)
         async with aclosing_stream(values) as items:
             async for value in items:
@@ -567,6 +620,7 @@ class Aether:
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
         settings: CallSettings | None = None,
+        cache: bool | None = None,
     ) -> AsyncIterator[str]:
         """Only the text deltas of :meth:`stream`."""
         call = CallOptions(
@@ -580,6 +634,7 @@ class Aether:
             max_tool_iterations=max_tool_iterations,
             tool_timeout=tool_timeout,
             settings=settings,
+            cache=cache,
         )
         async with aclosing_stream(self._chunks(prompt, call)) as chunks:
             async for chunk in chunks:

@@ -11,7 +11,12 @@ propagates. Events are only built when somebody listens (see :meth:`EventBus.wan
 * ``tool.start`` / ``tool.complete`` / ``tool.error``: around each tool dispatch.
 * ``request.retry``: the retry layer the client built is about to wait and try a failed
   ``complete`` or stream handshake again (once per wait, before it): a call that needed
-  retries is visible while it happens, not only once it fails.
+  retries is visible while it happens, not only once it fails. A fallback chain
+  (``ProviderConfig(fallbacks=...)``) tells of each fall-over the same way, with
+  ``fallback_provider`` naming the provider that is asked next.
+
+``request.complete`` and ``stream.complete`` carry ``cached=True`` when the response cache
+(:mod:`aether.extensions.llm.caching`) gave the answer; they fire for a hit as for a call.
 
 Subscribers run in the task doing the work, in its context: a context variable a ``tool.start``
 subscriber sets is what the tool sees (a sync tool gets a copy on its thread), until the
@@ -115,9 +120,12 @@ class RequestStart(Event):
 
 @dataclass(frozen=True, slots=True)
 class RequestComplete(Event):
+    """A model call answered; ``cached``: the response cache gave the answer, not a provider."""
+
     request: LLMRequest
     response: LLMResponse
     duration_seconds: float
+    cached: bool = False
     name: ClassVar[str] = REQUEST_COMPLETE
 
 
@@ -133,13 +141,20 @@ class RequestError(Event):
 class RequestRetry(Event):
     """A call failed and is about to be tried again, after ``delay_seconds``.
 
+    Either by the same provider (a retry), or, when ``fallback_provider`` is set, by the next
+    provider of a fallback chain, at once: the provider that answers a call is the last
+    ``fallback_provider`` told of, else the configured one.
+
     Attributes:
         request: The request being retried (a stream's too: only its handshake is retried).
-        provider: The provider's name, when the error names it.
+        provider: The provider's name (of the one that failed), when known.
         model: The model asked for, when the request names it.
-        attempt: The attempt that failed, from 1; the next one is ``attempt + 1``.
-        delay_seconds: How long the retry layer waits before it.
+        attempt: The attempt that failed, from 1; the next one is ``attempt + 1``. For a
+            fall-over, the failed provider's last attempt (its retries included).
+        delay_seconds: How long the retry layer waits before it (0 for a fall-over).
         error: What the failed attempt raised.
+        fallback_provider: The provider asked next, for a fall-over; None for a retry.
+        fallback_model: The model asked of ``fallback_provider`` (None: its default).
     """
 
     request: LLMRequest
@@ -148,6 +163,8 @@ class RequestRetry(Event):
     attempt: int
     delay_seconds: float
     error: BaseException
+    fallback_provider: str | None = None
+    fallback_model: str | None = None
     name: ClassVar[str] = REQUEST_RETRY
 
 
@@ -166,12 +183,16 @@ class StreamChunk(Event):
 
 @dataclass(frozen=True, slots=True)
 class StreamComplete(Event):
+    """A stream ran to its end; ``cached``: the response cache replayed it (with tool rounds:
+    at least one of its model calls)."""
+
     request: LLMRequest
     text: str
     finish_reason: str | None
     input_tokens: int
     output_tokens: int
     duration_seconds: float
+    cached: bool = False
     name: ClassVar[str] = STREAM_COMPLETE
 
 

@@ -1,10 +1,10 @@
 """The generic registry: kinds of pluggable things, each a mapping of names to objects.
 
-Kinds used by Aether itself are ``provider``, ``tool`` and ``session_store``; any other kind
-(``vector_store``, ...) works the same way. A name is resolved in this order: what application
-code registered, then the one installed plugin whose entry point declares that name (imported
-only then), else :class:`~aether.errors.PluginNotFoundError`, which lists the names that do
-exist and suggests the closest ones.
+Kinds used by Aether itself are ``provider``, ``tool``, ``session_store`` and ``cache``; any
+other kind (``vector_store``, ...) works the same way. A name is resolved in this order: what
+application code registered, then the one installed plugin whose entry point declares that
+name (imported only then), else :class:`~aether.errors.PluginNotFoundError`, which lists the
+names that do exist and suggests the closest ones.
 
     from aether import register
 

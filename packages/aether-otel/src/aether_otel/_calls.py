@@ -14,7 +14,9 @@ from opentelemetry import context, trace
 from opentelemetry.trace import Span, SpanKind
 
 from aether.events import CallInfo, RequestRetry
+from aether.llm.contracts import LLMRequest, LLMResponse, LLMStreamChunk
 from aether_otel._conventions import (
+    AETHER_CACHE_HIT,
     AETHER_CALL_MODEL,
     AETHER_CALL_MODEL_CALLS,
     AETHER_CALL_PROVIDER,
@@ -30,7 +32,7 @@ from aether_otel._conventions import (
 )
 from aether_otel._telemetry import Telemetry, adds_context, error_type, record_end
 
-__all__ = ["CallScopes", "CallSpan", "CallState", "current_call", "on_retry"]
+__all__ = ["CallScopes", "CallSpan", "CallState", "current_call", "on_cache_hit", "on_retry"]
 
 _CALL = context.create_key("aether_otel.call")
 
@@ -38,10 +40,19 @@ _CALL = context.create_key("aether_otel.call")
 class CallState:
     """What the model calls of one logical call add up to, for its span."""
 
-    __slots__ = ("cost", "input_tokens", "model_calls", "next_attempt", "output_tokens", "retries")
+    __slots__ = (
+        "cache_hits",
+        "cost",
+        "input_tokens",
+        "model_calls",
+        "next_attempt",
+        "output_tokens",
+        "retries",
+    )
 
     def __init__(self) -> None:
         self.model_calls = self.retries = self.input_tokens = self.output_tokens = 0
+        self.cache_hits = 0
         self.cost: float | None = None
         self.next_attempt = 1  # the attempt number of the next model call
 
@@ -108,6 +119,8 @@ class CallSpan:
             }
             if state.cost is not None:
                 attributes[AETHER_USAGE_COST] = state.cost
+            if state.cache_hits:
+                attributes[AETHER_CACHE_HIT] = True
             record_end(span, error, attributes)
         span.end()
 
@@ -128,3 +141,14 @@ def on_retry(event: RequestRetry) -> None:
                 ERROR_TYPE: error_type(event.error),
             },
         )
+
+
+def on_cache_hit(request: LLMRequest, answer: LLMResponse | LLMStreamChunk) -> None:
+    """The client's response cache answered: the call's span says so when it ends.
+
+    A listener of the cache layer (``CachingProvider.add_listener``), called in the call's
+    context, where the call's state is current.
+    """
+    state = current_call()
+    if state is not None:
+        state.cache_hits += 1

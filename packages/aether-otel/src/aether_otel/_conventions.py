@@ -106,6 +106,10 @@ AETHER_USAGE_COST: Final = "aether.usage.cost"
 AETHER_USAGE_INPUT_TOKENS: Final = "aether.usage.input_tokens"
 AETHER_USAGE_OUTPUT_TOKENS: Final = "aether.usage.output_tokens"
 
+AETHER_CACHE_HIT: Final = "aether.cache.hit"
+"""On a call's span: True when the response cache gave an answer of the call (no model call,
+so no ``chat`` span, for that answer); absent otherwise."""
+
 AETHER_RETRY_EVENT: Final = "aether.retry"
 """The span event on a call's span for each retry wait."""
 AETHER_RETRY_ATTEMPT: Final = "aether.retry.attempt"

@@ -1,6 +1,7 @@
 """Attaching to clients and their event buses, and detaching again.
 
-For each client: a :class:`~aether_otel._model.ModelCalls` layer directly around its provider.
+For each client: a :class:`~aether_otel._model.ModelCalls` layer directly around its provider,
+and a listener on its response cache (when it has one), so a call's span marks a hit.
 For each event bus (shared by the clients given the same ``events=``), once: the call scope,
 the ``tool.*`` subscribers and the ``request.retry`` subscriber. All through public hooks:
 ``client.provider`` and the layers' ``inner``, ``EventBus.on`` and ``EventBus.add_scope``.
@@ -14,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from aether.events import REQUEST_RETRY, TOOL_COMPLETE, TOOL_ERROR, TOOL_START, EventBus
 from aether.extensions.llm.builder import find_layer
+from aether.extensions.llm.caching import CachingProvider
 from aether.extensions.llm.cost_tracking import CostTrackingProvider
-from aether_otel._calls import CallScopes, on_retry
+from aether_otel._calls import CallScopes, on_cache_hit, on_retry
 from aether_otel._model import ModelCalls
 from aether_otel._telemetry import Telemetry
 from aether_otel._tools import ToolSpans
@@ -44,7 +46,14 @@ class Instrumentation:
         """Instrument ``client`` (again is a no-op)."""
         if client in self._clients:
             return
-        self._clients[client] = self._wrap_provider(client)
+        undo_provider = self._wrap_provider(client)
+        undo_cache = _hear_cache(client)
+
+        def undo() -> None:
+            undo_provider()
+            undo_cache()
+
+        self._clients[client] = undo
         bus = client.events
         if bus not in self._buses:
             self._buses[bus] = self._hook_bus(bus)
@@ -107,6 +116,20 @@ class Instrumentation:
                 bus.off(name, callback)
 
         return undo
+
+
+def _hear_cache(client: Aether) -> Callable[[], None]:
+    """Listen to the client's response cache, once per cache however many clients share it."""
+    cache = find_layer(client.provider, CachingProvider)
+    if cache is None or on_cache_hit in cache.listeners:
+        return _nothing
+    cache.add_listener(on_cache_hit)
+
+    def undo() -> None:
+        if on_cache_hit in cache.listeners:
+            cache.remove_listener(on_cache_hit)
+
+    return undo
 
 
 def _nothing() -> None:

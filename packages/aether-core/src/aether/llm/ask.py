@@ -53,6 +53,7 @@ async def ask(
     settings: CallSettings | None = None,
     events: EventBus | None = None,
     output_type: type[T] | Output[T] | None = None,
+    cache: bool | None = None,
 ) -> T:
     """Ask one question and return the final answer text (see :meth:`Aether.ask`).
 
@@ -80,6 +81,10 @@ async def ask(
         events: Where the call's lifecycle events go; default: nowhere.
         output_type: Return a value of this type instead of the text: a type pydantic
             validates, or an :class:`~aether.llm.output.Output` (see :meth:`Aether.ask`).
+        cache: True: the answer comes from the response cache when it holds it, and is
+            stored there, in the backend ``AETHER_CACHE`` names (a persistent one, such as
+            ``sqlite:///cache.db``: the memory backend, the default, lasts only this call).
+            None or False: no cache.
 
     Raises:
         TypeError: ``question`` is not a string (use ``Aether().ask(messages)`` for a whole
@@ -102,17 +107,21 @@ async def ask(
         tool_timeout=tool_timeout,
         settings=settings,
         output_type=output_type,
+        cache=cache,
     )
     from aether.client import Aether
     from aether.extensions.llm.builder import ProviderConfig
 
     owned = provider is None or isinstance(provider, str)
+    with_cache = True if cache else None  # a client built here has no cache otherwise
     if provider is None:
-        client = Aether(events=events)
+        client = Aether(events=events, with_cache=with_cache)
     elif isinstance(provider, str):
-        client = Aether(config=ProviderConfig(provider=provider), events=events)
+        client = Aether(
+            config=ProviderConfig(provider=provider), events=events, with_cache=with_cache
+        )
     else:
-        client = Aether(provider, events=events)
+        client = Aether(provider, events=events, with_cache=with_cache)
     try:
         answer: T = client._answer(await client._completion(question, call), call)
         return answer

@@ -34,6 +34,7 @@ from aether.events import (
     StreamError,
     StreamStart,
 )
+from aether.extensions.llm._cache_call import served_from_cache
 from aether.extensions.llm._layer import aclosing_stream, maybe_aclose
 from aether.llm.contracts import LLMProvider, LLMRequest, LLMResponse, LLMStreamChunk
 
@@ -66,7 +67,8 @@ async def complete_with_events(
     if logger.isEnabledFor(logging.DEBUG):
         _log_answer(_call_label(provider), request, perf_counter() - started, response)
     if events.wants(REQUEST_COMPLETE):
-        await events.emit(RequestComplete(request, response, perf_counter() - started))
+        cached = served_from_cache(response)
+        await events.emit(RequestComplete(request, response, perf_counter() - started, cached))
     return response
 
 
@@ -82,11 +84,15 @@ async def stream_with_events(
     want_complete = events.wants(STREAM_COMPLETE)
     parts: list[str] = []
     last: LLMStreamChunk | None = None
+    cached = False
     try:
         async with aclosing_stream(chunks) as source:
             async for chunk in source:
-                if want_complete and chunk.text:
-                    parts.append(chunk.text)
+                if want_complete:
+                    if chunk.text:
+                        parts.append(chunk.text)
+                    if not cached:
+                        cached = served_from_cache(chunk)
                 last = chunk
                 if want_chunks:
                     await events.emit(StreamChunk(request, chunk))
@@ -108,6 +114,7 @@ async def stream_with_events(
                 input_tokens=last.input_tokens if last else 0,
                 output_tokens=last.output_tokens if last else 0,
                 duration_seconds=perf_counter() - started,
+                cached=cached,
             )
         )
 

@@ -121,6 +121,7 @@ class Session:
         tool_timeout: float | None = None,
         settings: CallSettings | None = None,
         output_type: type[_A] | Output[_A] | None = None,
+        cache: bool | None = None,
     ) -> _A:
         """Send ``prompt`` after the history; store the turn and return the answer text.
 
@@ -140,6 +141,8 @@ class Session:
                 reasoning, caching, ``timeout``, provider options; the keywords above win.
             output_type: Return this type instead of the text (see :meth:`Aether.ask
                 <aether.Aether.ask>`); the turn stores the JSON the model gave.
+            cache: The response cache for this call (see :meth:`Aether.complete
+                <aether.Aether.complete>`): False skips it, True uses it anyway.
         """
         call = CallOptions(
             tools=tools,
@@ -153,6 +156,7 @@ class Session:
             tool_timeout=tool_timeout,
             settings=settings,
             output_type=output_type,
+            cache=cache,
         )
         new = _new_messages(prompt)
         async with self._lock:
@@ -176,6 +180,7 @@ class Session:
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
         settings: CallSettings | None = None,
+        cache: bool | None = None,
     ) -> AsyncGenerator[LLMStreamChunk, None]:
         """Stream the answer; the turn is stored once the stream has been consumed to its end.
 
@@ -193,6 +198,7 @@ class Session:
             max_tool_iterations=max_tool_iterations,
             tool_timeout=tool_timeout,
             settings=settings,
+            cache=cache,
         )
         async with aclosing(self._stream(prompt, call)) as chunks:
             async for chunk in chunks:
@@ -230,6 +236,7 @@ class Session:
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
         settings: CallSettings | None = None,
+        cache: bool | None = None,
     ) -> AsyncGenerator[str, None]:
         """The text deltas of :meth:`stream`; the final text is stored when it completes."""
         call = CallOptions(
@@ -243,6 +250,7 @@ class Session:
             max_tool_iterations=max_tool_iterations,
             tool_timeout=tool_timeout,
             settings=settings,
+            cache=cache,
         )
         async with aclosing(self._stream(prompt, call)) as chunks:
             async for chunk in chunks:
@@ -264,6 +272,7 @@ class Session:
         max_tool_iterations: int | None = None,
         tool_timeout: float | None = None,
         settings: CallSettings | None = None,
+        cache: bool | None = None,
     ) -> AsyncGenerator[_T, None]:
         """The typed answer as it forms (see :meth:`Aether.stream_output
         <aether.Aether.stream_output>`); the turn is stored once the stream has ended.
@@ -292,6 +301,7 @@ class Session:
                 max_tool_iterations=max_tool_iterations,
                 tool_timeout=tool_timeout,
                 settings=settings,
+                cache=cache,
             )
             last: Any = None
             try:

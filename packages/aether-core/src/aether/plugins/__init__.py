@@ -1,8 +1,9 @@
 """Plugins: entry-point discovery, lazy loading, isolation, and the hooks plugins implement.
 
 Entry-point groups are ``aether.<kind>s`` (``aether.providers``, ``aether.tools``,
-``aether.session_stores``, ``aether.vector_stores``, ...). Each entry point's *name* is a name
-the distribution provides and its *value* is the plugin module that implements the hooks.
+``aether.session_stores``, ``aether.caches``, ``aether.vector_stores``, ...). Each entry
+point's *name* is a name the distribution provides and its *value* is the plugin module that
+implements the hooks.
 """
 
 from aether.plugins.hookspecs import hookimpl, hookspec

@@ -29,6 +29,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "instrument_client",
+    "register_caches",
     "register_plugins",
     "register_providers",
     "register_session_stores",
@@ -70,6 +71,12 @@ def register_tools(register: Register) -> None:
 @hookspec
 def register_session_stores(register: Register) -> None:
     """Register session-store factories (called with keyword options, return a store)."""
+
+
+@hookspec
+def register_caches(register: Register) -> None:
+    """Register response-cache backend factories (called with keyword options, return a
+    CacheBackend)."""
 
 
 @hookspec

@@ -67,6 +67,7 @@ _KIND_HOOKS = {
     "register_providers": "provider",
     "register_tools": "tool",
     "register_session_stores": "session_store",
+    "register_caches": "cache",
 }
 
 

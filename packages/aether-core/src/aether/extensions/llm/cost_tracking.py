@@ -9,6 +9,11 @@ billed by the provider but usually never reported its usage. It is still counted
 *estimate*: one output token per chunk received (providers stream about one token per delta)
 and one input token per four characters of the prompt. So is a stream that ended without
 usage on its last chunk. Such calls are flagged in ``TokenUsage.estimated_requests``.
+
+An answer the response cache gave (:mod:`aether.extensions.llm.caching`, outside this layer)
+billed nothing and is not a request: the cache tells :meth:`CostTrackingProvider.count_hit`,
+which counts it in ``cache_hits`` and prices the tokens the original call billed, at the fold
+as every cost is, into ``cost_saved_usd``.
 """
 
 from __future__ import annotations
@@ -70,13 +75,15 @@ class _Meter:
     The request path only appends the usage tuple of each call to ``pending``; prices are
     looked up at the fold, never on the request path, so the first call of a fresh process
     does not load the price data. Estimated calls are rare and counted under the fold lock
-    instead, so the common call appends the usage tuple it was given as is.
+    instead, so the common call appends the usage tuple it was given as is. Cache hits queue
+    in ``saved`` the same way.
     """
 
-    __slots__ = ("estimated", "pending")
+    __slots__ = ("estimated", "pending", "saved")
 
     def __init__(self) -> None:
         self.pending: deque[_Row] = deque()
+        self.saved: deque[_Row] = deque()
         self.estimated = 0  # only touched under the fold lock
 
 
@@ -87,6 +94,7 @@ class _Tally:
         "cached",
         "estimated",
         "flat",
+        "hits",
         "input",
         "output",
         "per_call",
@@ -94,6 +102,9 @@ class _Tally:
         "priced",
         "reasoning",
         "requests",
+        "saved",
+        "saved_per_call_cost",
+        "saved_priced",
         "written",
     )
 
@@ -101,6 +112,10 @@ class _Tally:
         self.requests = self.input = self.output = self.cached = 0
         self.written = self.reasoning = self.estimated = 0
         self.per_call_cost = 0.0
+        # Cache hits: how many, and the input, output, cached and written tokens they saved.
+        self.hits = 0
+        self.saved = [0, 0, 0, 0]
+        self.saved_per_call_cost = 0.0
         self.flat: ModelPricing | None = None
         # Tiered prices depend on each call's counts, so such a model is priced call by call.
         self.per_call: Pricer | None = None
@@ -109,14 +124,47 @@ class _Tally:
         else:
             self.per_call = price
         self.priced = price is not None
+        self.saved_priced = self.priced
 
     def cost(self) -> float | None:
+        if not self.requests:
+            return 0.0  # only cache hits: nothing billed, whatever the price
         if not self.priced:
             return None
         if self.flat is None:
             return self.per_call_cost
         # Flat prices are linear in the counts: pricing the totals equals summing the calls.
         return self.flat.cost(self.input, self.output, self.cached, self.written)
+
+    def cost_saved(self) -> float | None:
+        if not self.hits:
+            return 0.0
+        if not self.saved_priced:
+            return None
+        if self.flat is None:
+            return self.saved_per_call_cost
+        return self.flat.cost(*self.saved)
+
+
+def _fold_hits(tally: _Tally, hits: list[_Row]) -> None:
+    """Add cache hits to ``tally``: their count, the tokens they saved and, per call, their
+    price (a flat price is applied to the totals when read)."""
+    tally.hits += len(hits)
+    usages = [usage for usage, _ in hits]
+    saved = tally.saved
+    for column, total in enumerate(map(sum, zip(*usages, strict=True))):
+        if column < 4:  # input, output, cached, written: what a price is of
+            saved[column] += total
+    per_call = tally.per_call
+    if per_call is not None:
+        if isinstance(per_call, TimedPricer):
+            prices = [per_call.priced_at(u[0], u[1], u[2], u[3], at) for u, at in hits]
+        else:
+            prices = [per_call(u[0], u[1], u[2], u[3]) for u, _ in hits]
+        known = [cost for cost in prices if cost is not None]
+        tally.saved_per_call_cost += sum(known)
+        if len(known) < len(prices):
+            tally.saved_priced = False
 
 
 class CostTrackingProvider(ProviderLayer):
@@ -162,6 +210,8 @@ class CostTrackingProvider(ProviderLayer):
                     reasoning_tokens=t.reasoning,
                     estimated_requests=t.estimated,
                     cost_usd=t.cost(),
+                    cache_hits=t.hits,
+                    cost_saved_usd=t.cost_saved(),
                 )
                 for model, t in self._tallies.items()
             }
@@ -176,6 +226,8 @@ class CostTrackingProvider(ProviderLayer):
             total_estimated_requests=sum(r.estimated_requests for r in values),
             total_cost_usd=sum(r.cost_usd for r in values if r.cost_usd is not None),
             unpriced_models=sorted(m for m, r in rows.items() if r.cost_usd is None),
+            cache_hits=sum(r.cache_hits for r in values),
+            cost_saved_usd=sum(r.cost_saved_usd for r in values if r.cost_saved_usd is not None),
             by_model=rows,
         )
 
@@ -227,6 +279,25 @@ class CostTrackingProvider(ProviderLayer):
             with self._fold_lock:
                 self._fold_locked()
 
+    def count_hit(self, request: LLMRequest, answer: LLMResponse | LLMStreamChunk) -> None:
+        """Count an answer the response cache gave for ``request``: billed nothing, its
+        usage (what the original call billed) saved.
+
+        The cache layer calls this (the builder wires it); it is a
+        :data:`~aether.extensions.llm.caching.HitListener`.
+        """
+        fields = answer.__dict__
+        model = fields["model"] or self._model_of(request)
+        meter = self._meters.get(model)
+        if meter is None:
+            with self._fold_lock:
+                meter = self._meters.setdefault(model, _Meter())
+        saved = meter.saved
+        saved.append((_usage_of(fields), time()))
+        if len(saved) >= _FOLD_EVERY:
+            with self._fold_lock:
+                self._fold_locked()
+
     def _fold_locked(self) -> None:
         """Move queued calls into the per-model totals (caller holds the fold lock)."""
         tallies = self._tallies
@@ -234,12 +305,16 @@ class CostTrackingProvider(ProviderLayer):
             # Only what is queued now: appends racing with this fold wait for the next one.
             pending = meter.pending
             rows = list(map(deque.popleft, repeat(pending, len(pending))))
+            saved = meter.saved
+            hits = list(map(deque.popleft, repeat(saved, len(saved))))
             estimated, meter.estimated = meter.estimated, 0
-            if not (rows or estimated):
+            if not (rows or estimated or hits):
                 continue
             tally = tallies.get(model)
             if tally is None:
                 tally = tallies[model] = _Tally(self.prices.resolve(model))
+            if hits:
+                _fold_hits(tally, hits)
             tally.requests += len(rows)
             tally.estimated += estimated
             if rows:

@@ -24,6 +24,15 @@ class TokenUsage(BaseModel):
         "provider reported usage; their tokens are estimates.",
     )
     cost_usd: float | None = Field(default=0.0, description="None when the price is unknown.")
+    cache_hits: int = Field(
+        default=0,
+        description="Answers the response cache gave: billed nothing, not in ``requests``.",
+    )
+    cost_saved_usd: float | None = Field(
+        default=0.0,
+        description="What those answers cost when they were first asked for; None when the "
+        "price is unknown.",
+    )
 
 
 class UsageSummary(BaseModel):
@@ -43,5 +52,12 @@ class UsageSummary(BaseModel):
     )
     unpriced_models: list[str] = Field(
         default_factory=list, description="Models whose cost is unknown (not in total_cost_usd)."
+    )
+    cache_hits: int = Field(
+        default=0, description="Answers the response cache gave (not in total_requests)."
+    )
+    cost_saved_usd: float = Field(
+        default=0.0,
+        description="What the cache's answers would have cost, for the priced models.",
     )
     by_model: dict[str, TokenUsage] = Field(default_factory=dict)
