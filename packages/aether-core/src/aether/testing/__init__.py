@@ -6,6 +6,7 @@
 * :class:`SessionStoreConformance` / :class:`AppendableSessionStoreConformance`: a store;
   :class:`SessionGuaranteesConformance` (with :func:`check_concurrent_asks`): the session
   guarantees on that store.
+* :class:`CacheBackendConformance`: a response-cache backend.
 * :class:`PackagingConformance` and :func:`check_plugin_packaging`: the distribution itself.
 
 Install with ``pip install aether-core[testing]``. Core's pytest plugin
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import typing
 
+from aether.testing.caches import CacheBackendConformance
 from aether.testing.contract import ProviderContractConformance
 from aether.testing.packaging import PackagingConformance, PackagingReport, check_plugin_packaging
 from aether.testing.stores import (
@@ -60,6 +62,7 @@ except ImportError as _missing:  # httpx is optional: aether-core[testing] bring
 
 __all__ = [
     "AppendableSessionStoreConformance",
+    "CacheBackendConformance",
     "CannedReply",
     "CannedTransport",
     "CannedUsage",

@@ -57,7 +57,7 @@ CHECKS = (
     "core_version",
 )
 DEFAULT_IMPORT_BUDGET_MS = 150.0
-KNOWN_GROUPS = tuple(group_for(kind) for kind in ("provider", "session_store", "tool"))
+KNOWN_GROUPS = tuple(group_for(kind) for kind in ("cache", "provider", "session_store", "tool"))
 HEAVY_MODULES = frozenset(
     {
         "torch",
