@@ -13,6 +13,9 @@
    without it, against the floor any JSON API imposes on bytes: one base64 encoding of the
    image and one JSON serialisation of that text, timed in the same process. Budget: at most
    1.25x that floor, i.e. no second encoding, no decode and re-encode, no copy per layer.
+3. **A call's timeout.** ``ask(..., settings={"timeout": 0.5})`` against a server on 127.0.0.1
+   that reads the request and never answers: when the ``ProviderTimeoutError`` arrives,
+   against the value. Budget: within 10% of it, never before it.
 
 Exit status 1 when a budget is missed.
 """
@@ -20,6 +23,7 @@ Exit status 1 when a budget is missed.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import json
 import os
@@ -37,6 +41,8 @@ REPO = HERE.parent
 DEFAULT_BASELINE = "012bbd1"
 ASK_BUDGET = 1.05
 IMAGE_BUDGET = 1.25
+TIMEOUT_BUDGET = 0.10
+TIMEOUT = 0.5
 
 _ANSWER = {
     "id": "chatcmpl-1",
@@ -109,17 +115,48 @@ async def _image_seconds(calls: int) -> tuple[float, float, float]:
     return statistics.median(with_image), statistics.median(without), statistics.median(floor)
 
 
-def _worker(kind: str, calls: int) -> None:
-    import asyncio
+async def _timeout_seconds(calls: int) -> list[float]:
+    """When a call with ``TIMEOUT`` ends against a server that never answers, ``calls`` times."""
+    from aether import Aether
+    from aether.errors import ProviderTimeoutError
+    from aether_openai import OpenAIProvider
 
+    never = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        await never.wait()
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    provider = OpenAIProvider(api_key="sk-bench", base_url=f"http://127.0.0.1:{port}/v1")
+    client = Aether(provider)
+    ended = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        try:
+            await client.ask("hi", settings={"timeout": TIMEOUT})
+        except ProviderTimeoutError:
+            ended.append(time.perf_counter() - started)
+    await client.aclose()
+    never.set()  # each handler closes its connection and ends
+    server.close()
+    await server.wait_closed()
+    return ended
+
+
+def _worker(kind: str, calls: int) -> None:
     if kind == "ask":
         print(json.dumps({"seconds": asyncio.run(_ask_seconds(calls))}))
+    elif kind == "timeout":
+        print(json.dumps({"ended": asyncio.run(_timeout_seconds(calls))}))
     else:
         with_image, without, floor = asyncio.run(_image_seconds(calls))
         print(json.dumps({"with": with_image, "without": without, "floor": floor}))
 
 
-def _run(tree: Path, kind: str, calls: int) -> dict[str, float]:
+def _run(tree: Path, kind: str, calls: int) -> dict[str, Any]:
     sources = [str(path) for path in sorted((tree / "packages").glob("*/src"))]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sources))
     done = subprocess.run(
@@ -129,7 +166,7 @@ def _run(tree: Path, kind: str, calls: int) -> dict[str, float]:
         text=True,
         check=True,
     )
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -138,7 +175,7 @@ def main() -> int:
     parser.add_argument("--baseline", default=DEFAULT_BASELINE)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--calls", type=int, default=3000)
-    parser.add_argument("--worker", choices=("ask", "image"))
+    parser.add_argument("--worker", choices=("ask", "image", "timeout"))
     args = parser.parse_args()
     if args.worker:
         _worker(args.worker, args.calls)
@@ -188,6 +225,15 @@ def main() -> int:
     print(f"  added by the image:          {added * 1e3:8.3f} ms")
     print(f"  one base64 + one JSON dump:  {image['floor'] * 1e3:8.3f} ms")
     print(f"  added / floor: {image_ratio:.2f}x; budget <= {IMAGE_BUDGET}x: {verdict}")
+
+    ended = _run(REPO, "timeout", 10)["ended"]
+    early = [seconds for seconds in ended if seconds < TIMEOUT]
+    worst = max(ended) / TIMEOUT - 1
+    verdict = "met" if len(ended) == 10 and not early and worst <= TIMEOUT_BUDGET else "MISS"
+    missed += verdict == "MISS"
+    print(f"\nA {TIMEOUT:.1f} s call timeout against a server that never answers (10 calls)")
+    print(f"  ended after: {min(ended) * 1e3:.1f}-{max(ended) * 1e3:.1f} ms ({len(early)} early)")
+    print(f"  worst overshoot: {worst:.1%}; budget <= {TIMEOUT_BUDGET:.0%}: {verdict}")
     return 1 if missed else 0
 
 
