@@ -13,11 +13,15 @@ off in every mode until ``with_cache=True`` (or a ``CacheConfig``) turns it on, 
 
 Typed answers: ``ask(..., output_type=Invoice)`` returns an ``Invoice``; ``complete`` puts it on
 ``LLMResponse.output``; ``stream_output`` yields it as it forms (see :mod:`aether.llm.output`).
+
+Here: the public methods with their full signatures, and the path every call takes. A plain
+text prompt becomes its request inline in ``_request``, since every call pays for each frame
+there; the rest of request building (a conversation or parts, tools, settings, an answer
+type) is in :mod:`aether._request`, the ``timeout`` setting's deadline in :mod:`aether._deadline`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import TracebackType
@@ -27,7 +31,9 @@ from typing_extensions import TypeVar
 
 from aether import config
 from aether._call import CallOptions
-from aether.errors import ConfigurationError, ProviderTimeoutError, ResponseBlockedError
+from aether._deadline import before, within
+from aether._request import build_request, resolve_call_tools
+from aether.errors import ConfigurationError, ResponseBlockedError
 from aether.events import EventBus, Subscriber
 from aether.extensions.llm._cache_call import switched, switched_stream
 from aether.extensions.llm._layer import ProviderLayer, aclosing_stream, maybe_aclose
@@ -38,7 +44,6 @@ from aether.extensions.llm.cost_tracking import CostTrackingProvider
 from aether.extensions.llm.usage import UsageSummary
 from aether.llm._complete_only import ensure_stream
 from aether.llm._output_plan import OutputPlan, OutputTarget
-from aether.llm.capabilities import check_supported
 from aether.llm.contracts import (
     LLMProvider,
     LLMRequest,
@@ -54,8 +59,8 @@ from aether.llm.instrumented import (
     stream_with_events,
 )
 from aether.llm.output import Output, as_output
-from aether.llm.parts import ContentPart, TextPart
-from aether.llm.settings import CallSettings, check_settings, merge_settings
+from aether.llm.parts import ContentPart
+from aether.llm.settings import CallSettings
 from aether.plugins.manager import plugin_manager
 from aether.registry import Registry
 
@@ -220,50 +225,23 @@ class Aether:
                 default_temperature=config.default_temperature(),
             )
             return request, None, None
-        messages = _messages(prompt)
-        chosen = self._settings(call)
-        specs = [tool.spec for tool in tools]
-        allowed = _allowed_tools(call.allowed_tools, tools)
-        plan = None
-        if output is None:
-            shaped: dict[str, Any] = {
-                "messages": messages,
-                "tools": specs,
-                "tool_choice": call.tool_choice,
-                "allowed_tools": allowed,
-            }
-        else:
-            target = self._output_target
-            if target is None:
-                target = self._output_target = OutputTarget.of(self.provider, self._provider_name)
-            retries = self.config.output_retries
-            plan = OutputPlan.for_call(
-                output, target=target, model=model, tools=specs, retries=retries
-            )
-            shaped = plan.request_fields(messages, specs, call.tool_choice, allowed)
-        # Every call setting but the client-side timeout is a request field of the same name.
-        fields: dict[str, Any] = {
-            k: v for k, v in chosen.items() if v is not None and k != "timeout"
-        }
-        request = LLMRequest(
-            model=model, default_temperature=config.default_temperature(), **fields, **shaped
+        return build_request(
+            prompt,
+            call,
+            tools,
+            output,
+            model=model,
+            provider=self.provider,
+            client_config=self.config,
+            output_target=self._target,
         )
-        # Refused here, before anything is sent, when the provider cannot serve it.
-        check_supported(self.provider, request)
-        return request, chosen.get("timeout"), plan
 
-    def _settings(self, call: CallOptions) -> CallSettings:
-        """The call's settings, checked: its keywords > its ``settings`` > the client's."""
-        given: dict[str, Any] = {}
-        if call.temperature is not None:
-            given["temperature"] = call.temperature
-        if call.max_tokens is not None:
-            given["max_tokens"] = call.max_tokens
-        if call.stop is not None:
-            given["stop"] = call.stop
-        if call.settings or given or self.config.settings:
-            return check_settings(merge_settings(self.config.settings, call.settings, given))
-        return CallSettings()  # nothing to merge or check
+    def _target(self) -> OutputTarget:
+        """The output mode the provider stack serves: found on the first typed call, kept."""
+        target = self._output_target
+        if target is None:
+            target = self._output_target = OutputTarget.of(self.provider, self._provider_name)
+        return target
 
     def _completion(self, prompt: Prompt, call: CallOptions) -> Awaitable[LLMResponse]:
         """The answer of :meth:`complete` for a call gathered already, to await at once.
@@ -273,7 +251,7 @@ class Aether:
         """
         if call.cache:
             self._check_cache()  # before any coroutine is made, so none is left unawaited
-        tools = _resolve_tools(call.tools, self._registry)
+        tools = resolve_call_tools(call.tools, self._registry)
         output = None if call.output_type is None else as_output(call.output_type)
         request, timeout, plan = self._request(prompt, call, tools, output)
         answer: Awaitable[LLMResponse]
@@ -305,7 +283,7 @@ class Aether:
             )
         if call.cache is not None:
             answer = switched(call.cache, answer)
-        answer = answer if timeout is None else self._within(timeout, answer)
+        answer = answer if timeout is None else within(timeout, answer, self._provider_name)
         return in_scopes(self.events, "complete", request, self._provider_name, answer)
 
     def _check_cache(self) -> None:
@@ -315,13 +293,6 @@ class Aether:
                 "cache=True asks for the response cache, but this client has none; build it "
                 "with Aether(with_cache=True) or ProviderConfig(cache=CacheConfig(...))."
             )
-
-    async def _within(self, timeout: float, answer: Awaitable[LLMResponse]) -> LLMResponse:
-        """``answer`` if it comes within ``timeout`` seconds; else ProviderTimeoutError."""
-        try:
-            return await asyncio.wait_for(answer, timeout)
-        except asyncio.TimeoutError:
-            raise self._timed_out(timeout) from None
 
     def _answer(self, response: LLMResponse, call: CallOptions) -> Any:
         """What :meth:`ask` returns for ``response``: the typed answer, else the text.
@@ -351,7 +322,7 @@ class Aether:
         """
         if call.cache:
             self._check_cache()
-        tools = _resolve_tools(call.tools, self._registry)
+        tools = resolve_call_tools(call.tools, self._registry)
         request, timeout, _ = self._request(prompt, call, tools, None)
         if tools:
             from aether.tools.loop import stream_tool_loop
@@ -369,7 +340,7 @@ class Aether:
         chunks = stream_with_events(source, request, self.events)
         if call.cache is not None:
             chunks = switched_stream(call.cache, chunks)
-        chunks = chunks if timeout is None else self._before(timeout, chunks)
+        chunks = chunks if timeout is None else before(timeout, chunks, self._provider_name)
         return stream_in_scopes(self.events, "stream", request, self._provider_name, chunks)
 
     async def complete(
@@ -557,7 +528,7 @@ class Aether:
         )
         if call.cache:
             self._check_cache()
-        tools = _resolve_tools(call.tools, self._registry)
+        tools = resolve_call_tools(call.tools, self._registry)
         request, timeout, plan = self._request(prompt, call, tools, as_output(output_type))
         assert plan is not None
         from aether.llm._output_calls import stream_output
@@ -575,36 +546,11 @@ class Aether:
         values = source
         if call.cache is not None:
             values = switched_stream(call.cache, values)
-        values = values if timeout is None else self._before(timeout, values)
+        values = values if timeout is None else before(timeout, values, self._provider_name)
         values = stream_in_scopes(self.events, "stream", request, self._provider_name, values)
         async with aclosing_stream(values) as items:
             async for value in items:
                 yield value
-
-    async def _before(self, timeout: float, items: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        """``items`` until ``timeout`` seconds from now; then ProviderTimeoutError.
-
-        Closing this closes ``items``, so callers hold one stream, not two.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        async with aclosing_stream(items):
-            while True:
-                try:
-                    left = max(deadline - loop.time(), 0.0)
-                    item = await asyncio.wait_for(items.__anext__(), left)
-                except StopAsyncIteration:
-                    return
-                except asyncio.TimeoutError:
-                    raise self._timed_out(timeout) from None
-                yield item
-
-    def _timed_out(self, timeout: float) -> ProviderTimeoutError:
-        return ProviderTimeoutError(
-            f"The call did not finish within its {timeout:g}s timeout (the timeout call "
-            f"setting covers retries and tool rounds too); raise it, or set none.",
-            provider=self._provider_name,
-        )
 
     async def stream_text(
         self,
@@ -673,42 +619,3 @@ class Aether:
         )
         self._sessions[session_id] = created
         return created
-
-
-def _messages(prompt: Prompt) -> list[Message]:
-    """The conversation a prompt stands for (the caller's list is never mutated).
-
-    A string, or a list of strings and content parts, is one user turn; a list of
-    :class:`Message` objects is a whole conversation.
-    """
-    if isinstance(prompt, str):
-        return [Message(role="user", content=prompt)]
-    items = list(prompt)
-    if not items:
-        raise ValueError("The prompt is an empty conversation; give at least one message.")
-    if all(isinstance(item, Message) for item in items):
-        return items  # type: ignore[return-value]
-    if any(isinstance(item, Message) for item in items):
-        raise TypeError(
-            "A prompt is a string, a list of Message objects (a conversation), or a list of "
-            "strings and content parts (one user turn), not a mix of messages and parts."
-        )
-    parts = [TextPart(text=item) if isinstance(item, str) else item for item in items]
-    return [Message(role="user", content=parts)]  # type: ignore[arg-type]
-
-
-def _allowed_tools(allowed: Sequence[str] | None, tools: Sequence[Tool]) -> list[str] | None:
-    if allowed is None:
-        return None
-    from aether.tools.registry import check_allowed_tools
-
-    return check_allowed_tools(allowed, tools)
-
-
-def _resolve_tools(tools: ToolsArg, registry: Registry | None) -> list[Tool]:
-    if not tools:
-        return []
-    from aether.tools import resolve_tools
-
-    # Handed over as given: ``list("add")`` would turn one name into three tool names.
-    return resolve_tools(tools, registry=registry)
