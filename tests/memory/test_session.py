@@ -13,6 +13,7 @@ from aether import Aether
 from aether.errors import (
     ConfigurationError,
     MaxToolIterationsError,
+    ResponseBlockedError,
     ServerError,
     SessionStoreError,
 )
@@ -272,6 +273,15 @@ async def test_bad_settings_are_refused_and_nothing_is_stored() -> None:
     with pytest.raises(ConfigurationError, match="Unknown call setting"):
         await session.ask("hi", settings={"temprature": 0.1})  # type: ignore[arg-type]
     assert fake.calls == [] and await session.history() == []
+
+
+async def test_a_refusal_raises_as_from_aether_ask_and_nothing_is_stored() -> None:
+    refused = LLMResponse(text="", refusal="I can't help with that.")
+    session = Aether(FakeProvider(responses=[refused])).session("s")
+    with pytest.raises(ResponseBlockedError) as info:
+        await session.ask("something it refuses")
+    assert info.value.refusal == "I can't help with that."
+    assert await session.history() == []
 
 
 async def test_deferred_tool_calls_leave_the_history_untouched() -> None:

@@ -162,8 +162,10 @@ class Session:
         async with self._lock:
             messages = await self._context(new)
             response = await self._client._completion(messages, call)
+            # Read as Aether.ask reads it (a refusal without text raises) before anything is
+            # stored: a refused turn leaves the history as it was.
+            answer: Any = self._client._answer(response, call)
             await self._commit(new, response.text)
-        answer: Any = response.text if output_type is None else response.output
         return answer  # type: ignore[no-any-return]
 
     async def stream(
