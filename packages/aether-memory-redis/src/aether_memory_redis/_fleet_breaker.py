@@ -11,7 +11,13 @@ processes can never both win a trial permit.
 
 Cost: a call on a healthy circuit is one Redis round trip (the admission check, a read);
 a second one follows only when there is something to record: a failure, a trial's verdict,
-or a success that ends a run of failures.
+or a success that ends a run of failures. When a :class:`RedisRateLimiter` sits beneath the
+breaker (as ``ProviderConfig(layers=[limiter], circuit_breaker=breaker)`` builds it) and
+talks to the same server (the same ``url``, or the same ``client=``), the admission check
+also takes that limiter's slot for the call's first attempt, in the same script: a call
+through both layers is still one round trip (see ``_fleet_pair``). A call the circuit
+refuses takes no slot. Redis Cluster is left out of this (its two keys would need one hash
+slot): there each layer asks on its own.
 
 Where the fleet differs from one process: a success clears the failures its process saw when
 the call was admitted (not ones recorded during the call); a trial call whose process dies
@@ -32,7 +38,7 @@ from typing import Any
 from redis.asyncio import Redis, RedisCluster
 
 from aether.errors import CircuitOpenError
-from aether.extensions.llm._layer import ProviderLayer, maybe_aclose
+from aether.extensions.llm._layer import ProviderLayer, find_layer, maybe_aclose
 from aether.extensions.llm.circuit_breaker import (
     CircuitBreakerConfig,
     CircuitBreakerProvider,
@@ -42,7 +48,9 @@ from aether.extensions.llm.circuit_breaker import (
 from aether.llm.contracts import LLMProvider, LLMRequest, LLMResponse, LLMStreamChunk
 from aether_memory_redis import _fleet_scripts as scripts
 from aether_memory_redis._fleet_keys import check_prefix, fleet_key, model_of, provider_of
+from aether_memory_redis._fleet_pair import Grant, awaiting, with_grant
 from aether_memory_redis._link import RedisLink, check_seconds
+from aether_memory_redis._rate_limit import RedisRateLimitedProvider
 
 __all__ = ["DEFAULT_BREAKER_PREFIX", "RedisCircuitBreaker", "RedisCircuitBreakerProvider"]
 
@@ -53,6 +61,7 @@ DEFAULT_BREAKER_PREFIX = "aether:breaker"
 
 _SCRIPTS = {
     "admit": scripts.BREAKER_ADMIT,
+    "admit_acquire": scripts.ADMIT_ACQUIRE,
     "failure": scripts.BREAKER_FAILURE,
     "success": scripts.BREAKER_SUCCESS,
     "release": scripts.BREAKER_RELEASE,
@@ -147,6 +156,7 @@ class RedisCircuitBreakerProvider(ProviderLayer):
         "_attached",
         "_default_model",
         "_keys",
+        "_limiter",
         "_locals",
         "_outage",
         "factory",
@@ -178,6 +188,7 @@ class RedisCircuitBreakerProvider(ProviderLayer):
         }
         self._locals: dict[str, CircuitBreakerProvider] = {}
         self._outage = -1
+        self._limiter = _limiter_beneath(inner, factory)
         factory.link.attach()
         self._attached = True
 
@@ -187,12 +198,13 @@ class RedisCircuitBreakerProvider(ProviderLayer):
     async def complete(self, request: LLMRequest) -> LLMResponse:
         """Call the wrapped provider unless the fleet's circuit for this model is open."""
         model = request.model or self._default_model
-        admitted = await self._admit(model)
+        grant = self._grant_for(request, model)
+        admitted = await self._admit(model, grant)
         if admitted is None:
             return await self._local(model).complete(request)
         ticket, dirty = admitted
         try:
-            response = await self.inner.complete(request)
+            response = await with_grant(grant, self.inner.complete(request))
         except BaseException as exc:
             await self._on_error(model, ticket, dirty, exc, received=False)
             raise
@@ -203,7 +215,8 @@ class RedisCircuitBreakerProvider(ProviderLayer):
     async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
         """Yield the wrapped provider's stream unless the fleet's circuit is open."""
         model = request.model or self._default_model
-        admitted = await self._admit(model)
+        grant = self._grant_for(request, model)
+        admitted = await self._admit(model, grant)
         if admitted is None:
             local = self._local(model).stream(request)
             try:
@@ -216,6 +229,13 @@ class RedisCircuitBreakerProvider(ProviderLayer):
         chunks = self.inner.stream(request)
         received = finished = False
         try:
+            if grant is not None:
+                # The limiter beneath takes its slot as the stream starts: offer the grant
+                # for that first step only, never across a yield to the consumer.
+                first = await with_grant(grant, anext(chunks, None))
+                if first is not None:
+                    received = True
+                    yield first
             async for chunk in chunks:
                 received = True
                 yield chunk
@@ -273,11 +293,32 @@ class RedisCircuitBreakerProvider(ProviderLayer):
         clock = self.factory.clock
         return "" if clock is None else str(math.floor(clock() * 1000))
 
-    async def _admit(self, model: str) -> tuple[str, bool] | None:
-        """The call's ticket and whether failures are pending; None: use local state."""
-        reply = await self.factory.link.run(
-            "admit", [self._key(model)], [self._now(), *self._args["admit"]]
-        )
+    def _grant_for(self, request: LLMRequest, model: str) -> Grant | None:
+        """The slot to ask for on behalf of the limiter beneath, if one is paired with us."""
+        limiter = self._limiter
+        if limiter is None or awaiting(limiter):  # another breaker further out asks for it
+            return None
+        return limiter._grant_for(request, model)
+
+    async def _admit(self, model: str, grant: Grant | None) -> tuple[str, bool] | None:
+        """The call's ticket and whether failures are pending; None: use local state.
+
+        With a ``grant``, the same script takes the limiter's slot when it lets the call in.
+        """
+        if grant is None:
+            reply = await self.factory.link.run(
+                "admit", [self._key(model)], [self._now(), *self._args["admit"]]
+            )
+        else:
+            reply = await self.factory.link.run(
+                "admit_acquire",
+                [self._key(model), grant.key],
+                [self._now(), *self._args["admit"], *grant.args],
+            )
+            if reply is None or len(reply) < 5:
+                grant.unasked()  # unreachable, or the circuit refused: no bucket was touched
+            else:
+                grant.answered(bool(int(reply[3])), float(reply[4]))
         if reply is None:
             return None
         verdict, value, extra = int(reply[0]), int(reply[1]), int(reply[2])
@@ -361,3 +402,20 @@ class RedisCircuitBreakerProvider(ProviderLayer):
 
     def _who(self, model: str) -> str:
         return f" for {self.name!r} model {model!r} (shared through Redis)"
+
+
+def _limiter_beneath(
+    inner: LLMProvider, factory: RedisCircuitBreaker
+) -> RedisRateLimitedProvider | None:
+    """The rate limiter whose first slot this breaker asks for, or None.
+
+    The first one on the way in, when one script may touch both layers' keys: the same
+    server (:meth:`RedisLink.shares_server`) and the same clock, so the script's one ``now``
+    is each layer's.
+    """
+    limiter = find_layer(inner, RedisRateLimitedProvider)
+    if limiter is None:
+        return None
+    if not factory.link.shares_server(limiter.factory.link):
+        return None
+    return limiter if limiter.factory.clock is factory.clock else None

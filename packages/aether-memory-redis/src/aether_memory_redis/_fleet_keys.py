@@ -3,7 +3,9 @@
 ``PREFIX:PROVIDER:MODEL``, e.g. ``aether:breaker:openai:gpt-4o-mini``. The provider name is
 percent-encoded (a ``:`` in it becomes ``%3A``), so the model, which may hold colons itself
 (``meta-llama/llama-3-8b:free``), is everything after the second colon and two pairs never
-share a key. Each script touches one key, so a Redis Cluster needs no hash tag.
+share a key. Each script touches one key, so a Redis Cluster needs no hash tag; the one that
+touches two (the breaker's admission taking the limiter's slot, ``ADMIT_ACQUIRE``) is never
+sent through a Cluster client, so the keys stay as they are.
 """
 
 from __future__ import annotations

@@ -17,12 +17,18 @@ Breaker hash (one per provider and model; an absent key is a closed, healthy cir
 
 Bucket hash (one per provider and model): ``r`` requests and ``t`` tokens in the buckets
 (negative once a wait is reserved ahead), ``ts`` when they were last brought up to date.
+
+``ADMIT_ACQUIRE`` is the breaker's admission followed, for a call it lets through, by the
+limiter's take: a stack holding both layers pays one round trip for the two. It is the only
+script touching two keys, which Redis Cluster would want in one hash slot; the layers use it
+on a single server only (see ``_fleet_pair``), so the keys need no hash tag.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "ACQUIRE",
+    "ADMIT_ACQUIRE",
     "BREAKER_ADMIT",
     "BREAKER_FAILURE",
     "BREAKER_RELEASE",
@@ -43,40 +49,47 @@ end
 local now = now_ms()
 """
 
-BREAKER_ADMIT = (
-    _NOW
-    + """
--- ARGV: now, reset_timeout (ms), half_open_max_calls, trial lease (ms), open key expiry (ms).
+_ADMIT = """
 -- Returns {0, has_failures, 0}: closed, call freely; {1, ticket, change}: a trial call
 -- (change 1: this call made it half-open, 2: lost trials were written off);
 -- {2, wait_ms, opened_by}: open; {3, 0, opened_by}: half-open, trial permits taken.
-local h = redis.call('HMGET', KEYS[1], 'st', 'fl', 'oa', 'ob', 'gen', 'inf', 'lease')
-local st = h[1]
-if not st then
-  if h[2] and h[2] ~= '' then return {0, 1, 0} end
-  return {0, 0, 0}
+local function admit(key, reset_ms, most, lease_ms, expiry_ms)
+  local h = redis.call('HMGET', key, 'st', 'fl', 'oa', 'ob', 'gen', 'inf', 'lease')
+  local st = h[1]
+  if not st then
+    if h[2] and h[2] ~= '' then return {0, 1, 0} end
+    return {0, 0, 0}
+  end
+  local opened_by = tonumber(h[4]) or 0
+  local gen = tonumber(h[5]) or 0
+  local in_flight = tonumber(h[6]) or 0
+  most = tonumber(most)
+  local change = 0
+  if st == 'o' then
+    local wait = tonumber(h[3]) + tonumber(reset_ms) - now
+    if wait > 0 then return {2, math.ceil(wait), opened_by} end
+    change = 1
+  elseif in_flight >= most and now >= (tonumber(h[7]) or 0) then
+    change = 2
+  end
+  if change > 0 then
+    gen = math.max(now, gen + 1)
+    in_flight = 0
+    redis.call('HSET', key, 'st', 'h', 'ok', 0)
+  end
+  if in_flight >= most then return {3, 0, opened_by} end
+  redis.call('HSET', key, 'gen', gen, 'inf', in_flight + 1, 'lease', now + tonumber(lease_ms))
+  redis.call('PEXPIRE', key, expiry_ms)
+  return {1, gen, change}
 end
-local opened_by = tonumber(h[4]) or 0
-local gen = tonumber(h[5]) or 0
-local in_flight = tonumber(h[6]) or 0
-local most = tonumber(ARGV[3])
-local change = 0
-if st == 'o' then
-  local wait = tonumber(h[3]) + tonumber(ARGV[2]) - now
-  if wait > 0 then return {2, math.ceil(wait), opened_by} end
-  change = 1
-elseif in_flight >= most and now >= (tonumber(h[7]) or 0) then
-  change = 2
-end
-if change > 0 then
-  gen = math.max(now, gen + 1)
-  in_flight = 0
-  redis.call('HSET', KEYS[1], 'st', 'h', 'ok', 0)
-end
-if in_flight >= most then return {3, 0, opened_by} end
-redis.call('HSET', KEYS[1], 'gen', gen, 'inf', in_flight + 1, 'lease', now + tonumber(ARGV[4]))
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-return {1, gen, change}
+"""
+
+BREAKER_ADMIT = (
+    _NOW
+    + _ADMIT
+    + """
+-- ARGV: now, reset_timeout (ms), half_open_max_calls, trial lease (ms), open key expiry (ms).
+return admit(KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 """
 )
 """Let a call through (closed, or as the half-open period's trial) or say why not."""
@@ -169,44 +182,67 @@ return {'half_open', 0}
 )
 """Read the state, for diagnostics and tests."""
 
+_TAKE = """
+-- Returns {granted (1/0), wait_ms}: granted with a wait reserves the tokens now, and the
+-- caller starts after wait_ms; refused takes nothing.
+local function acquire(key, max_wait, r_rate, r_cap, t_rate, t_cap, cost, refund)
+  local h = redis.call('HMGET', key, 'r', 't', 'ts')
+  local elapsed = math.max(0, now - (tonumber(h[3]) or now))
+  r_rate, r_cap = tonumber(r_rate), tonumber(r_cap)
+  t_rate, t_cap, cost = tonumber(t_rate), tonumber(t_cap), tonumber(cost)
+  local r, t, wait, full = 0, 0, 0, 0
+  if r_rate > 0 then
+    r = math.min(r_cap, (tonumber(h[1]) or r_cap) + elapsed * r_rate)
+    if r < 1 then wait = (1 - r) / r_rate end
+  end
+  if t_rate > 0 then
+    t = math.min(t_cap, (tonumber(h[2]) or t_cap) + elapsed * t_rate + tonumber(refund))
+    -- A call larger than the bucket waits for a full bucket, then drives it below zero.
+    local need = math.min(cost, t_cap)
+    if t < need then wait = math.max(wait, (need - t) / t_rate) end
+  end
+  local granted = 0
+  if wait <= tonumber(max_wait) then
+    granted = 1
+    r = r - 1
+    t = t - cost
+  end
+  if r_rate > 0 then full = (r_cap - r) / r_rate end
+  if t_rate > 0 then full = math.max(full, (t_cap - t) / t_rate) end
+  -- Only the limited buckets are stored: a bucket first limited later starts full.
+  if r_rate > 0 then redis.call('HSET', key, 'r', string.format('%.17g', r)) end
+  if t_rate > 0 then redis.call('HSET', key, 't', string.format('%.17g', t)) end
+  redis.call('HSET', key, 'ts', string.format('%d', now))
+  -- Once both buckets are full again the key says nothing an absent key does not.
+  redis.call('PEXPIRE', key, math.ceil(full) + 1000)
+  return {granted, math.ceil(wait)}
+end
+"""
+
 ACQUIRE = (
     _NOW
+    + _TAKE
     + """
 -- ARGV: now, max wait (ms; 0: only an immediate grant), requests per ms (0: no request
 -- limit), request capacity, tokens per ms (0: no token limit), token capacity, this call's
 -- tokens, tokens to give back (settled estimates of earlier calls; negative: to charge).
--- Returns {granted (1/0), wait_ms}: granted with a wait reserves the tokens now, and the
--- caller starts after wait_ms; refused takes nothing.
-local h = redis.call('HMGET', KEYS[1], 'r', 't', 'ts')
-local elapsed = math.max(0, now - (tonumber(h[3]) or now))
-local r_rate, r_cap = tonumber(ARGV[3]), tonumber(ARGV[4])
-local t_rate, t_cap, cost = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local r, t, wait, full = 0, 0, 0, 0
-if r_rate > 0 then
-  r = math.min(r_cap, (tonumber(h[1]) or r_cap) + elapsed * r_rate)
-  if r < 1 then wait = (1 - r) / r_rate end
-end
-if t_rate > 0 then
-  t = math.min(t_cap, (tonumber(h[2]) or t_cap) + elapsed * t_rate + tonumber(ARGV[8]))
-  -- A call larger than the bucket waits for a full bucket, then drives it below zero.
-  local need = math.min(cost, t_cap)
-  if t < need then wait = math.max(wait, (need - t) / t_rate) end
-end
-local granted = 0
-if wait <= tonumber(ARGV[2]) then
-  granted = 1
-  r = r - 1
-  t = t - cost
-end
-if r_rate > 0 then full = (r_cap - r) / r_rate end
-if t_rate > 0 then full = math.max(full, (t_cap - t) / t_rate) end
--- Only the limited buckets are stored: a bucket first limited later starts full.
-if r_rate > 0 then redis.call('HSET', KEYS[1], 'r', string.format('%.17g', r)) end
-if t_rate > 0 then redis.call('HSET', KEYS[1], 't', string.format('%.17g', t)) end
-redis.call('HSET', KEYS[1], 'ts', string.format('%d', now))
--- Once both buckets are full again the key says nothing an absent key does not.
-redis.call('PEXPIRE', KEYS[1], math.ceil(full) + 1000)
-return {granted, math.ceil(wait)}
+return acquire(KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8])
 """
 )
 """Take one request and a call's tokens from the buckets, now or after a reserved wait."""
+
+ADMIT_ACQUIRE = (
+    _NOW
+    + _ADMIT
+    + _TAKE
+    + """
+-- KEYS: the breaker's hash, the buckets' hash. ARGV: now, then BREAKER_ADMIT's four, then
+-- ACQUIRE's seven. Returns BREAKER_ADMIT's reply, followed, when the call is let through, by
+-- ACQUIRE's: a refused call (open circuit) takes no token.
+local a = admit(KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+if a[1] > 1 then return a end
+local g = acquire(KEYS[2], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12])
+return {a[1], a[2], a[3], g[1], g[2]}
+"""
+)
+"""Admit a call and take its first attempt's rate-limit slot, in one round trip."""

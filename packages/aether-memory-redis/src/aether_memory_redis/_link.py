@@ -130,6 +130,18 @@ class RedisLink:
         self.outages = 0
         """How many times the server became unavailable; a layer's local state is per outage."""
 
+    def shares_server(self, other: RedisLink) -> bool:
+        """Whether ``other`` surely reaches the same server and database, and not a Cluster.
+
+        Only then may one script touch both links' keys. Told by the configuration, without
+        I/O: the same URL, or the same ``client=`` object. Two URLs naming one server in
+        different words (``localhost`` and ``127.0.0.1``) are not recognised.
+        """
+        if self._given is not None:
+            same = other._given is not None and self._given.client is other._given.client
+            return same and not isinstance(self._given.client, RedisCluster)
+        return other._given is None and self._url == other._url
+
     @property
     def available(self) -> bool:
         """False while a failure is recent (calls then use local state without trying Redis)."""

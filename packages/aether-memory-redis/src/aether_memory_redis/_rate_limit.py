@@ -9,7 +9,9 @@ A call takes one request and its estimated tokens. In ``wait`` mode, when the bu
 short the script reserves the call's place in the queue at once and returns how long to wait;
 the caller sleeps that long and goes, without asking again. So waiting callers are served in
 the order they asked and each call costs one Redis round trip, waiting or not (a caller
-cancelled while it waits leaves its place unused: the limit errs on the safe side). A wait longer
+cancelled while it waits leaves its place unused: the limit errs on the safe side); beneath a
+shared circuit breaker on the same server, the first attempt's slot comes with the breaker's
+own round trip instead (see ``_fleet_pair``), and only retries ask again. A wait longer
 than ``max_wait`` reserves nothing and raises :class:`RateLimitExceededError`, as does any
 wait in ``fail_fast`` mode.
 
@@ -41,6 +43,7 @@ from aether.extensions.llm._layer import ProviderLayer, maybe_aclose
 from aether.llm.contracts import LLMProvider, LLMRequest, LLMResponse, LLMStreamChunk
 from aether_memory_redis import _fleet_scripts as scripts
 from aether_memory_redis._fleet_keys import check_prefix, fleet_key, model_of, provider_of
+from aether_memory_redis._fleet_pair import Grant, take_grant
 from aether_memory_redis._link import RedisLink
 
 __all__ = [
@@ -204,7 +207,9 @@ class RedisRateLimiter:
 
     A layer factory (``Callable[[LLMProvider], LLMProvider]``); one instance may wrap several
     providers (keys carry the provider's name) and share its connections. Put it inside the
-    retry layer, so each attempt takes its own slot. Building it does no I/O.
+    retry layer, so each attempt takes its own slot. Beneath a :class:`RedisCircuitBreaker`
+    on the same server, the breaker takes the first attempt's slot in its own round trip.
+    Building it does no I/O.
 
     Args:
         url: ``redis://[[user]:password@]host[:port][/db]``, ``rediss://`` or ``unix://``;
@@ -360,21 +365,29 @@ class RedisRateLimitedProvider(ProviderLayer):
     # --- buckets -------------------------------------------------------------------------
 
     async def _acquire(self, model: str, plan: _Plan, cost: int) -> None:
-        """Take a slot: return at once, sleep until the reserved one, or raise."""
+        """Take a slot: return at once, sleep until the reserved one, or raise.
+
+        The slot may have been taken already, by the breaker above in its own round trip
+        (see ``_fleet_pair``); its answer is honoured exactly as this layer's own would be.
+        """
         factory = self.factory
-        refund = self._pending.pop(model, 0)
-        clock = factory.clock
-        now = "" if clock is None else str(math.floor(clock() * 1000))
-        reply: Any = await factory.link.run(
-            "acquire", [self._key(model)], plan.args(now, cost, refund)
-        )
-        shared = reply is not None
-        if shared:
-            granted, wait_ms = bool(int(reply[0])), float(reply[1])
+        grant = take_grant(self, model, cost)
+        if grant is not None:
+            shared, granted, wait_ms = True, grant.granted, grant.wait_ms
         else:
-            local_now = (clock or time.monotonic)() * 1000
-            granted, wait_ms = self._local(model).take(plan, local_now, cost, refund)
-            wait_ms = math.ceil(wait_ms)
+            refund = self._pending.pop(model, 0)
+            clock = factory.clock
+            now = "" if clock is None else str(math.floor(clock() * 1000))
+            reply: Any = await factory.link.run(
+                "acquire", [self._key(model)], plan.args(now, cost, refund)
+            )
+            shared = reply is not None
+            if shared:
+                granted, wait_ms = bool(int(reply[0])), float(reply[1])
+            else:
+                local_now = (clock or time.monotonic)() * 1000
+                granted, wait_ms = self._local(model).take(plan, local_now, cost, refund)
+                wait_ms = math.ceil(wait_ms)
         if not granted:
             raise self._refusal(model, plan, wait_ms / 1000, shared=shared)
         if wait_ms > 0:
@@ -386,10 +399,24 @@ class RedisRateLimitedProvider(ProviderLayer):
             )
             await factory.sleep(wait_ms / 1000)
 
+    def _grant_for(self, request: LLMRequest, model: str) -> Grant | None:
+        """What this layer's first attempt at ``request`` would ask of the buckets, as a
+        :class:`Grant` for the breaker above to ask in its round trip; None: not limited."""
+        plan = self.factory.plan(model)
+        if plan is None:
+            return None
+        cost = estimate_tokens(request, plan.limit.output_tokens) if plan.t_rate else 0
+        refund = self._pending.pop(model, 0)
+        args = plan.args("", cost, refund)[1:]
+        return Grant(self, model, self._key(model), cost, refund, args, self._give_back)
+
+    def _give_back(self, model: str, tokens: int) -> None:
+        self._pending[model] = self._pending.get(model, 0) + tokens
+
     def _settle(self, model: str, estimate: int, used: int) -> None:
         # A provider that reported no usage leaves the estimate standing.
         if used > 0 and used != estimate:
-            self._pending[model] = self._pending.get(model, 0) + estimate - used
+            self._give_back(model, estimate - used)
 
     def _refusal(
         self, model: str, plan: _Plan, wait: float, *, shared: bool
