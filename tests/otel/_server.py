@@ -3,8 +3,9 @@
 ``text``: an answer with usage (whole or streamed, usage on the last event). ``weather``: a
 ``get_weather`` call for Paris, then, once the conversation holds its result, that result as
 the answer. ``flaky``: 429 on the first request of each conversation, then ``text``.
-``broken``: 500 every time. ``hang``: a stream's first words, then silence. ``echo``: 400 whose
-error message repeats the request's authorization header (a server gone wrong).
+``broken``: 500 every time. ``busy``: 503 every time. ``hang``: a stream's first words, then
+silence. ``echo``: 400 whose error message repeats the request's authorization header (a
+server gone wrong).
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ class OpenAIServer(LoopbackServer):
             return True
         if model == "broken":
             await send_json(writer, 500, {"error": {"message": "the server fell over"}})
+            return True
+        if model == "busy":
+            await send_json(writer, 503, {"error": {"message": "over capacity"}})
             return True
         first_turn = json.dumps(body["messages"][0])
         if model == "flaky" and first_turn not in self.flaked:

@@ -17,6 +17,7 @@ from aether.errors import (
     CircuitOpenError,
     ConflictError,
     ContextLengthError,
+    FallbackError,
     NotFoundError,
     ProviderConnectionError,
     ProviderTimeoutError,
@@ -28,7 +29,6 @@ from aether.errors import (
 )
 from aether.events import RequestRetry
 from aether.extensions.llm import (
-    FallbackError,
     FallbackPolicy,
     FallbackProvider,
     FallbackTarget,

@@ -168,6 +168,54 @@ async def test_usage_is_counted_per_model_of_the_provider_that_answered() -> Non
     assert usage.by_model["backup-model"].estimated_requests == 0
 
 
+async def test_a_fallbacks_stream_broken_after_output_is_estimated_under_its_model() -> None:
+    # The spare's chunks name no model and report no usage before the break: the estimate is
+    # the spare's, not the first provider's (whose model the request names).
+    broken = Fault(ServerError("down", status_code=503), after_chunks=2, response="one two three")
+    config = ProviderConfig(
+        provider="fake",
+        model="first-model",
+        options={"responses": [ServerError("down", status_code=503)]},
+        retry=None,
+        fallbacks=[
+            ProviderConfig(provider="fake", model="backup-model", options={"responses": [broken]})
+        ],
+    )
+    seen: list[str] = []
+
+    async def read(client: Aether) -> None:
+        async for piece in client.stream_text("a b"):
+            seen.append(piece)
+
+    async with Aether(config=config) as client:
+        with pytest.raises(ServerError):
+            await read(client)
+        usage = client.usage
+    assert "".join(seen) == "one two "
+    assert list(usage.by_model) == ["backup-model"]
+    row = usage.by_model["backup-model"]
+    assert (row.requests, row.estimated_requests, row.output_tokens) == (1, 1, 2)
+
+
+async def test_a_broken_stream_is_estimated_under_the_model_its_chunks_name() -> None:
+    class Named:
+        name = "named"
+        default_model = "default-model"
+
+        async def complete(self, request: LLMRequest) -> LLMResponse:
+            raise NotImplementedError
+
+        async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
+            yield LLMStreamChunk(text="hi", model="served-model")
+            raise ServerError("down", status_code=503)
+
+    tracked = CostTrackingProvider(Named(), CostTrackingConfig(use_price_library=False))
+    with pytest.raises(ServerError):
+        async for _ in tracked.stream(REQUEST):
+            pass
+    assert list(tracked.usage.by_model) == ["served-model"]
+
+
 async def test_each_provider_keeps_its_own_breaker() -> None:
     config = fake_config(
         *[ServerError("down", status_code=503)] * 2,

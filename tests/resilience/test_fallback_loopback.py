@@ -14,9 +14,8 @@ import pytest
 from pydantic import SecretStr
 
 from aether import Aether
-from aether.errors import BadRequestError, ServerError, StreamInterruptedError
+from aether.errors import BadRequestError, FallbackError, ServerError, StreamInterruptedError
 from aether.events import REQUEST_RETRY, RequestRetry
-from aether.extensions.llm import FallbackError
 from aether.extensions.llm.builder import ProviderConfig
 from aether.extensions.llm.retrying import RetryConfig
 from tests.openai._server import CannedServer

@@ -21,7 +21,8 @@ AetherError
 │   ├── ProviderConnectionError ... the server could not be reached
 │   ├── StreamInterruptedError .... a stream broke after it started
 │   ├── UnexpectedResponseError ... not the API's answer (a web page): check the base URL
-│   └── ResponseBlockedError ...... the provider refused to answer (safety filter, empty candidate)
+│   ├── ResponseBlockedError ...... the provider refused to answer (safety filter, empty candidate)
+│   └── FallbackError ............. no provider of a fallback chain answered: names each one tried
 ├── CircuitOpenError .............. the circuit breaker is refusing calls for now
 ├── ToolError ..................... a tool could not run (the loop turns these into content)
 │   ├── ToolNotFoundError
@@ -56,6 +57,7 @@ __all__ = [
     "ConflictError",
     "ContextLengthError",
     "DeferredToolCallsError",
+    "FallbackError",
     "MaxToolIterationsError",
     "MissingAPIKeyError",
     "NotFoundError",
@@ -372,6 +374,60 @@ class ResponseBlockedError(ProviderError):
 
 
 # --- resilience ----------------------------------------------------------------------
+
+_SHOWN_CHARS = 300  # of each error's text in a FallbackError: enough to say why, not a page
+
+
+class FallbackError(ProviderError):
+    """No provider of a fallback chain answered: every one tried failed, or the last one
+    failed with an error that does not fall over.
+
+    Raised by ``ProviderConfig(fallbacks=...)``'s chain only when a fallback was tried: when
+    the first provider's error does not fall over, that error is raised as it is. The last
+    provider's error is the ``__cause__``.
+
+    Attributes:
+        failures: ``(provider name, model, error)`` of each provider tried, in order.
+        skipped: The providers passed over for a context window no larger than needed.
+    """
+
+    def __init__(
+        self,
+        failures: Sequence[tuple[str, str | None, BaseException]],
+        *,
+        skipped: Sequence[str] = (),
+        untried: int = 0,
+    ) -> None:
+        self.failures = tuple(failures)
+        self.skipped = tuple(skipped)
+        lines = [
+            f"{number}. {name} (model {model or 'default'}): {_why(error)}"
+            for number, (name, model, error) in enumerate(self.failures, 1)
+        ]
+        said = [f"No provider of the fallback chain answered. {'; '.join(lines)}."]
+        if untried:
+            said.append(
+                f"The last error does not fall over (FallbackPolicy), so {untried} more "
+                f"provider{'s were' if untried != 1 else ' was'} not tried."
+            )
+        if self.skipped:
+            said.append(
+                f"Skipped, as their context window is not larger than the one that refused "
+                f"(ProviderConfig(max_context_tokens=...)): {', '.join(self.skipped)}."
+            )
+        said.append(
+            "Check each provider's status and configuration; each error is on .failures, "
+            "the last one is the __cause__."
+        )
+        super().__init__(" ".join(said))
+
+
+def _why(error: BaseException) -> str:
+    """``ServerError: [openai HTTP 503] busy``, on one line and cut to a few hundred chars."""
+    text = " ".join(str(error).split())
+    if len(text) > _SHOWN_CHARS:
+        text = text[: _SHOWN_CHARS - 3] + "..."
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 class CircuitOpenError(AetherError):

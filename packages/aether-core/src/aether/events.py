@@ -17,6 +17,8 @@ propagates. Events are only built when somebody listens (see :meth:`EventBus.wan
 
 ``request.complete`` and ``stream.complete`` carry ``cached=True`` when the response cache
 (:mod:`aether.extensions.llm.caching`) gave the answer; they fire for a hit as for a call.
+With a fallback chain, their ``fallback_provider`` names the fallback that answered (None: the
+configured provider did).
 
 Subscribers run in the task doing the work, in its context: a context variable a ``tool.start``
 subscriber sets is what the tool sees (a sync tool gets a copy on its thread), until the
@@ -120,12 +122,22 @@ class RequestStart(Event):
 
 @dataclass(frozen=True, slots=True)
 class RequestComplete(Event):
-    """A model call answered; ``cached``: the response cache gave the answer, not a provider."""
+    """A model call answered.
+
+    Attributes:
+        request: The request sent.
+        response: The answer.
+        duration_seconds: From the call to its answer, retries and fall-overs included.
+        cached: The response cache gave the answer, not a provider.
+        fallback_provider: The name of the fallback of a chain (``ProviderConfig(
+            fallbacks=...)``) that answered; None when the configured provider did.
+    """
 
     request: LLMRequest
     response: LLMResponse
     duration_seconds: float
     cached: bool = False
+    fallback_provider: str | None = None
     name: ClassVar[str] = REQUEST_COMPLETE
 
 
@@ -183,8 +195,21 @@ class StreamChunk(Event):
 
 @dataclass(frozen=True, slots=True)
 class StreamComplete(Event):
-    """A stream ran to its end; ``cached``: the response cache replayed it (with tool rounds:
-    at least one of its model calls)."""
+    """A stream ran to its end.
+
+    Attributes:
+        request: The stream's first request (tool rounds send follow-ups of it).
+        text: All the text it showed.
+        finish_reason: Why its last model call stopped.
+        input_tokens: The tokens its last chunk counts (with tool rounds: all of them).
+        output_tokens: Likewise, of output.
+        duration_seconds: From its start to its end.
+        cached: The response cache replayed it (with tool rounds: at least one of its model
+            calls).
+        fallback_provider: The name of the fallback of a chain (``ProviderConfig(
+            fallbacks=...)``) whose chunks it showed (with tool rounds: the latest one that
+            answered); None when the configured provider answered.
+    """
 
     request: LLMRequest
     text: str
@@ -193,6 +218,7 @@ class StreamComplete(Event):
     output_tokens: int
     duration_seconds: float
     cached: bool = False
+    fallback_provider: str | None = None
     name: ClassVar[str] = STREAM_COMPLETE
 
 

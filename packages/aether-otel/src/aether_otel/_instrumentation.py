@@ -1,10 +1,12 @@
 """Attaching to clients and their event buses, and detaching again.
 
-For each client: a :class:`~aether_otel._model.ModelCalls` layer directly around its provider,
-and a listener on its response cache (when it has one), so a call's span marks a hit.
-For each event bus (shared by the clients given the same ``events=``), once: the call scope,
-the ``tool.*`` subscribers and the ``request.retry`` subscriber. All through public hooks:
-``client.provider`` and the layers' ``inner``, ``EventBus.on`` and ``EventBus.add_scope``.
+For each client: a :class:`~aether_otel._model.ModelCalls` layer directly around each of its
+bare providers (the fallbacks of a chain included, so a call a fallback answered has a ``chat``
+span naming that provider and its server), and a listener on its response cache (when it has
+one), so a call's span marks a hit. For each event bus (shared by the clients given the same
+``events=``), once: the call scope, the ``tool.*`` subscribers and the ``request.retry``
+subscriber. All through public hooks: ``client.provider`` and
+:func:`~aether.extensions.llm.wrap_providers`, ``EventBus.on`` and ``EventBus.add_scope``.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aether.events import REQUEST_RETRY, TOOL_COMPLETE, TOOL_ERROR, TOOL_START, EventBus
-from aether.extensions.llm.builder import find_layer
+from aether.extensions.llm import find_layer, wrap_providers
 from aether.extensions.llm.caching import CachingProvider
 from aether.extensions.llm.cost_tracking import CostTrackingProvider
+from aether.llm.contracts import LLMProvider
 from aether_otel._calls import CallScopes, on_cache_hit, on_retry
 from aether_otel._model import ModelCalls
 from aether_otel._telemetry import Telemetry
@@ -26,8 +29,6 @@ if TYPE_CHECKING:
     from aether import Aether
 
 __all__ = ["Instrumentation"]
-
-_MAX_DEPTH = 64  # a provider stack is a few layers deep; a cycle must not hang a client
 
 
 class Instrumentation:
@@ -66,34 +67,27 @@ class Instrumentation:
         self._buses.clear()
 
     def _wrap_provider(self, client: Aether) -> Callable[[], None]:
-        holder: Any = None
-        current: Any = client.provider
-        for _ in range(_MAX_DEPTH):
-            if isinstance(current, ModelCalls):
-                return _nothing  # a stack shared with a client instrumented already
-            inner = getattr(current, "inner", None)
-            if inner is None:
-                break
-            holder, current = current, inner
-        cost = find_layer(client.provider, CostTrackingProvider)
-        name = client.config.provider or getattr(current, "name", None) or type(current).__name__
-        layer = ModelCalls(
-            current,
-            self.telemetry,
-            provider=str(name),
-            prices=cost.prices if cost is not None else None,
-        )
-        if holder is None:
-            client.provider = layer
-        else:
-            holder.inner = layer
+        """A :class:`ModelCalls` around each bare provider of the client's stack."""
+        stack = client.provider
+        if find_layer(stack, ModelCalls) is not None:
+            return _nothing  # a stack shared with a client instrumented already
+        cost = find_layer(stack, CostTrackingProvider)
+        prices = cost.prices if cost is not None else None
+        telemetry = self.telemetry
+
+        def wrap(provider: LLMProvider, name: str | None) -> LLMProvider:
+            label = name or type(provider).__name__
+            return ModelCalls(provider, telemetry, provider=label, prices=prices)
+
+        # The configured name first, as the client's own errors and call span say it.
+        wrapped, unwrap = wrap_providers(stack, wrap, name=client.config.provider)
+        if wrapped is not stack:  # the stack is a bare provider: its wrapper takes its place
+            client.provider = wrapped
 
         def undo() -> None:
-            if holder is None:
-                if client.provider is layer:
-                    client.provider = layer.inner
-            elif holder.inner is layer:
-                holder.inner = layer.inner
+            unwrap()
+            if wrapped is not stack and client.provider is wrapped:
+                client.provider = stack
 
         return undo
 

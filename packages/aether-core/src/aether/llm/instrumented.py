@@ -34,8 +34,9 @@ from aether.events import (
     StreamError,
     StreamStart,
 )
+from aether.extensions.llm import _fallback_mark
 from aether.extensions.llm._cache_call import served_from_cache
-from aether.extensions.llm._layer import aclosing_stream, maybe_aclose
+from aether.extensions.llm._layer import aclosing_stream, maybe_aclose, provider_name
 from aether.llm.contracts import LLMProvider, LLMRequest, LLMResponse, LLMStreamChunk
 
 if TYPE_CHECKING:
@@ -68,7 +69,11 @@ async def complete_with_events(
         _log_answer(_call_label(provider), request, perf_counter() - started, response)
     if events.wants(REQUEST_COMPLETE):
         cached = served_from_cache(response)
-        await events.emit(RequestComplete(request, response, perf_counter() - started, cached))
+        # No look-up at all in a program without a fallback chain: nothing is marked there.
+        fallback = _fallback_by(response) if _fallback_mark.watching else None
+        await events.emit(
+            RequestComplete(request, response, perf_counter() - started, cached, fallback)
+        )
     return response
 
 
@@ -85,6 +90,9 @@ async def stream_with_events(
     parts: list[str] = []
     last: LLMStreamChunk | None = None
     cached = False
+    # Looked for only when a fallback chain exists in this program (nothing is marked else).
+    watch_fallbacks = want_complete and _fallback_mark.watching
+    fallback: str | None = None
     try:
         async with aclosing_stream(chunks) as source:
             async for chunk in source:
@@ -93,6 +101,8 @@ async def stream_with_events(
                         parts.append(chunk.text)
                     if not cached:
                         cached = served_from_cache(chunk)
+                    if watch_fallbacks:
+                        fallback = _fallback_by(chunk) or fallback
                 last = chunk
                 if want_chunks:
                     await events.emit(StreamChunk(request, chunk))
@@ -115,8 +125,15 @@ async def stream_with_events(
                 output_tokens=last.output_tokens if last else 0,
                 duration_seconds=perf_counter() - started,
                 cached=cached,
+                fallback_provider=fallback,
             )
         )
+
+
+def _fallback_by(answer: LLMResponse | LLMStreamChunk) -> str | None:
+    """The name of the fallback that gave ``answer``; None when the configured provider did."""
+    mark = _fallback_mark.fallback_of(answer)
+    return mark.provider if mark is not None else None
 
 
 # --- DEBUG lines ------------------------------------------------------------------------
@@ -124,14 +141,8 @@ async def stream_with_events(
 
 def _call_label(provider: object) -> str:
     """``"openai complete"``: the provider under a stack's layers, for the log line."""
-    for _ in range(32):  # a stack is a few layers deep; a cycle must not hang a log line
-        name = getattr(provider, "name", None)
-        if isinstance(name, str):
-            return f"{name} complete"
-        provider = getattr(provider, "inner", None)
-        if provider is None:
-            break
-    return "A complete"
+    name = provider_name(provider)
+    return f"{name} complete" if name is not None else "A complete"
 
 
 def _log_answer(

@@ -11,9 +11,9 @@ import typing
 from aether._lazy import lazy_exports as _lazy_exports
 
 if typing.TYPE_CHECKING:
+    from aether.extensions.llm._layer import ProviderWrap, find_layer, wrap_providers
     from aether.extensions.llm.builder import LayerFactory
     from aether.extensions.llm.fallback import (
-        FallbackError,
         FallbackPolicy,
         FallbackProvider,
         FallbackTarget,
@@ -22,20 +22,24 @@ if typing.TYPE_CHECKING:
 
 __all__ = [
     "FallOver",
-    "FallbackError",
     "FallbackPolicy",
     "FallbackProvider",
     "FallbackTarget",
     "LayerFactory",
+    "ProviderWrap",
+    "find_layer",
+    "wrap_providers",
 ]
 
 _LAZY = {
     "FallOver": "aether.extensions.llm.fallback",
-    "FallbackError": "aether.extensions.llm.fallback",
     "FallbackPolicy": "aether.extensions.llm.fallback",
     "FallbackProvider": "aether.extensions.llm.fallback",
     "FallbackTarget": "aether.extensions.llm.fallback",
     "LayerFactory": "aether.extensions.llm.builder",
+    "ProviderWrap": "aether.extensions.llm._layer",
+    "find_layer": "aether.extensions.llm._layer",
+    "wrap_providers": "aether.extensions.llm._layer",
 }
 
 __getattr__, __dir__ = _lazy_exports(__name__, _LAZY, globals())

@@ -8,7 +8,9 @@ A stream that breaks, is cancelled or is abandoned by its consumer after output 
 billed by the provider but usually never reported its usage. It is still counted, as an
 *estimate*: one output token per chunk received (providers stream about one token per delta)
 and one input token per four characters of the prompt. So is a stream that ended without
-usage on its last chunk. Such calls are flagged in ``TokenUsage.estimated_requests``.
+usage on its last chunk. Such calls are flagged in ``TokenUsage.estimated_requests``, and
+counted under the model that streamed: the one its last chunk names, else, for a fallback of a
+chain, the model asked of that fallback, else the request's.
 
 An answer the response cache gave (:mod:`aether.extensions.llm.caching`, outside this layer)
 billed nothing and is not a request: the cache tells :meth:`CostTrackingProvider.count_hit`,
@@ -28,6 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aether.extensions.llm._fallback_mark import fallback_of
 from aether.extensions.llm._layer import ProviderLayer, maybe_aclose
 from aether.extensions.llm.pricing import ModelPricing, PriceBook, Pricer, TimedPricer
 from aether.extensions.llm.usage import TokenUsage, UsageSummary
@@ -386,16 +389,32 @@ class CostTrackingProvider(ProviderLayer):
         if last is not None and (last.input_tokens or last.output_tokens):
             self._count(request, last)
         elif received:
-            self._record_estimate(request, received)
+            self._record_estimate(request, last, received)
 
-    def _record_estimate(self, request: LLMRequest, received: int) -> None:
+    def _record_estimate(
+        self, request: LLMRequest, last: LLMStreamChunk | None, received: int
+    ) -> None:
         prompt_chars = sum(len(m.text) for m in request.messages)
         self.record(
-            self._model_of(request),
+            self._streamed_model(request, last),
             input_tokens=-(-prompt_chars // _CHARS_PER_TOKEN),
             output_tokens=received,
             estimated=True,
         )
+
+    def _streamed_model(self, request: LLMRequest, last: LLMStreamChunk | None) -> str:
+        """The model a stream that reported no usage came from (see the module docs).
+
+        Not the request's when a fallback of a chain inside this layer streamed: the request
+        names the first provider's model, the fallback answered with its own.
+        """
+        if last is not None:
+            if last.model:
+                return last.model
+            mark = fallback_of(last)
+            if mark is not None and mark.model:
+                return mark.model
+        return self._model_of(request)
 
     def _model_of(self, request: LLMRequest) -> str:
         if request.model:

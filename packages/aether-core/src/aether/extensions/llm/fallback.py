@@ -38,7 +38,12 @@ Each fallback answers with its own model (a model named per call is the first pr
 an answer that does not name its model is given the fallback's, so usage counted outside the
 chain is counted per model. Each fall-over is logged at INFO on ``aether.fallback`` and told to
 ``on_fallback`` as a :class:`~aether.events.RequestRetry` whose ``fallback_provider`` names the
-provider tried next (the client publishes it as ``request.retry``).
+provider tried next (the client publishes it as ``request.retry``). An answer a fallback gave
+(a response, each chunk of its stream) is marked as such
+(:mod:`aether.extensions.llm._fallback_mark`), so the client's ``request.complete`` and
+``stream.complete`` name the fallback that answered, and cost tracking counts a broken
+stream's estimate under the fallback's model. When no provider answers, the error is a
+:class:`~aether.errors.FallbackError`.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ from aether.errors import (
     AuthenticationError,
     CircuitOpenError,
     ContextLengthError,
+    FallbackError,
     ProviderConnectionError,
     ProviderError,
     ProviderTimeoutError,
@@ -63,14 +69,14 @@ from aether.errors import (
     StreamInterruptedError,
 )
 from aether.events import RequestRetry
-from aether.extensions.llm._layer import ProviderLayer, maybe_aclose
+from aether.extensions.llm._fallback_mark import mark_fallback, watch
+from aether.extensions.llm._layer import ProviderLayer, maybe_aclose, provider_name
 from aether.extensions.llm.retrying import OnRetry
 from aether.llm.contracts import LLMProvider, LLMRequest, LLMResponse, LLMStreamChunk
 
 __all__ = [
     "DEFAULT_FALLBACK_ERRORS",
     "FallOver",
-    "FallbackError",
     "FallbackPolicy",
     "FallbackProvider",
     "FallbackTarget",
@@ -92,8 +98,6 @@ DEFAULT_FALLBACK_ERRORS: Final[tuple[type[BaseException], ...]] = (
     AuthenticationError,
 )
 """The errors that fall over by default (see the module's table)."""
-
-_SHOWN_CHARS = 300  # of each error's text in a FallbackError: enough to say why, not a page
 
 
 class FallbackPolicy(BaseModel):
@@ -187,48 +191,6 @@ class _Failure:
     error: BaseException
 
 
-class FallbackError(ProviderError):
-    """No provider of a fallback chain answered: every one tried failed, or the last one
-    failed with an error that does not fall over.
-
-    The last provider's error is the ``__cause__``.
-
-    Attributes:
-        failures: ``(provider name, model, error)`` of each provider tried, in order.
-        skipped: The providers passed over for a context window no larger than needed.
-    """
-
-    def __init__(
-        self,
-        failures: Sequence[tuple[str, str | None, BaseException]],
-        *,
-        skipped: Sequence[str] = (),
-        untried: int = 0,
-    ) -> None:
-        self.failures = tuple(failures)
-        self.skipped = tuple(skipped)
-        lines = [
-            f"{number}. {_who(name, model)}: {_why(error)}"
-            for number, (name, model, error) in enumerate(self.failures, 1)
-        ]
-        said = [f"No provider of the fallback chain answered. {'; '.join(lines)}."]
-        if untried:
-            said.append(
-                f"The last error does not fall over (FallbackPolicy), so {untried} more "
-                f"provider{'s were' if untried != 1 else ' was'} not tried."
-            )
-        if self.skipped:
-            said.append(
-                f"Skipped, as their context window is not larger than the one that refused "
-                f"(ProviderConfig(max_context_tokens=...)): {', '.join(self.skipped)}."
-            )
-        said.append(
-            "Check each provider's status and configuration; each error is on .failures, "
-            "the last one is the __cause__."
-        )
-        super().__init__(" ".join(said))
-
-
 class FallbackProvider(ProviderLayer):
     """Tries the providers of a chain in order. Satisfies :class:`~aether.llm.LLMProvider`.
 
@@ -265,6 +227,7 @@ class FallbackProvider(ProviderLayer):
         self.fallbacks: tuple[FallbackTarget, ...] = tuple(targets[1:])
         self.policy = policy if policy is not None else FallbackPolicy()
         self.on_fallback = on_fallback
+        watch()  # from now on, the event helpers look for the marks on a fallback's answers
 
     def __repr__(self) -> str:
         names = ", ".join(_who(t.name, t.model) for t in self.fallbacks)
@@ -283,7 +246,7 @@ class FallbackProvider(ProviderLayer):
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         """The first provider's answer; the next one's when it fails with an error that falls
-        over (see the module docs); a :class:`FallbackError` when none answers."""
+        over (see the module docs); a :class:`~aether.errors.FallbackError` when none answers."""
         try:
             return await self.inner.complete(request)
         except Exception as exc:
@@ -299,6 +262,7 @@ class FallbackProvider(ProviderLayer):
                 continue
             if not response.model and target.model:
                 response = response.model_copy(update={"model": target.model})
+            mark_fallback(response, _answer_name(target), target.model)
             return response
 
     async def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
@@ -311,11 +275,16 @@ class FallbackProvider(ProviderLayer):
             held: list[LLMStreamChunk] = []
             shown = finished = False
             model = target.model if chain is not None else None  # named on a fallback's answer
+            # Each chunk of a fallback's stream is marked as its own (the first provider's
+            # chunks pass untouched): the events and cost tracking outside read the mark.
+            answerer = _answer_name(target) if chain is not None else None
             chunks = provider.stream(asked)
             try:
                 async for chunk in chunks:
                     if model is not None and chunk.model is None and _is_last(chunk):
                         chunk = chunk.model_copy(update={"model": model})
+                    if answerer is not None:
+                        mark_fallback(chunk, answerer, target.model)
                     if shown:
                         yield chunk
                     elif _has_content(chunk):
@@ -441,23 +410,24 @@ class _Chain:
 def _target(item: LLMProvider | FallbackTarget) -> FallbackTarget:
     """``item`` as a target whose name and model are filled in from the provider when unset."""
     target = item if isinstance(item, FallbackTarget) else FallbackTarget(item)
-    name = target.name or _name_of(target.provider)
+    name = target.name or provider_name(target.provider)
     model = target.model or _default_model(target.provider)
     if name == target.name and model == target.model:
         return target
     return FallbackTarget(target.provider, name, model, target.max_context_tokens)
 
 
-def _name_of(provider: object) -> str | None:
-    """The registered name of the provider under a stack's layers."""
-    for _ in range(32):  # a stack is a few layers deep; a cycle must not hang a constructor
-        name = getattr(provider, "name", None)
-        if isinstance(name, str) and name:
-            return name
-        provider = getattr(provider, "inner", None)
-        if provider is None:
+def _answer_name(target: FallbackTarget) -> str:
+    """How the mark on an answer of ``target`` names it: its name, else its provider's class."""
+    if target.name:
+        return target.name
+    provider: object = target.provider
+    for _ in range(32):  # a stack is a few layers deep; a cycle must not hang a call
+        inner = getattr(provider, "inner", None)
+        if inner is None:
             break
-    return None
+        provider = inner
+    return type(provider).__name__
 
 
 def _default_model(provider: object) -> str | None:
@@ -497,10 +467,3 @@ def _label(error: BaseException) -> str:
     status = getattr(error, "status_code", None)
     kind = type(error).__name__
     return f"{kind}, HTTP {status}" if isinstance(status, int) else kind
-
-
-def _why(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    if len(text) > _SHOWN_CHARS:
-        text = text[: _SHOWN_CHARS - 3] + "..."
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
