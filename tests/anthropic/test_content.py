@@ -312,6 +312,7 @@ def test_the_provider_claims_what_it_maps() -> None:
         streaming=True,
         image_input=True,
         document_input=True,
+        media_in_tool_results=True,
         reasoning=True,
         structured_output=True,
     )

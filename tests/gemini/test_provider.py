@@ -177,6 +177,7 @@ def test_the_provider_claims_what_it_maps() -> None:
         "document_input",
         "audio_input",
         "video_input",
+        "media_in_tool_results",
         "reasoning",
         "structured_output",
     ]

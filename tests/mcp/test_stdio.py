@@ -68,14 +68,6 @@ async def test_text_structured_and_error_results_reach_the_model() -> None:
     assert errors[0].error.server == "demo"
 
 
-async def test_binary_content_becomes_a_note() -> None:
-    fake = FakeProvider(responses=[turn(("c1", "picture", {})), "seen"])
-    async with stdio_server() as server:
-        await Aether(fake).ask("draw", tools=[server])
-    (content,) = tool_results(fake, 1)
-    assert content.startswith("a tiny picture\n[image (image/png, 4 bytes) not shown")
-
-
 async def test_arguments_are_validated_before_anything_is_sent() -> None:
     fake = FakeProvider(responses=[turn(("c1", "add", {"a": "two", "b": 3})), "ok"])
     async with stdio_server() as server:

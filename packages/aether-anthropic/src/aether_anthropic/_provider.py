@@ -82,6 +82,8 @@ class AnthropicProvider(HTTPProviderBase):
         streaming=True,
         image_input=True,
         document_input=True,
+        # Images and documents go inside the tool_result block itself.
+        media_in_tool_results=True,
         reasoning=True,
         structured_output=True,
     )

@@ -80,6 +80,8 @@ class GeminiProvider(HTTPProviderBase):
         document_input=True,
         audio_input=True,
         video_input=True,
+        # A tool's media goes as parts after its functionResponse, in the same user turn.
+        media_in_tool_results=True,
         reasoning=True,
         structured_output=True,
     )

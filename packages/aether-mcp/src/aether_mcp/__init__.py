@@ -13,8 +13,10 @@ Each tool the server lists becomes an :class:`aether.tools.Tool` with the server
 Schema: the tool loop validates the model's arguments against it before anything is sent,
 applies ``tool_timeout=``, fires ``tool.*`` events and cancels the call on the server when the
 call is cancelled. A result's text reaches the model as it is, ``structuredContent`` as JSON,
-binary parts as a note; an ``isError`` result is a tool error the model reads. A server that
-dies is an :class:`MCPConnectionError` naming it, and the next call starts it again.
+images, audio and PDFs as content parts where the provider takes them in a tool result (else a
+note naming what was left out), other binary content as a note; an ``isError`` result is a
+tool error the model reads. A server that dies is an :class:`MCPConnectionError` naming it,
+and the next call starts it again.
 
 A stdio server gets only the environment it is passed (plus ``PATH``, ``HOME`` and a few more
 needed to run a program), never the host's API keys.
@@ -22,7 +24,7 @@ needed to run a program), never the host's API keys.
 
 from aether_mcp._declare import connect, load_config, register_server
 from aether_mcp._errors import MCPConfigError, MCPConnectionError, MCPServerError, MCPToolCallError
-from aether_mcp._results import result_text
+from aether_mcp._results import result_content, result_text
 from aether_mcp._server import MCPServer, Selection
 
 __all__ = [
@@ -35,5 +37,6 @@ __all__ = [
     "connect",
     "load_config",
     "register_server",
+    "result_content",
     "result_text",
 ]

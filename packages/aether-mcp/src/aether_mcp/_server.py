@@ -28,6 +28,7 @@ from mcp.client.session import IncomingMessage
 from mcp_types import CallToolResult, ToolListChangedNotification
 
 from aether.errors import ConfigurationError, ToolNotFoundError
+from aether.llm.parts import ContentPart
 from aether.tools import Tool
 from aether_mcp._errors import (
     MCPConfigError,
@@ -35,7 +36,7 @@ from aether_mcp._errors import (
     MCPServerError,
     MCPToolCallError,
 )
-from aether_mcp._results import result_text
+from aether_mcp._results import result_content, result_text
 from aether_mcp._target import HttpTarget, StdioTarget, Target
 
 __all__ = ["MCPServer"]
@@ -371,7 +372,7 @@ class _Connection:
 
 
 class _Call:
-    """What a tool runs: one call to the server, its result as the model's text."""
+    """What a tool runs: one call to the server, its result as the model's content."""
 
     __slots__ = ("name", "server")
 
@@ -382,15 +383,15 @@ class _Call:
     def __repr__(self) -> str:
         return f"<MCP tool {self.name!r} of {self.server!r}>"
 
-    async def __call__(self, arguments: dict[str, Any]) -> str:
+    async def __call__(self, arguments: dict[str, Any]) -> str | list[str | ContentPart]:
         result = await self.server.call(self.name, arguments)
-        text = result_text(result)
         if result.is_error:
+            text = result_text(result)
             raise MCPToolCallError(
                 text or f"MCP tool {self.name!r} failed without saying why.",
                 server=self.server.name,
             )
-        return text
+        return result_content(result)
 
 
 class Selection:

@@ -69,6 +69,8 @@ class OpenAIProvider(HTTPProviderBase):
     """
 
     name = PROVIDER
+    # Not media_in_tool_results: a chat tool message takes text only, so the tool loop sends
+    # a note in place of an image a tool returned.
     capabilities = ProviderCapabilities(
         tools=True,
         streaming=True,

@@ -28,6 +28,15 @@ if TYPE_CHECKING:
 __all__ = ["ProviderCapabilities", "capabilities_of", "check_supported"]
 
 
+# A media part's ``kind`` → the capability that takes it.
+_MEDIA_CAPABILITY = {
+    "image": "image_input",
+    "document": "document_input",
+    "audio": "audio_input",
+    "video": "video_input",
+}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProviderCapabilities:
     """The features of the contract a provider serves; set a class attribute ``capabilities``.
@@ -42,6 +51,11 @@ class ProviderCapabilities:
         document_input: Takes document (PDF) parts in messages.
         audio_input: Takes audio parts in messages.
         video_input: Takes video parts in messages.
+        media_in_tool_results: Takes media parts in a tool result (a tool that returned a
+            screenshot or a PDF), of the kinds its ``*_input`` names claim. Without it the tool
+            loop replaces each media part of a tool result by a note naming what was left out
+            (kind, media type, size), so the model knows and the call still goes through; the
+            conversation keeps the note, as it is what the model was sent.
         reasoning: Honours reasoning settings (effort, thinking budget).
         structured_output: Answers in a JSON schema the request gives.
     """
@@ -52,6 +66,7 @@ class ProviderCapabilities:
     document_input: bool = False
     audio_input: bool = False
     video_input: bool = False
+    media_in_tool_results: bool = False
     reasoning: bool = False
     structured_output: bool = False
 
@@ -77,6 +92,17 @@ class ProviderCapabilities:
             known = ", ".join(self.names())
             raise ValueError(f"{capability!r} is not a provider capability; known: {known}.")
         return bool(getattr(self, capability))
+
+    def tool_result_media(self) -> frozenset[str]:
+        """The media kinds (``image``, ``audio``...) a tool result may carry to this provider.
+
+        None without ``media_in_tool_results``; with it, those whose ``*_input`` is claimed
+        (a part is never sent in a tool result when the provider would refuse it in a user
+        message).
+        """
+        if not self.media_in_tool_results:
+            return frozenset()
+        return frozenset(kind for kind, name in _MEDIA_CAPABILITY.items() if getattr(self, name))
 
 
 def _declaration(provider: object) -> tuple[object, ProviderCapabilities | None]:
@@ -141,15 +167,6 @@ def check_supported(provider: object, request: LLMRequest) -> None:
         f"has tools=False), but {needs}: send the request without tools, or use a provider "
         f"that supports them."
     )
-
-
-# A media part's ``kind`` → the capability that takes it.
-_MEDIA_CAPABILITY = {
-    "image": "image_input",
-    "document": "document_input",
-    "audio": "audio_input",
-    "video": "video_input",
-}
 
 
 def _check_media(

@@ -10,7 +10,10 @@ arguments that are not JSON or do not match the signature, a tool that raises or
 become content the model reads, ``"Error: ..."``, so it can correct itself), and ``tool.start``
 fires for every call, then exactly one of ``tool.complete`` or ``tool.error``. The result
 becomes text through :func:`~aether.tools.serialize_result`, so it is cut at
-``AETHER_TOOL_RESULT_MAX_CHARS`` and a lazy result (an iterator) is refused, not read.
+``AETHER_TOOL_RESULT_MAX_CHARS`` and a lazy result (an iterator) is refused, not read; a result
+that is or holds content parts (an image a tool made) becomes a list of parts instead
+(:func:`~aether.tools.results.result_content`), and ``tool.complete`` shows its text with a
+note per media part.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from aether.errors import ToolError, ToolNotFoundError
 from aether.events import TOOL_COMPLETE, TOOL_ERROR, TOOL_START, EventBus, ToolComplete, ToolStart
 from aether.events import ToolError as ToolErrorEvent
 from aether.llm.contracts import Message, ToolCall
-from aether.tools.results import serialize_result
+from aether.llm.parts import ContentPart
+from aether.tools.results import content_text, result_content
 from aether.tools.tool import Tool
 
 if TYPE_CHECKING:
@@ -42,22 +46,26 @@ class ToolResult:
 
     Attributes:
         call: The call the model made.
-        content: What the model reads: the result as text, or ``"Error: ..."``.
+        content: What the model reads, as text: the result, or ``"Error: ..."``; for a result
+            of content parts, their text and a note per media part.
         error: Why it failed (:class:`~aether.errors.ToolNotFoundError`,
             :class:`~aether.errors.ToolArgumentsError` or
             :class:`~aether.errors.ToolExecutionError`, the tool's own exception as its
             ``__cause__``), or None.
         duration_seconds: Wall time of the dispatch, validation included.
+        parts: The content parts the tool returned (an image beside its caption), which the
+            tool message carries; None for a text result.
     """
 
     call: ToolCall
     content: str
     error: ToolError | None
     duration_seconds: float
+    parts: list[ContentPart] | None = None
 
     def to_message(self) -> Message:
-        """The ``tool`` message that answers the call."""
-        return tool_message(self.call, self.content)
+        """The ``tool`` message that answers the call: its parts, else its text."""
+        return tool_message(self.call, self.content if self.parts is None else self.parts)
 
 
 @overload
@@ -141,7 +149,9 @@ async def dispatch_tool(
         )
     # The overloads pair a ToolCall with tools to choose from, never with arguments.
     content, error, duration = await run_call(call, cast("_Tools | None", tools), events, timeout)
-    return ToolResult(call, content, error, duration)
+    if isinstance(content, str):
+        return ToolResult(call, content, error, duration)
+    return ToolResult(call, content_text(content), error, duration, content)
 
 
 async def _run_by_name(
@@ -168,7 +178,7 @@ async def run_call(
     tools: _Tools | None,
     events: EventBus | None,
     timeout: float | None,
-) -> tuple[str, ToolError | None, float]:
+) -> tuple[str | list[ContentPart], ToolError | None, float]:
     """:func:`dispatch_tool` without the :class:`ToolResult`: content, error and duration.
 
     The tool loop calls this directly: it only needs the content for the tool message, and
@@ -179,9 +189,10 @@ async def run_call(
         await events.emit(ToolStart(call))
     started = perf_counter()
     error: ToolError | None = None
+    content: str | list[ContentPart]
     try:
         tool = _find(call.name, tools)
-        content = serialize_result(await tool.run(call.arguments, timeout=timeout))
+        content = result_content(await tool.run(call.arguments, timeout=timeout))
     except ToolError as exc:
         error = exc
         content = f"Error: {exc}"
@@ -194,14 +205,16 @@ async def run_call(
     if events is not None:
         if error is None:
             if events.wants(TOOL_COMPLETE):
-                await events.emit(ToolComplete(call, content, duration))
+                # The event carries text: media parts are described, not copied into it.
+                shown = content if type(content) is str else content_text(content)
+                await events.emit(ToolComplete(call, shown, duration))
         elif events.wants(TOOL_ERROR):
             await events.emit(ToolErrorEvent(call, error, duration))
     return content, error, duration
 
 
-def tool_message(call: ToolCall, content: str) -> Message:
-    """The ``tool`` message that answers ``call`` with ``content``."""
+def tool_message(call: ToolCall, content: str | list[ContentPart]) -> Message:
+    """The ``tool`` message that answers ``call`` with ``content`` (text, or parts)."""
     return Message(role="tool", content=content, tool_call_id=call.id, name=call.name)
 
 

@@ -24,6 +24,10 @@ Rules both variants follow:
 * ``final_tool`` names the tool a typed answer comes through (structured output's tool
   mode): an answer calling it ends the loop, once the other calls of that answer have run,
   and every later call must call a tool (``tool_choice="required"``), as text would end it.
+* A tool result holding media (a tool returned an image) keeps each part the provider takes
+  in a tool result (:meth:`ProviderCapabilities.tool_result_media
+  <aether.llm.ProviderCapabilities.tool_result_media>`); any other is replaced by a note naming
+  what was left out (kind, media type, size), never dropped in silence and never an error.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import Any
 from aether.errors import DeferredToolCallsError, MaxToolIterationsError
 from aether.events import EventBus
 from aether.extensions.llm._layer import maybe_aclose
+from aether.llm.capabilities import capabilities_of
 from aether.llm.contracts import (
     FinishReason,
     LLMProvider,
@@ -46,7 +51,9 @@ from aether.llm.contracts import (
     ToolCall,
 )
 from aether.llm.instrumented import complete_with_events
+from aether.llm.parts import ContentPart, MediaPart, TextPart
 from aether.tools.dispatch import run_call, tool_message
+from aether.tools.results import describe_media
 from aether.tools.tool import Tool
 
 __all__ = ["DeferredToolCallsError", "run_tool_loop", "stream_tool_loop"]
@@ -115,13 +122,15 @@ async def run_tool_loop(
             return response.model_copy(update=_usage_update(totals))
         messages.append(Message(role="assistant", content=response.text, tool_calls=calls))
         if final_tool is not None and any(call.name == final_tool for call in calls):
-            await _run_final_round(calls, final_tool, by_name, events, tool_timeout, messages)
+            await _run_final_round(
+                calls, final_tool, by_name, events, tool_timeout, messages, provider
+            )
             return (
                 response if rounds_run == 0 else response.model_copy(update=_usage_update(totals))
             )
         if rounds_run == max_iterations:
             break
-        await _run_round(calls, by_name, events, tool_timeout, messages)
+        await _run_round(calls, by_name, events, tool_timeout, messages, provider)
         current = _next_request(request, messages, final_tool)
     raise MaxToolIterationsError(max_iterations, messages)
 
@@ -199,7 +208,9 @@ async def stream_tool_loop(
             return
         messages.append(Message(role="assistant", content="".join(parts), tool_calls=calls))
         if final_tool is not None and any(call.name == final_tool for call in calls):
-            await _run_final_round(calls, final_tool, by_name, events, tool_timeout, messages)
+            await _run_final_round(
+                calls, final_tool, by_name, events, tool_timeout, messages, provider
+            )
             last = _final_chunk(held, usage, finish, model, _usage_update(totals), first=False)
             yield last.model_copy(update={"tool_calls": calls, "finish_reason": "tool_calls"})
             return
@@ -207,7 +218,7 @@ async def stream_tool_loop(
             yield shown
         if rounds_run == max_iterations:
             break
-        await _run_round(calls, by_name, events, tool_timeout, messages)
+        await _run_round(calls, by_name, events, tool_timeout, messages, provider)
         current = _next_request(request, messages, final_tool)
     raise MaxToolIterationsError(max_iterations, messages)
 
@@ -218,6 +229,7 @@ async def _run_round(
     events: EventBus,
     timeout: float | None,
     messages: list[Message],
+    provider: LLMProvider,
 ) -> None:
     """Run one round's calls, appending their results to ``messages``.
 
@@ -226,11 +238,11 @@ async def _run_round(
     """
     deferred = [call for call in calls if _is_deferred(by_name.get(call.name))]
     if not deferred:
-        messages.extend(await _run_calls(calls, by_name, events, timeout))
+        messages.extend(await _run_calls(calls, by_name, events, timeout, provider))
         return
     runnable = [call for call in calls if not _is_deferred(by_name.get(call.name))]
     if runnable:
-        messages.extend(await _run_calls(runnable, by_name, events, timeout))
+        messages.extend(await _run_calls(runnable, by_name, events, timeout, provider))
     raise DeferredToolCallsError(deferred, list(messages))
 
 
@@ -241,6 +253,7 @@ async def _run_final_round(
     events: EventBus,
     timeout: float | None,
     messages: list[Message],
+    provider: LLMProvider,
 ) -> None:
     """Run the calls beside the final tool's (the model asked for them); defer none.
 
@@ -250,7 +263,7 @@ async def _run_final_round(
     others = [call for call in calls if call.name != final_tool]
     runnable = [call for call in others if not _is_deferred(by_name.get(call.name))]
     if runnable:
-        messages.extend(await _run_calls(runnable, by_name, events, timeout))
+        messages.extend(await _run_calls(runnable, by_name, events, timeout, provider))
     for call in others:
         if call not in runnable:
             note = f"Not run: the answer was given ({final_tool}) in the same turn."
@@ -266,18 +279,47 @@ async def _run_calls(
     by_name: dict[str, Tool],
     events: EventBus,
     timeout: float | None,
+    provider: LLMProvider,
 ) -> list[Message]:
     """The tool messages answering ``calls``, in the calls' order (what dispatch_tool does,
     without building a ToolResult per call only to turn it into a message)."""
     if len(calls) == 1:
         call = calls[0]
         content, _, _ = await run_call(call, by_name, events, timeout)
+        if type(content) is not str:
+            content = _fitted(content, provider)
         return [tool_message(call, content)]
     outcomes = await asyncio.gather(*(run_call(call, by_name, events, timeout) for call in calls))
     # gather keeps the calls' order
     return [
-        tool_message(call, content) for call, (content, _, _) in zip(calls, outcomes, strict=True)
+        tool_message(call, content if type(content) is str else _fitted(content, provider))
+        for call, (content, _, _) in zip(calls, outcomes, strict=True)
     ]
+
+
+def _fitted(content: str | list[ContentPart], provider: LLMProvider) -> str | list[ContentPart]:
+    """``content`` as ``provider`` can take it in a tool result: a note for each media part
+    it does not take.
+
+    Looked up per result with parts (rare), so a loop of text results never asks. Content
+    left with no media at all becomes one string, the form every provider takes for a tool
+    result, its pieces one per line.
+    """
+    if isinstance(content, str):
+        return content
+    taken = capabilities_of(provider).tool_result_media()
+    if all(part.kind in taken for part in content if isinstance(part, MediaPart)):
+        return content
+    fitted: list[ContentPart] = []
+    for part in content:
+        if isinstance(part, MediaPart) and part.kind not in taken:
+            note = f"[{describe_media(part)} not shown: it cannot be sent in a tool result here]"
+            fitted.append(TextPart(text=note))
+        else:
+            fitted.append(part)
+    if any(isinstance(part, MediaPart) or part.cache for part in fitted):
+        return fitted
+    return "\n".join(part.text for part in fitted if isinstance(part, TextPart) and part.text)
 
 
 def _conversation(request: LLMRequest, conversation: list[Message] | None) -> list[Message]:

@@ -82,6 +82,7 @@ class FakeProvider:
         document_input=True,
         audio_input=True,
         video_input=True,
+        media_in_tool_results=True,
         reasoning=True,
         structured_output=True,
     )
