@@ -3,23 +3,28 @@
 One format for every kind built from a string (session stores, response caches): ``NAME`` is
 looked up in the registry under the kind, everything after ``NAME://`` up to ``?`` is passed
 verbatim as the ``location`` keyword, and each query pair as a string keyword; the factory
-converts and validates its own options. Error messages name options, never their values,
-since a location may hold a password.
+converts and validates its own options (:func:`option_seconds` and :func:`option_int` turn
+the text of a number into one, with errors that name the backend and the option). The
+parser's own errors name options, never their values, since a location may hold a password.
 """
 
 from __future__ import annotations
 
 import inspect
+import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import parse_qsl
 
 from aether import config
 from aether.errors import ConfigurationError, PluginNotFoundError
 from aether.registry import Registry, default_registry
 
-__all__ = ["SpecKind", "build_from_spec", "parse_spec"]
+__all__ = ["SpecKind", "build_from_spec", "option_int", "option_seconds", "parse_spec"]
+
+N = TypeVar("N", int, float)
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")
 
@@ -131,3 +136,60 @@ def _check_accepts(name: str, factory: Any, options: dict[str, str], what: SpecK
             f"{label} {name!r} cannot be built from the spec's options ({given}): {exc}. "
             f"Check the {what.short}'s documentation for the location and options it takes."
         ) from None
+
+
+def option_seconds(
+    value: str | float, *, option: str, owner: str, zero: str | None = None
+) -> float:
+    """A factory's option as seconds: finite and >= 0, given as text (``"30"``) or a number.
+
+    A factory gets its options as strings when they come from a spec's query
+    (``sqlite:///a.db?timeout=30``) and as values when called from code; this accepts both
+    and says which backend and which option was wrong.
+
+        option_seconds("1.5", option="timeout", owner="Acme cache")  # 1.5
+        option_seconds("soon", option="timeout", owner="Acme cache")
+        # ConfigurationError: The Acme cache's timeout must be a number of seconds, got 'soon'.
+
+    Args:
+        value: The option as given.
+        option: Its name in the spec, e.g. ``"ttl"``.
+        owner: What the factory builds, as in "The {owner}'s {option} must be ...".
+        zero: What 0 means for this option (``"no expiry"``), added to the range error.
+
+    Raises:
+        ConfigurationError: ``value`` is not a number, or is negative, infinite or NaN.
+    """
+    number = _convert(float, value, "a number of seconds", option, owner)
+    if not math.isfinite(number) or number < 0:
+        _refuse(value, "finite and >= 0", option, owner, zero)
+    return number
+
+
+def option_int(value: str | int, *, option: str, owner: str, zero: str | None = None) -> int:
+    """A factory's option as an integer >= 0, given as text (``"100"``) or a number.
+
+    The counterpart of :func:`option_seconds`, with the same arguments, for counts such as
+    ``max_entries`` (``zero="no bound"``) or ``retries``.
+
+    Raises:
+        ConfigurationError: ``value`` is not an integer, or is negative.
+    """
+    number = _convert(int, value, "an integer", option, owner)
+    if number < 0:
+        _refuse(value, ">= 0", option, owner, zero)
+    return number
+
+
+def _convert(kind: Callable[[Any], N], value: object, expected: str, option: str, owner: str) -> N:
+    try:
+        return kind(value)
+    except ValueError:
+        raise ConfigurationError(
+            f"The {owner}'s {option} must be {expected}, got {value!r}."
+        ) from None
+
+
+def _refuse(value: object, bound: str, option: str, owner: str, zero: str | None) -> NoReturn:
+    meaning = "" if zero is None else f" (0: {zero})"
+    raise ConfigurationError(f"The {owner}'s {option} must be {bound}{meaning}, got {value!r}.")

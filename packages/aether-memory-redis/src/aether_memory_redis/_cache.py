@@ -10,36 +10,23 @@ whether a failing cache is a miss is the cache layer's decision, not this backen
 
 from __future__ import annotations
 
-import asyncio
-import math
-import os
-import weakref
-from collections.abc import Awaitable, Callable
-from types import TracebackType
-from typing import TypeVar
-
 from redis import exceptions as rx
 from redis.asyncio import Redis, RedisCluster
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
 
-from aether import config
-from aether.errors import ConfigurationError, SessionStoreError
-from aether_memory_redis._errors import _advice, _scrub, redact_url, secrets_of
-from aether_memory_redis._factory import URL_ENV
-from aether_memory_redis._store import _check_url, _seconds, _ttl_ms
+from aether.memory.factory import option_int, option_seconds
+from aether_memory_redis._connection import Connected, check_seconds, ttl_ms
+from aether_memory_redis._errors import _advice
+from aether_memory_redis._factory import Count, Seconds, construct, redis_url, rediss_url
 
 __all__ = ["DEFAULT_CACHE_PREFIX", "RedisCache", "create_redis_cache", "create_rediss_cache"]
-
-T = TypeVar("T")
 
 DEFAULT_CACHE_PREFIX = "aether:cache"
 """The start of every cache key when no prefix is given."""
 
-_DEFAULT_URL = "redis://localhost:6379/0"
+_OWNER = "Redis cache"  # in the factories' messages: "The Redis cache's ttl must be ..."
 
 
-class RedisCache:
+class RedisCache(Connected[Redis | RedisCluster]):
     """A :class:`~aether.extensions.llm.caching.CacheBackend` on a Redis server.
 
     Building it does no I/O; the connection opens on first use. Close it with
@@ -62,6 +49,10 @@ class RedisCache:
             may safely run twice).
     """
 
+    _NOUN = "cache"
+    _SHORT = "cache"
+    _BACKOFF = (0.5, 0.02)
+
     def __init__(
         self,
         url: str | None = None,
@@ -72,38 +63,15 @@ class RedisCache:
         timeout: float = 2.0,
         retries: int = 1,
     ) -> None:
-        if (url is None) == (client is None):
-            raise ValueError("RedisCache takes exactly one of url= or client=.")
-        if url is not None and not isinstance(url, str):
-            raise TypeError(f"url must be a str, got {type(url).__name__}.")
         if not isinstance(prefix, str) or not prefix:
             raise ValueError(f"The cache's key prefix must be a non-empty string, got {prefix!r}.")
-        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise ValueError(f"retries must be an integer >= 0, got {retries!r}.")
         self._prefix = prefix + ":"
-        self._ttl = None if ttl is None else _seconds("ttl", ttl)
-        self._timeout = _seconds("timeout", timeout)
-        self._retries = retries
-        self._url = url
-        self._where = redact_url(url) if url is not None else f"<{type(client).__name__}>"
-        self._secrets = secrets_of(url) if url is not None else ()
-        self._closed = False
-        # The client made now (no I/O) checks the URL early and serves the first loop.
-        self._spare: Redis | RedisCluster | None = client if client is not None else self._connect()
-        self._given = client
-        self._by_loop: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, Redis | RedisCluster
-        ] = weakref.WeakKeyDictionary()
-        self._pid = os.getpid()
+        self._ttl = None if ttl is None else check_seconds("ttl", ttl)
+        super().__init__(url, client, timeout=timeout, retries=retries)
 
     def __repr__(self) -> str:
         ttl = "" if self._ttl is None else f", ttl={self._ttl!r}"
         return f"RedisCache({self._where!r}, prefix={self.prefix!r}{ttl})"
-
-    @property
-    def url(self) -> str:
-        """The server's URL with the password masked (safe to log)."""
-        return self._where
 
     @property
     def prefix(self) -> str:
@@ -133,7 +101,7 @@ class RedisCache:
         if lifetime is None:
             await self._run("writing an entry", lambda c: c.set(name, data))
         else:
-            px = _ttl_ms(lifetime)
+            px = ttl_ms(lifetime)
             await self._run("writing an entry", lambda c: c.set(name, data, px=px))
 
     async def delete(self, key: str) -> None:
@@ -141,85 +109,16 @@ class RedisCache:
         name = self._prefix + key
         await self._run("deleting an entry", lambda c: c.delete(name))
 
-    # --- lifecycle ---------------------------------------------------------------------
+    # --- Connected -------------------------------------------------------------------
 
-    async def check(self) -> None:
-        """Ping the server, so a wrong URL or a stopped server shows at start-up.
-
-        Raises:
-            SessionStoreError: The server cannot be reached or refused the credentials.
-        """
-        await self._run("connecting", lambda c: c.ping())
-
-    async def aclose(self) -> None:
-        """Close this cache's connections (not a ``client=`` it was given); later calls raise."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._given is not None or self._pid != os.getpid():
-            return  # the caller's client; or a forked child, which must not close the parent's
-        current = asyncio.get_running_loop()
-        pools, self._by_loop = list(self._by_loop.items()), weakref.WeakKeyDictionary()
-        for loop, client in pools:
-            if loop is current:
-                await client.aclose()
-            elif loop.is_running():  # a loop in another thread: close them there
-                asyncio.run_coroutine_threadsafe(client.aclose(), loop)
-
-    async def __aenter__(self) -> RedisCache:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    # --- plumbing ----------------------------------------------------------------------
-
-    def _connect(self) -> Redis:
-        assert self._url is not None
-        _check_url(self._url, self._where)
-        try:
-            return Redis.from_url(
-                self._url,
-                socket_timeout=self._timeout,
-                socket_connect_timeout=self._timeout,
-                retry=Retry(ExponentialBackoff(cap=0.5, base=0.02), self._retries),
-            )
-        except (ValueError, TypeError):
-            # The client's message may quote the URL, password included: say it ourselves.
-            raise ValueError(
-                f"{self._where} is not a Redis URL the client accepts; write it as "
-                f"redis://[[user]:password@]host[:port][/db] (percent-encode special "
-                f"characters in the password)."
-            ) from None
-
-    def _current(self) -> Redis | RedisCluster:
-        if self._closed:
-            raise SessionStoreError(
-                f"Redis cache {self._where}: the cache was closed; create a new RedisCache."
-            )
-        if self._given is not None:
-            return self._given  # the caller's client: its loop is the caller's business
-        loop = asyncio.get_running_loop()
-        if self._pid != os.getpid():
-            # Forked: the inherited connections are the parent's; leave them alone.
-            self._by_loop, self._pid, self._spare = weakref.WeakKeyDictionary(), os.getpid(), None
-        client = self._by_loop.get(loop)
-        if client is None:
-            client, self._spare = self._spare or self._connect(), None
-            self._by_loop[loop] = client
+    def _bind(self, client: Redis | RedisCluster) -> Redis | RedisCluster:
         return client
 
-    async def _run(self, doing: str, call: Callable[[Redis | RedisCluster], Awaitable[T]]) -> T:
-        client = self._current()
-        try:
-            return await call(client)
-        except (rx.RedisError, OSError, asyncio.TimeoutError) as exc:
-            raise _translate(exc, self._where, doing, self._secrets, self._timeout) from exc
+    def _client_of(self, bound: Redis | RedisCluster) -> Redis | RedisCluster:
+        return bound
+
+    def _advice(self, exc: BaseException) -> str:
+        return _cache_advice(exc, self._timeout)
 
 
 _CHECK_SERVER = (
@@ -231,17 +130,8 @@ _CHECK_SERVER = (
 def _cache_advice(exc: BaseException, timeout: float) -> str:
     """What to do, where the session store's advice (``_errors._advice``) would mislead."""
     text = str(exc)
-    if isinstance(exc, rx.AuthenticationError):
-        return _advice(exc, timeout)
     if isinstance(exc, rx.NoPermissionError) or text.startswith("NOPERM"):
         return "the Redis user lacks GET, SET or DEL on the cache's keys; grant them in the ACL"
-    if isinstance(exc, rx.TimeoutError | asyncio.TimeoutError | TimeoutError):
-        return (
-            f"the server did not answer after {timeout:g} s; it may be overloaded or "
-            f"unreachable: {_CHECK_SERVER}, or raise timeout="
-        )
-    if isinstance(exc, rx.ConnectionError | OSError):
-        return _CHECK_SERVER
     if isinstance(exc, rx.OutOfMemoryError):
         return (
             "the server reached its maxmemory limit; raise maxmemory, give cache entries a "
@@ -255,16 +145,7 @@ def _cache_advice(exc: BaseException, timeout: float) -> str:
             "this is a Redis Cluster; pass a cluster-aware client, "
             "RedisCache(client=redis.asyncio.RedisCluster(...))"
         )
-    return _advice(exc, timeout)
-
-
-def _translate(
-    exc: BaseException, where: str, doing: str, secrets: tuple[str, ...], timeout: float
-) -> SessionStoreError:
-    detail = _scrub(str(exc) or type(exc).__name__, secrets)
-    return SessionStoreError(
-        f"Redis cache {where}: {doing} failed ({detail}): {_cache_advice(exc, timeout)}."
-    )
+    return _advice(exc, timeout, _CHECK_SERVER)
 
 
 # --- the plugin's factories ------------------------------------------------------------------
@@ -289,9 +170,7 @@ def create_redis_cache(
         timeout: Seconds to wait for the server (default 2).
         retries: Retries after a lost connection or a timeout (default 1).
     """
-    url = f"redis://{location}" if location else config.env_str(URL_ENV, _DEFAULT_URL)
-    assert url is not None
-    return _build(url, prefix=prefix, ttl=ttl, timeout=timeout, retries=retries)
+    return _build(redis_url(location), prefix, ttl, timeout, retries)
 
 
 def create_rediss_cache(
@@ -303,56 +182,22 @@ def create_rediss_cache(
     retries: str | int | None = None,
 ) -> RedisCache:
     """The cache for ``rediss://...`` (Redis over TLS); options as :func:`create_redis_cache`."""
-    if not location:
-        raise ConfigurationError(
-            "The rediss cache needs a server: name it in the cache spec, rediss://host:port/0."
-        )
-    return _build(f"rediss://{location}", prefix=prefix, ttl=ttl, timeout=timeout, retries=retries)
+    url = rediss_url(
+        location,
+        "The rediss cache needs a server: name it in the cache spec, rediss://host:port/0.",
+    )
+    return _build(url, prefix, ttl, timeout, retries)
 
 
 def _build(
-    url: str,
-    *,
-    prefix: str | None,
-    ttl: str | float | None,
-    timeout: str | float | None,
-    retries: str | int | None,
+    url: str, prefix: str | None, ttl: Seconds, timeout: Seconds, retries: Count
 ) -> RedisCache:
-    lifetime = None if ttl is None else _number("ttl", ttl)
-    try:
-        return RedisCache(
-            url,
-            prefix=DEFAULT_CACHE_PREFIX if prefix is None else prefix,
-            ttl=lifetime or None,
-            timeout=2.0 if timeout is None else _number("timeout", timeout),
-            retries=1 if retries is None else _count("retries", retries),
-        )
-    except (TypeError, ValueError) as exc:
-        # The cache's messages mask the password; the URL itself is never repeated here.
-        raise ConfigurationError(f"Cannot build the Redis cache: {exc}") from None
-
-
-def _number(name: str, value: str | float) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise ConfigurationError(
-            f"The Redis cache's {name} must be a number of seconds, got {value!r}."
-        ) from None
-    if not math.isfinite(number) or number < 0:
-        raise ConfigurationError(
-            f"The Redis cache's {name} must be finite and >= 0, got {value!r}."
-        )
-    return number
-
-
-def _count(name: str, value: str | int) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise ConfigurationError(
-            f"The Redis cache's {name} must be an integer, got {value!r}."
-        ) from None
-    if number < 0:
-        raise ConfigurationError(f"The Redis cache's {name} must be >= 0, got {value!r}.")
-    return number
+    return construct(
+        RedisCache,
+        url,
+        _OWNER,
+        prefix=DEFAULT_CACHE_PREFIX if prefix is None else prefix,
+        ttl=0.0 if ttl is None else option_seconds(ttl, option="ttl", owner=_OWNER),
+        timeout=2.0 if timeout is None else option_seconds(timeout, option="timeout", owner=_OWNER),
+        retries=1 if retries is None else option_int(retries, option="retries", owner=_OWNER),
+    )

@@ -56,7 +56,8 @@ _CHECK_SERVER = (
 )
 
 
-def _advice(exc: BaseException, timeout: float | None) -> str:
+def _advice(exc: BaseException, timeout: float | None, check_server: str = _CHECK_SERVER) -> str:
+    """What to do about ``exc``; ``check_server`` says where the address is set."""
     if isinstance(exc, rx.AuthenticationError):
         return "the server refused the credentials; check the user name and password in the URL"
     if isinstance(exc, rx.NoPermissionError) or str(exc).startswith("NOPERM"):
@@ -70,10 +71,10 @@ def _advice(exc: BaseException, timeout: float | None) -> str:
         waited = "" if timeout is None else f" after {timeout:g} s"
         return (
             f"the server did not answer{waited}; it may be overloaded or unreachable: "
-            f"{_CHECK_SERVER}, or raise timeout="
+            f"{check_server}, or raise timeout="
         )
     if isinstance(exc, rx.ConnectionError | OSError):
-        return _CHECK_SERVER
+        return check_server
     if isinstance(exc, rx.ReadOnlyError):
         return "the URL points at a read-only replica; point the store at the primary"
     if isinstance(exc, rx.OutOfMemoryError):
@@ -107,6 +108,8 @@ def translate(
     *,
     secrets: tuple[str, ...] = (),
     timeout: float | None = None,
+    noun: str = "session store",
+    advice: str | None = None,
 ) -> SessionStoreError:
     """The :class:`SessionStoreError` for ``exc`` raised while ``doing`` on server ``where``.
 
@@ -116,8 +119,10 @@ def translate(
         doing: What was being done, e.g. ``"appending to session 'alice'"``.
         secrets: Strings to mask if the client's own text happens to contain them.
         timeout: The configured timeout, named in the advice when the server was too slow.
+        noun: What failed, after "Redis" (``"cache"``).
+        advice: What to do, where the session store's advice would not fit.
     """
     detail = _scrub(str(exc) or type(exc).__name__, secrets)
-    return SessionStoreError(
-        f"Redis session store {where}: {doing} failed ({detail}): {_advice(exc, timeout)}."
-    )
+    if advice is None:
+        advice = _advice(exc, timeout)
+    return SessionStoreError(f"Redis {noun} {where}: {doing} failed ({detail}): {advice}.")

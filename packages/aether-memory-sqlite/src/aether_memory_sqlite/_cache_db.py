@@ -20,7 +20,8 @@ import sqlite3
 
 from aether.errors import SessionStoreError
 from aether_memory_sqlite._errors import _ADVICE
-from aether_memory_sqlite._schema import APPLICATION_ID, _while_locked
+from aether_memory_sqlite._file import Layout, open_file
+from aether_memory_sqlite._schema import APPLICATION_ID
 
 __all__ = [
     "CACHE_APPLICATION_ID",
@@ -75,44 +76,14 @@ def connect(path: str, *, timeout: float, synchronous: str) -> sqlite3.Connectio
         SessionStoreError: The file is not a cache (a session store's, another program's),
             has a newer layout, or cannot be opened or written.
     """
-    try:
-        # isolation_level=None: writes issue BEGIN IMMEDIATE / COMMIT themselves.
-        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise translate(exc, path, "opening the cache") from exc
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {max(0, int(timeout * 1000))}")
-        _while_locked(lambda: _prepare(conn, path, synchronous), timeout)
-    except sqlite3.Error as exc:
-        conn.close()
-        raise translate(exc, path, "opening the cache") from exc
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-def _prepare(conn: sqlite3.Connection, path: str, synchronous: str) -> None:
-    app_id, version, tables = _identify(conn)
-    _check(path, app_id, version, tables)
-    if path != ":memory:" and _journal_mode(conn) != "wal":
-        conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute(f"PRAGMA synchronous = {synchronous}")
-    if version < CACHE_SCHEMA_VERSION:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Another process may have created the table since we looked.
-            app_id, version, tables = _identify(conn)
-            _check(path, app_id, version, tables)
-            if version == 0:
-                _create_v1(conn)
-            conn.execute(f"PRAGMA application_id = {CACHE_APPLICATION_ID}")
-            conn.execute(f"PRAGMA user_version = {CACHE_SCHEMA_VERSION}")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+    return open_file(
+        path,
+        _LAYOUT,
+        timeout=timeout,
+        synchronous=synchronous,
+        translate=translate,
+        doing="opening the cache",
+    )
 
 
 def _create_v1(conn: sqlite3.Connection) -> None:
@@ -132,28 +103,14 @@ def _create_v1(conn: sqlite3.Connection) -> None:
     )
 
 
-def _journal_mode(conn: sqlite3.Connection) -> str:
-    return str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
-
-
-def _identify(conn: sqlite3.Connection) -> tuple[int, int, int]:
-    # One statement, one snapshot: see _schema._identify.
-    app_id, version, tables = conn.execute(
-        "SELECT (SELECT application_id FROM pragma_application_id),"
-        " (SELECT user_version FROM pragma_user_version),"
-        " (SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%')"
-    ).fetchone()
-    return int(app_id), int(version), int(tables)
-
-
-def _check(path: str, app_id: int, version: int, tables: int) -> None:
+def _check(path: str, app_id: int, version: int, foreign: bool) -> None:
     if app_id == APPLICATION_ID:
         raise SessionStoreError(
             f"SQLite cache {path!r}: the file is an Aether session store, not a cache; the "
             f"cache keeps its entries in a file of its own. Point the cache at another path "
             f"(e.g. AETHER_SQLITE_CACHE_PATH=cache.db); the file was not changed."
         )
-    if app_id != CACHE_APPLICATION_ID and (app_id != 0 or version != 0 or tables > 0):
+    if foreign:
         raise SessionStoreError(
             f"SQLite cache {path!r}: the file is an SQLite database of another application "
             f"(application_id={app_id}); Aether will not modify it. Point the cache at a new "
@@ -166,6 +123,9 @@ def _check(path: str, app_id: int, version: int, tables: int) -> None:
             f"aether-memory-sqlite, or point this process at another cache file; the file was "
             f"not changed."
         )
+
+
+_LAYOUT = Layout(CACHE_APPLICATION_ID, CACHE_SCHEMA_VERSION, {0: _create_v1}, _check)
 
 
 # --- operations (each on the cache's worker thread) -------------------------------------------

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import math
-
-from aether import config
-from aether.errors import ConfigurationError
-from aether_memory_sqlite._store import SQLiteSessionStore, Synchronous
+from aether_memory_sqlite._options import (
+    TIMEOUT_ENV,
+    file_option,
+    synchronous_option,
+    timeout_option,
+)
+from aether_memory_sqlite._store import SQLiteSessionStore
 
 __all__ = ["PATH_ENV", "TIMEOUT_ENV", "create_sqlite_store"]
 
 PATH_ENV = "AETHER_SQLITE_PATH"
 """The database file when the spec is just ``sqlite``."""
 
-TIMEOUT_ENV = "AETHER_SQLITE_TIMEOUT"
-"""The busy timeout in seconds when the spec gives none (default 10)."""
-
-_SYNCHRONOUS: tuple[Synchronous, ...] = ("NORMAL", "FULL", "EXTRA")
+_OWNER = "sqlite session store"  # in messages: "The sqlite session store's timeout must be ..."
 
 
 def create_sqlite_store(
@@ -32,30 +31,14 @@ def create_sqlite_store(
         timeout: Busy timeout in seconds; None: ``AETHER_SQLITE_TIMEOUT``, else 10.
         synchronous: ``FULL`` (default), ``NORMAL`` or ``EXTRA``.
     """
-    path = location if location else config.env_str(PATH_ENV)
-    if not path:
-        raise ConfigurationError(
-            f"The sqlite session store needs a database file: set {PATH_ENV}=/path/to/sessions.db "
-            f"or AETHER_SESSION_STORE=sqlite:///path/to/sessions.db."
-        )
-    if timeout is None:
-        seconds = config.env_float(TIMEOUT_ENV, 10.0, minimum=0.0)
-    else:
-        try:
-            seconds = float(timeout)
-        except ValueError:
-            raise ConfigurationError(
-                f"The sqlite session store's timeout must be a number of seconds, got {timeout!r}."
-            ) from None
-        if not math.isfinite(seconds) or seconds < 0:
-            raise ConfigurationError(
-                f"The sqlite session store's timeout must be finite and >= 0, got {timeout!r}."
-            )
-    mode = (synchronous or "FULL").upper()
-    for choice in _SYNCHRONOUS:
-        if mode == choice:
-            return SQLiteSessionStore(path, timeout=seconds, synchronous=choice)
-    raise ConfigurationError(
-        f"The sqlite session store's synchronous option must be one of "
-        f"{', '.join(_SYNCHRONOUS)}, got {synchronous!r}."
+    path = file_option(
+        location,
+        PATH_ENV,
+        f"The sqlite session store needs a database file: set {PATH_ENV}=/path/to/sessions.db "
+        f"or AETHER_SESSION_STORE=sqlite:///path/to/sessions.db.",
+    )
+    return SQLiteSessionStore(
+        path,
+        timeout=timeout_option(timeout, _OWNER),
+        synchronous=synchronous_option(synchronous, "FULL", _OWNER),
     )

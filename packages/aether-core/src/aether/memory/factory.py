@@ -13,18 +13,26 @@ The spec is ``NAME``, ``NAME?key=value&...`` or ``NAME://LOCATION[?key=value&...
 first, then the installed plugin whose ``aether.session_stores`` entry point declares it).
 The format is shared with response caches (:mod:`aether._specs`): everything after
 ``NAME://`` up to ``?`` is passed verbatim as the ``location`` keyword, and each query pair as
-a string keyword; the factory converts and validates its own options. Error messages name
-options, never their values, since a location may hold a password.
+a string keyword; the factory converts and validates its own options, with
+:func:`option_seconds` and :func:`option_int` for numbers (a cache backend's factory too).
+The parser's own errors name options, never their values, since a location may hold a password.
 """
 
 from __future__ import annotations
 
-from aether._specs import SpecKind, build_from_spec, parse_spec
+from aether._specs import SpecKind, build_from_spec, option_int, option_seconds, parse_spec
 from aether.errors import ConfigurationError
 from aether.memory.contracts import SessionStore
 from aether.registry import Registry
 
-__all__ = ["SESSION_STORE_ENV", "SESSION_STORE_KIND", "create_session_store", "parse_store_spec"]
+__all__ = [
+    "SESSION_STORE_ENV",
+    "SESSION_STORE_KIND",
+    "create_session_store",
+    "option_int",
+    "option_seconds",
+    "parse_store_spec",
+]
 
 SESSION_STORE_KIND = "session_store"
 """The registry kind (entry-point group ``aether.session_stores``)."""
