@@ -141,9 +141,10 @@ class OutputPlan:
 
         ``messages``, ``tools``, ``tool_choice``, ``allowed_tools`` and ``output``, from what
         the caller asked (the lists given are not changed): the schema as ``output`` in
-        native mode, instructions in prompted mode. In tool mode they stay as asked: whether
-        the output tool may be forced depends on the whole request (extended thinking,
-        ``tool_choice``), so :meth:`settled` adds it.
+        native mode, instructions in prompted mode, the output tool (forced) in tool mode.
+        Where the provider has a say on forcing a tool (``supports_forced_tool_choice``: it
+        depends on the whole request, e.g. extended thinking) the tool fields stay as asked
+        and :meth:`settled` adds the output tool once the request is known.
 
         Raises:
             ConfigurationError: ``Output(mode="tool")`` with ``tool_choice="none"``: no way
@@ -162,12 +163,17 @@ class OutputPlan:
             fields["output"] = _output_spec(output.shape, output.name, output.description, strict)
         elif self.mode == "prompted":
             fields["messages"] = self._instructed(messages)
-        elif tool_choice == "none" and output.mode == "tool":
-            raise ConfigurationError(
-                "tool_choice='none' leaves the model no way to give the typed answer in "
-                "tool mode (it is a tool call); drop tool_choice, or use "
-                "Output(..., mode='native' or 'prompted')."
-            )
+        elif tool_choice == "none":
+            if output.mode == "tool":
+                raise ConfigurationError(
+                    "tool_choice='none' leaves the model no way to give the typed answer in "
+                    "tool mode (it is a tool call); drop tool_choice, or use "
+                    "Output(..., mode='native' or 'prompted')."
+                )
+        elif self.target is None or self.target.forced_for is None:
+            # Nothing later can change the mode (settled_mode keeps tool mode where forcing is
+            # always allowed): the request is built once, with the output tool in it.
+            fields.update(self._output_tool_fields(tools, tool_choice, allowed_tools))
         return fields
 
     def settled(self, request: LLMRequest) -> tuple[OutputPlan, LLMRequest]:
@@ -195,18 +201,27 @@ class OutputPlan:
             return plan, request.model_copy(update=fields)
         if mode != "tool":
             return self, request
-        return self, self._with_output_tool(request)
+        tools = request.tools
+        if tools and tools[-1].name == self.tool_name:
+            return self, request  # added by request_fields already
+        fields = self._output_tool_fields(tools, request.tool_choice, request.allowed_tools)
+        return self, request.model_copy(update=fields)
 
-    def _with_output_tool(self, request: LLMRequest) -> LLMRequest:
+    def _output_tool_fields(
+        self, tools: list[ToolSpec], tool_choice: ToolChoice | None, allowed: list[str] | None
+    ) -> dict[str, Any]:
+        """The output tool beside the caller's ``tools``, forced (``tool_choice``
+        ``"required"`` beside other tools, else the tool's name; a forced choice of the
+        caller's is kept), and allowed where the caller narrowed the tools."""
         assert self.tool_name is not None
-        output, tools = self.output, request.tools
+        output = self.output
         tool = _output_tool(output.shape, self.tool_name, output.description, bool(output.strict))
         fields: dict[str, Any] = {"tools": [*tools, tool]}
-        if request.tool_choice in (None, "auto"):
+        if tool_choice in (None, "auto"):
             fields["tool_choice"] = "required" if tools else self.tool_name
-        if request.allowed_tools is not None:
-            fields["allowed_tools"] = [*request.allowed_tools, self.tool_name]
-        return request.model_copy(update=fields)
+        if allowed is not None:
+            fields["allowed_tools"] = [*allowed, self.tool_name]
+        return fields
 
     def _instructed(self, messages: list[Message]) -> list[Message]:
         text = _instructions(self.output.shape, self.output.name, self.output.description)
