@@ -188,12 +188,14 @@ class Connected(Generic[B]):
         return bound
 
 
-def check_seconds(name: str, value: float) -> float:
-    """``value`` as a float if it is a finite number of seconds > 0."""
+def check_seconds(name: str, value: float, *, zero: bool = False) -> float:
+    """``value`` as a float if it is a finite number of seconds (> 0, or >= 0 with ``zero``)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{name} must be a number of seconds, got {value!r}.")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}.")
+    low_ok = value >= 0 if zero else value > 0
+    if not (low_ok and math.isfinite(value)):
+        bound = ">= 0" if zero else "> 0"
+        raise ValueError(f"{name} must be a finite number of seconds {bound}, got {value!r}.")
     return float(value)
 
 

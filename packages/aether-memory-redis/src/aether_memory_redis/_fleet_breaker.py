@@ -47,9 +47,10 @@ from aether.extensions.llm.circuit_breaker import (
 )
 from aether.llm.contracts import LLMProvider, LLMRequest, LLMResponse, LLMStreamChunk
 from aether_memory_redis import _fleet_scripts as scripts
+from aether_memory_redis._connection import check_seconds
 from aether_memory_redis._fleet_keys import check_prefix, fleet_key, model_of, provider_of
 from aether_memory_redis._fleet_pair import Grant, awaiting, with_grant
-from aether_memory_redis._link import RedisLink, check_seconds
+from aether_memory_redis._link import RedisLink
 from aether_memory_redis._rate_limit import RedisRateLimitedProvider
 
 __all__ = ["DEFAULT_BREAKER_PREFIX", "RedisCircuitBreaker", "RedisCircuitBreakerProvider"]

@@ -26,7 +26,6 @@ import time
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from redis import exceptions as rx
 from redis.asyncio import Redis, RedisCluster
@@ -34,24 +33,12 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 
+from aether_memory_redis._connection import check_seconds, check_url
 from aether_memory_redis._errors import redact_url, secrets_of
 
-__all__ = ["RedisLink", "check_seconds"]
+__all__ = ["RedisLink"]
 
 logger = logging.getLogger("aether.redis")
-
-_SCHEMES = ("redis", "rediss", "unix")
-
-
-def check_seconds(name: str, value: float, *, zero: bool = False) -> float:
-    """``value`` as a float if it is a finite number of seconds (> 0, or >= 0 with ``zero``)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number of seconds, got {value!r}.")
-    low_ok = value >= 0 if zero else value > 0
-    if not (low_ok and value < float("inf")):
-        bound = ">= 0" if zero else "> 0"
-        raise ValueError(f"{name} must be a finite number of seconds {bound}, got {value!r}.")
-    return float(value)
 
 
 class _Bound:
@@ -217,7 +204,7 @@ class RedisLink:
 
     def _connect(self) -> Redis:
         assert self._url is not None
-        _check_url(self._url, self.where)
+        check_url(self._url, self.where)
         try:
             return Redis.from_url(
                 self._url,
@@ -258,18 +245,3 @@ def _advice(exc: BaseException) -> str:
     if text.startswith("WRONGTYPE"):
         return "another application uses this key; give these layers their own prefix="
     return "check that the Redis server is running and reachable at that address"
-
-
-def _check_url(url: str, where: str) -> None:
-    """Reject what the client would accept silently or fail on late, without echoing ``url``."""
-    hint = "write it as redis://[[user]:password@]host[:port][/db]"
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - parsing the port is the check
-    except ValueError:
-        raise ValueError(f"{where} is not a valid Redis URL; {hint}.") from None
-    if parts.scheme not in _SCHEMES:
-        raise ValueError(
-            f"{where} is not a Redis URL: the scheme must be one of "
-            f"{', '.join(s + '://' for s in _SCHEMES)}; {hint}."
-        )
