@@ -77,6 +77,7 @@ def build_request(
     specs = [tool.spec for tool in tools]
     allowed = allowed_tool_names(call.allowed_tools, tools)
     plan = None
+    declaration = None
     if output is None:
         shaped: dict[str, Any] = {
             "messages": messages,
@@ -86,9 +87,9 @@ def build_request(
         }
     else:
         retries = client_config.output_retries
-        plan = OutputPlan.for_call(
-            output, target=output_target(), model=model, tools=specs, retries=retries
-        )
+        target = output_target()
+        declaration = target.declaration
+        plan = OutputPlan.for_call(output, target=target, model=model, tools=specs, retries=retries)
         shaped = plan.request_fields(messages, specs, call.tool_choice, allowed)
     # Every call setting but the client-side timeout is a request field of the same name.
     fields: dict[str, Any] = {k: v for k, v in chosen.items() if v is not None and k != "timeout"}
@@ -96,7 +97,7 @@ def build_request(
         model=model, default_temperature=config.default_temperature(), **fields, **shaped
     )
     # Refused here, before anything is sent, when the provider cannot serve it.
-    check_supported(provider, request)
+    check_supported(provider, request, declaration=declaration)
     return request, chosen.get("timeout"), plan
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aether.errors import ConfigurationError
-from aether.llm.capabilities import ProviderCapabilities, capabilities_of
+from aether.llm.capabilities import ProviderCapabilities, declaration_of
 from aether.llm.contracts import LLMRequest
 from aether.llm.output import Output, OutputMode
 
@@ -49,6 +49,8 @@ class OutputTarget:
 
     Attributes:
         claims: Its capabilities (through decorator layers).
+        declaration: Which object declares them, and what (:func:`declaration_of`), kept for
+            each typed call's :func:`check_supported`.
         native_for: Its ``supports_native_output``, when it has one.
         native_takes_tools: Whether that method takes the ``with_tools`` keyword.
         forced_for: Its ``supports_forced_tool_choice``, when it has one.
@@ -56,6 +58,7 @@ class OutputTarget:
     """
 
     claims: ProviderCapabilities
+    declaration: tuple[object, ProviderCapabilities | None]
     native_for: Callable[..., Any] | None
     native_takes_tools: bool
     forced_for: Callable[[LLMRequest], Any] | None
@@ -66,8 +69,10 @@ class OutputTarget:
         """The target ``provider`` is (a stack's layers are looked through)."""
         native_for = _method(provider, _NATIVE)
         shown = name or getattr(provider, "name", None) or type(provider).__name__
+        declaration = declaration_of(provider)
         return cls(
-            claims=capabilities_of(provider),
+            claims=declaration[1] or ProviderCapabilities(),
+            declaration=declaration,
             native_for=native_for,
             native_takes_tools=native_for is not None and _takes(native_for, _WITH_TOOLS),
             forced_for=_method(provider, _FORCED),

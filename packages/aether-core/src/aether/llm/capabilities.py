@@ -25,7 +25,7 @@ from aether.errors import ConfigurationError
 if TYPE_CHECKING:
     from aether.llm.contracts import LLMRequest
 
-__all__ = ["ProviderCapabilities", "capabilities_of", "check_supported"]
+__all__ = ["ProviderCapabilities", "capabilities_of", "check_supported", "declaration_of"]
 
 
 # A media part's ``kind`` → the capability that takes it.
@@ -105,7 +105,7 @@ class ProviderCapabilities:
         return frozenset(kind for kind, name in _MEDIA_CAPABILITY.items() if getattr(self, name))
 
 
-def _declaration(provider: object) -> tuple[object, ProviderCapabilities | None]:
+def declaration_of(provider: object) -> tuple[object, ProviderCapabilities | None]:
     """The object declaring ``capabilities`` (``provider`` or a layer it wraps) and its value."""
     seen: set[int] = set()
     current: object | None = provider
@@ -133,17 +133,28 @@ def capabilities_of(provider: object) -> ProviderCapabilities:
     Raises:
         TypeError: ``capabilities`` is set to something other than a ProviderCapabilities.
     """
-    declared = _declaration(provider)[1]
+    declared = declaration_of(provider)[1]
     return ProviderCapabilities() if declared is None else declared
 
 
-def check_supported(provider: object, request: LLMRequest) -> None:
+def check_supported(
+    provider: object,
+    request: LLMRequest,
+    *,
+    declaration: tuple[object, ProviderCapabilities | None] | None = None,
+) -> None:
     """Raise before anything is sent when ``provider`` cannot serve ``request``.
 
     A provider without ``tools`` cannot take tools, a ``tool_choice`` that needs one, or a
     conversation holding tool calls or results: left to the provider, it would drop them and
     answer a question nobody asked. Streaming is never refused: the client streams a provider
     without it as one chunk.
+
+    Args:
+        provider: The provider stack.
+        request: The request it would be sent.
+        declaration: What :func:`declaration_of` gave for ``provider``, when the caller keeps
+            it (a client asking many typed calls); found here otherwise.
 
     Raises:
         ConfigurationError: The request needs a capability ``provider`` does not claim.
@@ -153,7 +164,7 @@ def check_supported(provider: object, request: LLMRequest) -> None:
         for message in request.messages
     ):
         return  # plain text, no tools: every provider serves it (the common case, kept cheap)
-    owner, declared = _declaration(provider)
+    owner, declared = declaration or declaration_of(provider)
     declared = declared if declared is not None else ProviderCapabilities()
     name = getattr(owner, "name", None) or type(owner).__name__
     _check_media(name, owner, declared, request)
