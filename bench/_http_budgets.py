@@ -51,14 +51,14 @@ def _table(title: str, unit: str, cells: dict[str, dict[str, float]]) -> None:
     best_rate = raw[best]["rate"] if best else None
     print(f"\n{title}" + (f"   (best raw baseline: {best})" if best else ""))
     print(
-        f"  {'client':<15} {unit + '/s':>7} {'[min-max]':>15} {'vs best':>7} {'vs 100ka':>8} "
+        f"  {'client':<19} {unit + '/s':>7} {'[min-max]':>15} {'vs best':>7} {'vs 100ka':>8} "
         f"{'CPU µs/' + unit:>12} {'vs 100ka':>8} {'peak MB':>7} {'vs 100ka':>8} "
         f"{'conn/1k':>7} {'server':>6}"
     )
     for name, cell in cells.items():
         spread = f"[{cell['rate_min']:.0f}-{cell['rate_max']:.0f}]"
         print(
-            f"  {name:<15} {cell['rate']:7.0f} {spread:>15} {_ratio(cell['rate'], best_rate):>7} "
+            f"  {name:<19} {cell['rate']:7.0f} {spread:>15} {_ratio(cell['rate'], best_rate):>7} "
             f"{_ratio(cell['rate'], ref.get('rate')):>8} {cell['cpu_us']:12.1f} "
             f"{_ratio(cell['cpu_us'], ref.get('cpu_us')):>8} {cell['rss_mb']:7.1f} "
             f"{_ratio(cell['rss_mb'], ref.get('rss_mb')):>8} {cell['new_per_1k']:7.1f} "

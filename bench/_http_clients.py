@@ -34,6 +34,7 @@ CLIENTS: dict[str, str] = {
     "aether-bare": "Aether's OpenAI provider alone, default (httpx) transport",
     "aether": "Aether() full default stack, default (httpx) transport",
     "aether-aiohttp": "Aether() full stack, AETHER_HTTP_TRANSPORT=aiohttp",
+    "aether-aiohttp-bare": "Aether's OpenAI provider alone, AETHER_HTTP_TRANSPORT=aiohttp",
     "aether-100ka": "Aether() full stack, http_client= with the openai SDK's pool",
     "aether-h2": "Aether() full stack, http_client= with the SDK's pool and http2=True",
     "httpx@M/K[/h2]": "raw httpx, M connections, K kept alive (HTTP/2 with /h2)",
@@ -373,7 +374,8 @@ def make_client(name: str, fmt: str, root: str, chunks: int) -> Client:
     if name == "aiohttp":
         return RawAiohttp(fmt, root, chunks)
     # aether-aiohttp differs only by the environment: no code change selects the transport.
-    os.environ["AETHER_HTTP_TRANSPORT"] = "aiohttp" if name == "aether-aiohttp" else "httpx"
+    aiohttp = name in ("aether-aiohttp", "aether-aiohttp-bare")
+    os.environ["AETHER_HTTP_TRANSPORT"] = "aiohttp" if aiohttp else "httpx"
     if spec and kind == "aether":
         pool, http2 = _pool(spec)
         return AetherClient(fmt, root, chunks, http_client=_pooled_httpx(pool, http2))
@@ -381,6 +383,6 @@ def make_client(name: str, fmt: str, root: str, chunks: int) -> Client:
         return AetherClient(fmt, root, chunks, http_client=_pooled_httpx(SDK_POOL))
     if name == "aether-h2":
         return AetherClient(fmt, root, chunks, http_client=_pooled_httpx(SDK_POOL, http2=True))
-    if name in ("aether", "aether-bare", "aether-aiohttp"):
-        return AetherClient(fmt, root, chunks, bare=name == "aether-bare")
+    if name in ("aether", "aether-bare", "aether-aiohttp", "aether-aiohttp-bare"):
+        return AetherClient(fmt, root, chunks, bare=name.endswith("-bare"))
     raise ValueError(f"unknown client {name!r}; choose one of {', '.join(CLIENTS)}")

@@ -212,7 +212,8 @@ def _plan(args: argparse.Namespace, http2: bool) -> list[Cell]:
         cells += [("first", "https", "openai", c, 1) for c in (*raw, "aether-bare", *_SHIPPED)]
     for proto in protocols:
         pooled = [c for c in candidates if not c.endswith("h2") or (http2 and proto == "https")]
-        bare = () if quick else ("aether-bare",)
+        # The providers alone: what the stack adds over them, and they over the raw clients.
+        bare = () if quick else ("aether-bare", "aether-aiohttp-bare")
         for scenario in ("seq", "c50", "c500"):
             # At 500 the transport dominates and the bare provider adds nothing to read.
             extra = () if scenario == "c500" else bare
