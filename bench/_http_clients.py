@@ -31,6 +31,7 @@ CLIENTS: dict[str, str] = {
     "httpx-100ka": "raw httpx, the openai SDK's pool (1000 connections, 100 kept alive)",
     "httpx-default": "raw httpx, httpx's default pool (100 connections, 20 kept alive)",
     "aiohttp": "raw aiohttp, its default pool (100 connections)",
+    "openai-sdk": "the openai SDK's AsyncOpenAI (httpx and pydantic, as Aether), OpenAI only",
     "aether-bare": "Aether's OpenAI provider alone, default (httpx) transport",
     "aether": "Aether() full default stack, default (httpx) transport",
     "aether-aiohttp": "Aether() full stack, AETHER_HTTP_TRANSPORT=aiohttp",
@@ -245,6 +246,56 @@ class RawAiohttp:
         await self.session.close()
 
 
+class OpenAISDK:
+    """The openai SDK as its users call it: ``AsyncOpenAI(...).chat.completions.create``.
+
+    The peer built like Aether (httpx under typed pydantic answers), so it shows what that
+    design costs a caller; it speaks the OpenAI format only.
+    """
+
+    def __init__(self, fmt: str, root: str, chunks: int) -> None:
+        import openai
+
+        check(fmt == "openai", "the openai SDK speaks the OpenAI format only")
+        self.chunks = chunks
+        self.client = openai.AsyncOpenAI(api_key=KEY, base_url=f"{root}/v1", max_retries=0)
+        self.streamer = openai.AsyncOpenAI(
+            api_key=KEY, base_url=f"{root}/n{chunks}/v1", max_retries=0
+        )
+
+    async def complete(self) -> str:
+        reply = await self.client.chat.completions.create(
+            model=MODEL_OPENAI, messages=[{"role": "user", "content": PROMPT}]
+        )
+        check(reply.choices[0].message.content == TEXT, "wrong answer text")
+        return reply.id
+
+    async def stream(self) -> tuple[str, int]:
+        source = await self.streamer.chat.completions.create(
+            model=MODEL_OPENAI,
+            messages=[{"role": "user", "content": PROMPT}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        text: list[str] = []
+        rid = ""
+        finished = False
+        async for chunk in source:
+            rid = chunk.id or rid
+            if chunk.choices:
+                delta = chunk.choices[0].delta.content
+                if delta:
+                    text.append(delta)
+                finished = finished or chunk.choices[0].finish_reason is not None
+        check(finished, "no final chunk")
+        check("".join(text) == stream_text(self.chunks), "the streamed text differs")
+        return rid, len(text)
+
+    async def aclose(self) -> None:
+        await self.client.close()
+        await self.streamer.close()
+
+
 class AetherClient:
     """``Aether()`` with its default stack, or (``bare``) the provider object alone.
 
@@ -373,6 +424,8 @@ def make_client(name: str, fmt: str, root: str, chunks: int) -> Client:
         return RawHttpx(fmt, root, chunks, None)
     if name == "aiohttp":
         return RawAiohttp(fmt, root, chunks)
+    if name == "openai-sdk":
+        return OpenAISDK(fmt, root, chunks)
     # aether-aiohttp differs only by the environment: no code change selects the transport.
     aiohttp = name in ("aether-aiohttp", "aether-aiohttp-bare")
     os.environ["AETHER_HTTP_TRANSPORT"] = "aiohttp" if aiohttp else "httpx"

@@ -209,7 +209,9 @@ def _plan(args: argparse.Namespace, http2: bool) -> list[Cell]:
         sizes = {"seq": 400, "c50": 1000, "c500": 1500, "stream": 10}
     cells: list[Cell] = []
     if not quick:
-        cells += [("first", "https", "openai", c, 1) for c in (*raw, "aether-bare", *_SHIPPED)]
+        peers = ("openai-sdk",)  # a peer of the same design: reported, not budgeted
+        firsts = (*raw, *peers, "aether-bare", *_SHIPPED)
+        cells += [("first", "https", "openai", c, 1) for c in firsts]
     for proto in protocols:
         pooled = [c for c in candidates if not c.endswith("h2") or (http2 and proto == "https")]
         # The providers alone: what the stack adds over them, and they over the raw clients.
@@ -217,9 +219,9 @@ def _plan(args: argparse.Namespace, http2: bool) -> list[Cell]:
         for scenario in ("seq", "c50", "c500"):
             # At 500 the transport dominates and the bare provider adds nothing to read.
             extra = () if scenario == "c500" else bare
-            clients = (*raw, *extra, *_SHIPPED, *pooled)
+            clients = (*raw, *(() if quick else ("openai-sdk",)), *extra, *_SHIPPED, *pooled)
             cells += [(scenario, proto, "openai", c, sizes[scenario]) for c in clients]
-        streamers = ("httpx-100ka", "aiohttp", *_SHIPPED)
+        streamers = ("httpx-100ka", "aiohttp", *(() if quick else ("openai-sdk",)), *_SHIPPED)
         cells += [("stream", proto, "openai", c, sizes["stream"]) for c in streamers]
     for fmt in () if quick else ("gemini", "anthropic"):
         if importlib.util.find_spec(f"aether_{fmt}") is None:
