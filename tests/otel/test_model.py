@@ -42,6 +42,32 @@ async def test_with_a_no_op_tracer_and_meter_the_provider_stream_is_handed_back(
     assert text == "one two three"
 
 
+class _Counting:
+    """Stands in for a histogram: counts the points it is given."""
+
+    def __init__(self) -> None:
+        self.points = 0
+
+    def record(self, amount: float, attributes: object = None) -> None:
+        self.points += 1
+
+
+async def test_with_a_no_op_tracer_and_meter_complete_only_calls_the_provider() -> None:
+    telemetry = Telemetry(NoOpTracerProvider(), NoOpMeterProvider(), capture=False)
+    counting = telemetry.duration = telemetry.token_usage = _Counting()  # type: ignore[assignment]
+    layer, _ = _layer(telemetry)
+    response = await layer.complete(REQUEST)
+    assert response.text == "one two three"
+    assert counting.points == 0  # nothing measured for points nobody keeps
+
+
+async def test_a_real_meter_keeps_complete_measured(recorded: Recorded) -> None:
+    telemetry = Telemetry(NoOpTracerProvider(), recorded.meter_provider, capture=False)
+    layer, _ = _layer(telemetry)
+    assert (await layer.complete(REQUEST)).text == "one two three"
+    assert recorded.points("gen_ai.client.operation.duration")
+
+
 async def test_a_real_meter_keeps_the_layer(recorded: Recorded) -> None:
     telemetry = Telemetry(NoOpTracerProvider(), recorded.meter_provider, capture=False)
     assert not telemetry.metrics_dropped

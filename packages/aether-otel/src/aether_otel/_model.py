@@ -134,8 +134,14 @@ class ModelCalls:
     # --- calls -----------------------------------------------------------------------------
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
-        """The wrapped provider's answer, in a ``chat`` span."""
+        """The wrapped provider's answer, in a ``chat`` span.
+
+        When nothing would be recorded (as for :meth:`stream`), the provider is simply called.
+        """
         span, metric, state, found = self._start(request, stream=False)
+        if self._telemetry.metrics_dropped and not adds_context(span):
+            span.end()
+            return await self.inner.complete(request)
         started = perf_counter()
         token = context.attach(trace.set_span_in_context(span)) if adds_context(span) else None
         try:
