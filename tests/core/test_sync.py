@@ -53,8 +53,8 @@ class Probe:
         try:
             if self.gather:
                 await asyncio.wait_for(self.all_in.wait(), WAIT)
-            if self.hang:
-                await asyncio.sleep(3600)
+            if self.hang:  # long enough for any interrupt; bounded, so a lost one fails
+                await asyncio.sleep(3 * WAIT)
         except asyncio.CancelledError:
             self.cancelled.set()
             raise
