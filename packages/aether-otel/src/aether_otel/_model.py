@@ -136,11 +136,11 @@ class ModelCalls:
     async def complete(self, request: LLMRequest) -> LLMResponse:
         """The wrapped provider's answer, in a ``chat`` span.
 
-        When nothing would be recorded (as for :meth:`stream`), the provider is simply called.
+        When nothing would be recorded (see :meth:`_steps_aside`), the provider is simply
+        called.
         """
         span, metric, state, found = self._start(request, stream=False)
-        if self._telemetry.metrics_dropped and not adds_context(span):
-            span.end()
+        if self._steps_aside(span):
             return await self.inner.complete(request)
         started = perf_counter()
         token = context.attach(trace.set_span_in_context(span)) if adds_context(span) else None
@@ -160,13 +160,12 @@ class ModelCalls:
     def stream(self, request: LLMRequest) -> AsyncIterator[LLMStreamChunk]:
         """The wrapped provider's stream, in a ``chat`` span.
 
-        When nothing would be recorded (a no-op tracer and meter, and a span that changes no
-        context), the provider's own stream is handed back: no layer between it and the
-        caller, so each chunk costs what it costs uninstrumented.
+        When nothing would be recorded (see :meth:`_steps_aside`), the provider's own stream
+        is handed back: no layer between it and the caller, so each chunk costs what it costs
+        uninstrumented.
         """
         span, metric, state, found = self._start(request, stream=True)
-        if self._telemetry.metrics_dropped and not adds_context(span):
-            span.end()
+        if self._steps_aside(span):
             return self.inner.stream(request)
         return self._watched(span, metric, state, found, request)
 
@@ -227,6 +226,15 @@ class ModelCalls:
             self._ended(span, metric, state, found, request, duration, seen, answer, error)
 
     # --- spans and metrics -------------------------------------------------------------------
+
+    def _steps_aside(self, span: Span) -> bool:
+        """Whether the call records nothing at all, so the layer can leave it to the provider:
+        a no-op meter, and a span that neither records nor changes the context (then ended
+        here)."""
+        if self._telemetry.metrics_dropped and not adds_context(span):
+            span.end()
+            return True
+        return False
 
     def _start(
         self, request: LLMRequest, *, stream: bool
