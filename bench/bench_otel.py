@@ -80,55 +80,58 @@ class _Modes:
 
 
 class _ByHand:
-    """The floor: what the conventions ask of one call, written by hand against the SDK."""
+    """The floor: what the conventions ask of one call, written by hand against the SDK.
 
-    # What Aether knows when each span starts; the rest it sets when the span ends.
-    CALL_START = ("aether.call.provider", "aether.call.model")
-    MODEL_START = (
-        "gen_ai.operation.name",
-        "gen_ai.provider.name",
-        "server.address",
-        "server.port",
-        "gen_ai.request.model",
-    )
-    METRIC = (*MODEL_START, "gen_ai.response.model")
+    Names, buckets and attributes are Aether's own (``aether_otel._conventions``, and the
+    attributes its spans carried in the warm-up), so only the code between them differs.
+    """
 
     def __init__(self, modes: _Modes, spans: Any) -> None:
-        from opentelemetry import trace
+        from opentelemetry import context, trace
         from opentelemetry.trace import SpanKind
 
+        from aether_otel import _conventions as names
+
+        self.context, self.trace = context, trace
+        self.kinds = (SpanKind.INTERNAL, SpanKind.CLIENT)
+        self.token_type = names.GEN_AI_TOKEN_TYPE
+        self.token_types = (names.TOKEN_TYPE_INPUT, names.TOKEN_TYPE_OUTPUT)
         sdk = modes.providers["sdk"]
         self.tracer = sdk["tracer_provider"].get_tracer("by_hand")
         meter = sdk["meter_provider"].get_meter("by_hand")
-        self.duration = meter.create_histogram("gen_ai.client.operation.duration", unit="s")
-        self.tokens = meter.create_histogram("gen_ai.client.token.usage", unit="{token}")
-        self.first_chunk = meter.create_histogram(
-            "gen_ai.client.operation.time_to_first_chunk", unit="s"
+        seconds = {"unit": "s", "explicit_bucket_boundaries_advisory": names.SECONDS_BUCKETS}
+        self.duration = meter.create_histogram(names.METRIC_OPERATION_DURATION, **seconds)
+        self.first_chunk = meter.create_histogram(names.METRIC_TIME_TO_FIRST_CHUNK, **seconds)
+        self.tokens = meter.create_histogram(
+            names.METRIC_TOKEN_USAGE,
+            unit="{token}",
+            explicit_bucket_boundaries_advisory=names.TOKEN_BUCKETS,
         )
-        self.trace = trace
-        self.kinds = (SpanKind.INTERNAL, SpanKind.CLIENT)
+        # What Aether knows when each span starts; the rest it sets when the span ends.
+        call_start = (names.AETHER_CALL_PROVIDER, names.AETHER_CALL_MODEL)
+        model_start = (
+            names.GEN_AI_OPERATION_NAME,
+            names.GEN_AI_PROVIDER_NAME,
+            names.SERVER_ADDRESS,
+            names.SERVER_PORT,
+            names.GEN_AI_REQUEST_MODEL,
+        )
         call = next(s for s in spans if s.name.startswith("aether."))
-        model = next(s for s in spans if s.name.startswith("chat"))
+        model = next(s for s in spans if s.name.startswith(names.OPERATION_CHAT))
         self.names = (call.name, model.name)
-        self.call_start, self.call_end = self._split(dict(call.attributes), self.CALL_START)
-        self.model_start, self.model_end = self._split(dict(model.attributes), self.MODEL_START)
+        self.call_start, self.call_end = _split(dict(call.attributes), call_start)
+        self.model_start, self.model_end = _split(dict(model.attributes), model_start)
         attributes = dict(model.attributes)
-        self.metric = {k: attributes[k] for k in self.METRIC if k in attributes}
-        self.input_tokens = attributes["gen_ai.usage.input_tokens"]
-        self.output_tokens = attributes["gen_ai.usage.output_tokens"]
-
-    @staticmethod
-    def _split(attributes: dict[str, Any], start: tuple[str, ...]) -> tuple[dict[str, Any], ...]:
-        return (
-            {k: v for k, v in attributes.items() if k in start},
-            {k: v for k, v in attributes.items() if k not in start},
+        kept = (*model_start, names.GEN_AI_RESPONSE_MODEL)  # the metric points' attributes
+        self.metric = {k: attributes[k] for k in kept if k in attributes}
+        self.counts = (
+            attributes[names.GEN_AI_USAGE_INPUT_TOKENS],
+            attributes[names.GEN_AI_USAGE_OUTPUT_TOKENS],
         )
 
     async def call(self, work: Any) -> None:
         """``work(first)`` is the uninstrumented call; it calls ``first()`` on a first chunk."""
-        from opentelemetry import context
-
-        trace = self.trace
+        context, trace = self.context, self.trace
         outer = self.tracer.start_span(
             self.names[0], kind=self.kinds[0], attributes=self.call_start
         )
@@ -138,7 +141,6 @@ class _ByHand:
                 self.names[1], kind=self.kinds[1], attributes=self.model_start
             )
             started = time.perf_counter()
-            metric = self.metric
             first: list[float] = []
             current = context.attach(trace.set_span_in_context(inner))
             try:
@@ -148,15 +150,24 @@ class _ByHand:
             duration = time.perf_counter() - started
             inner.set_attributes(self.model_end)
             inner.end()
+            metric = self.metric
             self.duration.record(duration, metric)
             if first:
                 self.first_chunk.record(first[0], metric)
-            self.tokens.record(self.input_tokens, {**metric, "gen_ai.token.type": "input"})
-            self.tokens.record(self.output_tokens, {**metric, "gen_ai.token.type": "output"})
+            for count, kind in zip(self.counts, self.token_types, strict=True):
+                self.tokens.record(count, {**metric, self.token_type: kind})
         finally:
             context.detach(token)
         outer.set_attributes(self.call_end)
         outer.end()
+
+
+def _split(attributes: dict[str, Any], start: tuple[str, ...]) -> tuple[dict[str, Any], ...]:
+    """``attributes`` as (those set when the span starts, those set when it ends)."""
+    return (
+        {k: v for k, v in attributes.items() if k in start},
+        {k: v for k, v in attributes.items() if k not in start},
+    )
 
 
 async def _measure(port: int, calls: int, batch: int) -> dict[str, dict[str, list[float]]]:
@@ -186,16 +197,14 @@ async def _measure(port: int, calls: int, batch: int) -> dict[str, dict[str, lis
                     first = None
 
         for name, plain in (("ask", ask), ("stream", stream)):
-            by_hand: _ByHand | None = None
-            hand: _ByHand | None = None
+            hand: _ByHand | None = None  # made from the spans of the sdk warm-up
             spans: Any = ()
             for mode in MODES:  # warm every path: imports, pricing, pydantic schemas
                 modes.use(mode)
-                by_hand = None
                 if mode == "by hand":  # its attributes: those of Aether's spans just made
-                    hand = by_hand = _ByHand(modes, spans)
+                    hand = _ByHand(modes, spans)
                 for _ in range(WARM_UP):
-                    await _call(plain, by_hand)
+                    await _call(plain, hand if mode == "by hand" else None)
                 if mode == "sdk":
                     spans = modes.exporter.get_finished_spans()[-2:]
             per_mode = figures[name] = {mode: [] for mode in MODES}
