@@ -202,6 +202,8 @@ def _cold(root: str, runs: int) -> list[tuple[str, float, float]]:
 
 
 _SHIPPED = ("aether", "aether-aiohttp")
+_PEERS = ("openai-sdk",)
+"""Peers of the same design (httpx under pydantic answers): reported, never a baseline."""
 _CANDIDATES = ("aether-100ka", "aether-h2")
 
 
@@ -213,13 +215,13 @@ def _plan(args: argparse.Namespace, http2: bool) -> list[Cell]:
     protocols = ("https",) if quick else tuple(args.protocols.split(","))
     raw = ("httpx-100ka", "aiohttp") if quick else BASELINES
     candidates = (*(() if quick else _CANDIDATES), *pools)
+    peers = () if quick else _PEERS
     sizes = {"seq": 1000, "c50": 2500, "c500": 2500, "stream": 50}
     if quick:
         sizes = {"seq": 400, "c50": 1000, "c500": 1500, "stream": 10}
     cells: list[Cell] = []
     if not quick:
-        peers = ("openai-sdk",)  # a peer of the same design: reported, not budgeted
-        firsts = (*raw, *peers, "aether-bare", *_SHIPPED)
+        firsts = (*raw, *_PEERS, "aether-bare", *_SHIPPED)
         cells += [("first", "https", "openai", c, 1) for c in firsts]
     for proto in protocols:
         pooled = [c for c in candidates if not c.endswith("h2") or (http2 and proto == "https")]
@@ -228,9 +230,9 @@ def _plan(args: argparse.Namespace, http2: bool) -> list[Cell]:
         for scenario in ("seq", "c50", "c500"):
             # At 500 the transport dominates and the bare provider adds nothing to read.
             extra = () if scenario == "c500" else bare
-            clients = (*raw, *(() if quick else ("openai-sdk",)), *extra, *_SHIPPED, *pooled)
+            clients = (*raw, *peers, *extra, *_SHIPPED, *pooled)
             cells += [(scenario, proto, "openai", c, sizes[scenario]) for c in clients]
-        streamers = ("httpx-100ka", "aiohttp", *(() if quick else ("openai-sdk",)), *_SHIPPED)
+        streamers = ("httpx-100ka", "aiohttp", *peers, *_SHIPPED)
         cells += [("stream", proto, "openai", c, sizes["stream"]) for c in streamers]
     for fmt in () if quick else ("gemini", "anthropic"):
         if importlib.util.find_spec(f"aether_{fmt}") is None:
