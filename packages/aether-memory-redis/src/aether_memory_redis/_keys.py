@@ -10,11 +10,18 @@ The braces are a Redis Cluster hash tag: only the part inside them picks the slo
 three keys of one session always live on one node and a script may touch them together.
 Any session id is safe: the suffixes differ and none ends another, so two sessions can never
 share a key, even when an id itself contains braces or colons.
+
+One more key lists the sessions, for ``list_sessions()``::
+
+    aether:session:index                sorted set of session ids, by their last write
+
+It has no hash tag (it lives wherever its name hashes to) and no brace, so it never equals a
+session's key.
 """
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_PREFIX", "check_prefix", "session_keys"]
+__all__ = ["DEFAULT_PREFIX", "check_prefix", "index_key", "session_keys"]
 
 DEFAULT_PREFIX = "aether:session"
 """The key prefix when none is given."""
@@ -40,3 +47,8 @@ def session_keys(prefix: str, session_id: str) -> list[str]:
         raise TypeError(f"session_id must be a str, got {type(session_id).__name__}.")
     tag = f"{{{prefix}:{session_id}}}"
     return [tag + suffix for suffix in _SUFFIXES]
+
+
+def index_key(prefix: str) -> str:
+    """The sorted set naming the sessions under ``prefix``, most recently written last."""
+    return f"{prefix}:index"

@@ -18,7 +18,7 @@ has written nothing.
 
 from __future__ import annotations
 
-__all__ = ["APPEND_TURN", "LOAD_NEWEST", "SAVE"]
+__all__ = ["APPEND_TURN", "INDEX", "LOAD_NEWEST", "SAVE"]
 
 # Shared preamble: refuse keys some other application wrote, before anything is written.
 _CHECK_TYPES = """
@@ -99,3 +99,40 @@ if total == 0 then return {} end
 return redis.call('LRANGE', KEYS[1], -total, -1)
 """
 """The newest whole turns holding at most ``limit`` messages, oldest first, in one snapshot."""
+
+INDEX = """
+-- KEYS[1]: the index, a sorted set of session ids scored by their last write (server time in
+-- microseconds). It lives in its own slot, so it is updated by this second script, run just
+-- after the session's own write.
+-- ARGV: session id; what to do: 'write' (scored now), 'retry' (added only if missing: a
+-- retried append is no new write, but its first try may have stored the turn and lost the
+-- index update) or 'gone' (removed); ttl in ms (0: none).
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind ~= 'none' and kind ~= 'zset' then
+  return redis.error_reply('WRONGTYPE key ' .. KEYS[1] .. ' holds a ' .. kind ..
+    ', not the aether session index (the session itself was written)')
+end
+local id, action, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
+if action == 'gone' then
+  redis.call('ZREM', KEYS[1], id)
+  return 1
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+-- Strictly after the newest entry, so the order is that of the writes even if the server's
+-- clock steps back or two writes share a microsecond.
+local newest = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if newest[2] and now <= tonumber(newest[2]) then now = tonumber(newest[2]) + 1 end
+if action == 'retry' then
+  redis.call('ZADD', KEYS[1], 'NX', now, id)
+else
+  redis.call('ZADD', KEYS[1], now, id)
+end
+-- With an expiry, an entry older than it names a session that has expired: forget it.
+if ttl > 0 then
+  -- %.0f: Lua's own tostring keeps 14 digits, too few for a time in microseconds.
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('(%.0f', now - ttl * 1000))
+end
+return 1
+"""
+"""Record a session's write in the index (or its removal), by the server's clock."""

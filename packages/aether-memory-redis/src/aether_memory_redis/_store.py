@@ -4,6 +4,11 @@ Each write is one Lua script (see ``_scripts``), so it is atomic on the server w
 happens to the client: a connection lost or a task cancelled before the script arrives
 stores nothing, after it arrives stores the whole turn. A retried append is recognised by its
 turn id, which is also what makes the client's own reconnect-and-retry safe.
+
+Every write is then recorded in the index of sessions (``_keys.index_key``), for
+``list_sessions()``. That is a second script, as the index lives in a slot of its own on a
+cluster; the list filters out what no longer holds messages, so an entry that outlived its
+session (an expiry, a delete racing a write) is never listed.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, cast
 
 from pydantic import ValidationError
 from redis.asyncio import Redis, RedisCluster
@@ -22,12 +27,15 @@ from aether.llm.contracts import Message
 from aether.memory.turns import check_limit, split_turns, validate_turn
 from aether_memory_redis import _scripts
 from aether_memory_redis._connection import Connected, ttl_ms
-from aether_memory_redis._keys import DEFAULT_PREFIX, check_prefix, session_keys
+from aether_memory_redis._keys import DEFAULT_PREFIX, check_prefix, index_key, session_keys
 
 __all__ = ["RedisSessionStore"]
 
 _BIG_LOAD = 256 * 1024  # bytes of JSON above which decoding moves off the event loop
 _MAX_LIMIT = 2**31  # Lua numbers are doubles; no history is longer than this anyway
+_LIST_PAGE = 256  # index entries read per round trip when listing
+
+_Indexed = Literal["write", "retry", "gone"]
 
 
 @dataclass
@@ -38,6 +46,7 @@ class _Bound:
     append: AsyncScript
     save: AsyncScript
     load_newest: AsyncScript
+    index: AsyncScript
 
 
 class RedisSessionStore(Connected[_Bound]):
@@ -46,7 +55,9 @@ class RedisSessionStore(Connected[_Bound]):
     Many processes on many hosts may share one server: each turn is appended by one atomic
     script, so their histories interleave whole turns and never lose one. Building the store
     does no I/O; the connection is opened on first use. Close it with ``await store.aclose()``
-    (or ``async with``).
+    (or ``async with``). It is a :class:`~aether.memory.ListableSessionStore` too: every
+    write is recorded in an index of sessions by the server's clock, so ``list_sessions()``
+    (and ``aether logs``) names the recent ones, whichever host wrote them.
 
     Args:
         url: ``redis://[[user]:password@]host[:port][/db]``, ``rediss://`` (TLS) or
@@ -116,7 +127,12 @@ class RedisSessionStore(Connected[_Bound]):
         turns = split_turns(_check_messages(messages))
         docs = [message.model_dump_json() for turn in turns for message in turn]
         args: list[str | int] = [self._ttl_ms, len(turns), *(len(turn) for turn in turns), *docs]
-        await self._run(f"saving session {session_id!r}", lambda b: b.save(keys=keys, args=args))
+
+        async def save(bound: _Bound) -> None:
+            await bound.save(keys=keys, args=args)
+            await self._index(bound, session_id, "write" if turns else "gone")
+
+        await self._run(f"saving session {session_id!r}", save)
 
     async def append_turn(self, session_id: str, turn_id: str, messages: Sequence[Message]) -> bool:
         """Append one turn atomically; False (nothing added) if ``turn_id`` is already stored."""
@@ -126,21 +142,74 @@ class RedisSessionStore(Connected[_Bound]):
         keys = session_keys(self._prefix, session_id)
         args: list[str | int] = [self._ttl_ms, turn_id]
         args += (message.model_dump_json() for message in messages)
-        added = await self._run(
-            f"appending to session {session_id!r}", lambda b: b.append(keys=keys, args=args)
-        )
-        return bool(added)
+
+        async def append(bound: _Bound) -> bool:
+            added = bool(await bound.append(keys=keys, args=args))
+            await self._index(bound, session_id, "write" if added else "retry")
+            return added
+
+        return await self._run(f"appending to session {session_id!r}", append)
 
     async def delete(self, session_id: str) -> None:
         """Forget the session and its turn ids."""
         keys = session_keys(self._prefix, session_id)
-        await self._run(f"deleting session {session_id!r}", lambda b: b.client.delete(*keys))
+
+        async def delete(bound: _Bound) -> None:
+            await bound.client.delete(*keys)
+            await self._index(bound, session_id, "gone")
+
+        await self._run(f"deleting session {session_id!r}", delete)
 
     async def exists(self, session_id: str) -> bool:
         """Whether the session holds at least one message."""
         key = session_keys(self._prefix, session_id)[0]
         found = await self._run(f"checking session {session_id!r}", lambda b: b.client.exists(key))
         return bool(found)
+
+    # --- ListableSessionStore -----------------------------------------------------------
+
+    async def list_sessions(self, *, limit: int | None = None) -> list[str]:
+        """Ids of the sessions holding messages, most recently written first.
+
+        Read from the index of sessions, newest first, a page at a time; an entry whose
+        session no longer holds messages (expired, or deleted while another host wrote it)
+        is skipped. Sessions written before this store kept an index are listed from their
+        next write on.
+        """
+        check_limit(limit)
+        if limit == 0:
+            return []
+        index = index_key(self._prefix)
+
+        async def listed(bound: _Bound) -> list[str]:
+            found: list[str] = []
+            seen: set[str] = set()  # a session written meanwhile may move between pages
+            start = 0
+            while limit is None or len(found) < limit:
+                # Members only (no withscores), whatever the client's annotation allows.
+                page = cast(
+                    "list[bytes | str]",
+                    await bound.client.zrevrange(index, start, start + _LIST_PAGE - 1),
+                )
+                if not page:
+                    break
+                start += len(page)
+                ids = [_text(raw) for raw in page]
+                async with bound.client.pipeline(transaction=False) as pipe:
+                    for session_id in ids:
+                        pipe.exists(session_keys(self._prefix, session_id)[0])
+                    held = await pipe.execute()
+                for session_id, messages in zip(ids, held, strict=True):
+                    if messages and session_id not in seen:
+                        seen.add(session_id)
+                        found.append(session_id)
+            return found if limit is None else found[:limit]
+
+        return await self._run("listing sessions", listed)
+
+    async def _index(self, bound: _Bound, session_id: str, action: _Indexed) -> None:
+        keys = [index_key(self._prefix)]
+        await bound.index(keys=keys, args=[session_id, action, self._ttl_ms])
 
     # --- Connected -------------------------------------------------------------------
 
@@ -150,6 +219,7 @@ class RedisSessionStore(Connected[_Bound]):
             append=client.register_script(_scripts.APPEND_TURN),
             save=client.register_script(_scripts.SAVE),
             load_newest=client.register_script(_scripts.LOAD_NEWEST),
+            index=client.register_script(_scripts.INDEX),
         )
 
     def _client_of(self, bound: _Bound) -> Redis | RedisCluster:
@@ -167,6 +237,11 @@ class RedisSessionStore(Connected[_Bound]):
                 f"probably written by a newer aether-core or by another application using the "
                 f"prefix {self._prefix!r}. Upgrade aether-core, or delete the session."
             ) from exc
+
+
+def _text(raw: bytes | str) -> str:
+    # A client made with decode_responses=True gives str; the store's own gives bytes.
+    return raw if isinstance(raw, str) else raw.decode()
 
 
 def _parse(raw: list[Any]) -> list[Message]:
