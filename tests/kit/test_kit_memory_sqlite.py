@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from aether.testing import (
-    AppendableSessionStoreConformance,
+    ListableSessionStoreConformance,
     PackagingConformance,
     SessionGuaranteesConformance,
 )
 from aether_memory_sqlite import SQLiteSessionStore
 
 
-class TestSQLiteStoreKit(AppendableSessionStoreConformance):
+class TestSQLiteStoreKit(ListableSessionStoreConformance):
     @pytest.fixture
     async def store(self, tmp_path: Path) -> AsyncIterator[SQLiteSessionStore]:
         made = SQLiteSessionStore(tmp_path / "kit.db")

@@ -15,12 +15,12 @@ import pytest
 from aether.extensions.memory import InMemorySessionStore
 from aether.llm.contracts import Message
 from aether.memory import AppendableSessionStore
-from aether.testing import AppendableSessionStoreConformance
+from aether.testing import ListableSessionStoreConformance
 
 Check = Callable[
-    [AppendableSessionStoreConformance, AppendableSessionStore], Coroutine[Any, Any, None]
+    [ListableSessionStoreConformance, AppendableSessionStore], Coroutine[Any, Any, None]
 ]
-SUITE = AppendableSessionStoreConformance()
+SUITE = ListableSessionStoreConformance()
 
 
 class Wrapper:
@@ -43,6 +43,9 @@ class Wrapper:
 
     async def exists(self, session_id: str) -> bool:
         return await self.inner.exists(session_id)
+
+    async def list_sessions(self, *, limit: int | None = None) -> list[str]:
+        return await self.inner.list_sessions(limit=limit)
 
 
 class LosesATurn(Wrapper):
@@ -73,6 +76,40 @@ class NewestFirst(Wrapper):
         return list(reversed(await self.inner.load(session_id, limit=limit)))
 
 
+class ListsOldestFirst(Wrapper):
+    """Lists its sessions in the order they were first written."""
+
+    async def list_sessions(self, *, limit: int | None = None) -> list[str]:
+        oldest_first = list(reversed(await self.inner.list_sessions()))
+        return oldest_first if limit is None else oldest_first[:limit]
+
+
+class ListsWhatWasDeleted(Wrapper):
+    """Keeps listing a session after it was deleted or emptied."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: list[str] = []
+
+    async def save(self, session_id: str, messages: list[Message]) -> None:
+        await self.inner.save(session_id, messages)
+        self._wrote(session_id)
+
+    async def append_turn(self, session_id: str, turn_id: str, messages: Sequence[Message]) -> bool:
+        added = await self.inner.append_turn(session_id, turn_id, messages)
+        if added:
+            self._wrote(session_id)
+        return added
+
+    def _wrote(self, session_id: str) -> None:
+        if session_id in self.written:
+            self.written.remove(session_id)
+        self.written.insert(0, session_id)
+
+    async def list_sessions(self, *, limit: int | None = None) -> list[str]:
+        return self.written if limit is None else self.written[:limit]
+
+
 class SharesItsState(Wrapper):
     """Hands out the stored messages themselves, so a caller can change the history."""
 
@@ -94,7 +131,7 @@ def run(check: Check, store: AppendableSessionStore) -> None:
     asyncio.run(check(SUITE, store))
 
 
-KIT = AppendableSessionStoreConformance
+KIT = ListableSessionStoreConformance
 CATCHES: list[tuple[type[Wrapper], Check]] = [
     (LosesATurn, KIT.test_appended_turns_load_in_order),
     (LosesATurn, KIT.test_concurrent_appends_to_one_session_all_land_whole),
@@ -103,6 +140,10 @@ CATCHES: list[tuple[type[Wrapper], Check]] = [
     (NewestFirst, KIT.test_save_then_load_round_trips_exactly),
     (NewestFirst, KIT.test_appended_turns_load_in_order),
     (SharesItsState, KIT.test_loaded_messages_are_copies),
+    (ListsOldestFirst, KIT.test_sessions_are_listed_most_recently_written_first),
+    (ListsOldestFirst, KIT.test_limit_lists_the_most_recent),
+    (ListsOldestFirst, KIT.test_sessions_a_client_writes_are_listed),
+    (ListsWhatWasDeleted, KIT.test_empty_and_deleted_sessions_are_not_listed),
 ]
 
 

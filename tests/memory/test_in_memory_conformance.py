@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from aether.extensions.memory import InMemorySessionStore
-from aether.testing.stores import AppendableSessionStoreConformance, SessionGuaranteesConformance
+from aether.testing.stores import ListableSessionStoreConformance, SessionGuaranteesConformance
 
 
-class TestInMemorySessionStore(AppendableSessionStoreConformance):
+class TestInMemorySessionStore(ListableSessionStoreConformance):
     @pytest.fixture
     def store(self) -> InMemorySessionStore:
         return InMemorySessionStore()

@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from aether.testing.stores import AppendableSessionStoreConformance, SessionGuaranteesConformance
+from aether.testing.stores import ListableSessionStoreConformance, SessionGuaranteesConformance
 from aether_memory_redis import RedisSessionStore
 from aether_memory_redis.testing import RedisServer
 
 
-class TestRedisSessionStore(AppendableSessionStoreConformance):
+class TestRedisSessionStore(ListableSessionStoreConformance):
     @pytest.fixture
     async def store(
         self, redis_server: RedisServer, prefix: str
@@ -21,7 +21,7 @@ class TestRedisSessionStore(AppendableSessionStoreConformance):
         await store.aclose()
 
 
-class TestRedisSessionStoreWithTTL(AppendableSessionStoreConformance):
+class TestRedisSessionStoreWithTTL(ListableSessionStoreConformance):
     @pytest.fixture
     async def store(
         self, redis_server: RedisServer, prefix: str

@@ -1,9 +1,9 @@
 """``RedisSessionStore.list_sessions()``: the index of sessions, shared by every host.
 
-The behaviour every listable store shares is the same tests as the memory and SQLite stores'
-(imported below, run here against a real ``redis-server``); what follows them is Redis's own:
-several stores on one server, expiry, an index update lost after its write, a foreign key,
-and ``aether logs`` reading sessions two processes wrote.
+What every listable store does is the kit's (``test_redis_conformance.py``); this is Redis's
+own: several stores on one server, more sessions than a page, expiry, an index update lost
+after its write, a clock stepping back, a foreign key, and ``aether logs`` reading sessions
+two processes wrote.
 """
 
 from __future__ import annotations
@@ -16,25 +16,14 @@ import pytest
 import redis.asyncio
 
 from aether.errors import SessionStoreError
+from aether.llm.contracts import Message
 from aether.memory import ListableSessionStore
 from aether_memory_redis import RedisSessionStore, session_keys
 from aether_memory_redis._keys import index_key
 from aether_memory_redis.testing import RedisServer
 from tests.core._cli import cli_env, run_cli
-from tests.memory.test_list_sessions import (
-    TURN,
-    test_empty_and_deleted_sessions_are_not_listed,
-    test_limit,
-    test_most_recently_written_first,
-    test_sessions_written_through_a_client_are_listed,
-)
 
-__all__ = [  # the shared tests, collected here with this module's ``store``
-    "test_empty_and_deleted_sessions_are_not_listed",
-    "test_limit",
-    "test_most_recently_written_first",
-    "test_sessions_written_through_a_client_are_listed",
-]
+TURN = [Message(role="user", content="hi"), Message(role="assistant", content="hello")]
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from aether.testing.stores import AppendableSessionStoreConformance, SessionGuaranteesConformance
+from aether.testing.stores import ListableSessionStoreConformance, SessionGuaranteesConformance
 from aether_memory_sqlite import SQLiteSessionStore
 
 
-class TestSQLiteSessionStoreOnFile(AppendableSessionStoreConformance):
+class TestSQLiteSessionStoreOnFile(ListableSessionStoreConformance):
     @pytest.fixture
     async def store(self, tmp_path: Path) -> AsyncIterator[SQLiteSessionStore]:
         store = SQLiteSessionStore(tmp_path / "sessions.db")
@@ -19,7 +19,7 @@ class TestSQLiteSessionStoreOnFile(AppendableSessionStoreConformance):
         await store.aclose()
 
 
-class TestSQLiteSessionStoreInMemory(AppendableSessionStoreConformance):
+class TestSQLiteSessionStoreInMemory(ListableSessionStoreConformance):
     @pytest.fixture
     async def store(self) -> AsyncIterator[SQLiteSessionStore]:
         store = SQLiteSessionStore(":memory:")

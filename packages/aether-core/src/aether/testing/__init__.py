@@ -3,7 +3,8 @@
 * :class:`ProviderConformance` (with :class:`WireFormat`): an LLM provider over HTTP.
 * :class:`ProviderContractConformance`: any other LLM provider (a local model, an SDK).
 * :class:`ToolPackConformance`: a distribution of tools.
-* :class:`SessionStoreConformance` / :class:`AppendableSessionStoreConformance`: a store;
+* :class:`SessionStoreConformance` / :class:`AppendableSessionStoreConformance` /
+  :class:`ListableSessionStoreConformance`: a store;
   :class:`SessionGuaranteesConformance` (with :func:`check_concurrent_asks`): the session
   guarantees on that store.
 * :class:`CacheBackendConformance`: a response-cache backend.
@@ -28,6 +29,7 @@ from aether.testing.contract import ProviderContractConformance
 from aether.testing.packaging import PackagingConformance, PackagingReport, check_plugin_packaging
 from aether.testing.stores import (
     AppendableSessionStoreConformance,
+    ListableSessionStoreConformance,
     SessionGuaranteesConformance,
     SessionStoreConformance,
     check_concurrent_asks,
@@ -66,6 +68,7 @@ __all__ = [
     "CannedReply",
     "CannedTransport",
     "CannedUsage",
+    "ListableSessionStoreConformance",
     "PackagingConformance",
     "PackagingReport",
     "ProviderConformance",

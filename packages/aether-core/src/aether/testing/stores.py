@@ -6,7 +6,7 @@
         SessionGuaranteesConformance,
     )
 
-    class TestRedisStore(AppendableSessionStoreConformance, SessionGuaranteesConformance):
+    class TestRedisStore(ListableSessionStoreConformance, SessionGuaranteesConformance):
         @pytest.fixture
         async def store(self):
             store = RedisSessionStore(url)
@@ -16,10 +16,12 @@
 :class:`SessionStoreConformance` checks the four methods of
 :class:`~aether.memory.SessionStore`; :class:`AppendableSessionStoreConformance` adds the
 atomic, idempotent ``append_turn`` and bounded ``load`` of
-:class:`~aether.memory.AppendableSessionStore`. :class:`SessionGuaranteesConformance` runs
-the spec's session guarantees (tool turns stay out, failed or broken calls roll back,
-concurrent asks serialised) through a real :class:`~aether.memory.Session` on the store, and
-:func:`check_concurrent_asks` is its concurrency check on its own. The tests are async:
+:class:`~aether.memory.AppendableSessionStore`, and :class:`ListableSessionStoreConformance`
+the ``list_sessions()`` of :class:`~aether.memory.ListableSessionStore` on top.
+:class:`SessionGuaranteesConformance` runs the spec's session guarantees (tool turns stay
+out, failed or broken calls roll back, concurrent asks serialised) through a real
+:class:`~aether.memory.Session` on the store, and :func:`check_concurrent_asks` is its
+concurrency check on its own. The tests are async:
 pytest-asyncio runs them when it is installed, else the kit's pytest plugin runs them on a
 loop of its own (in pytest-asyncio's strict mode an async ``store`` fixture needs
 ``@pytest_asyncio.fixture``). The ``store`` fixture must give an empty store for each test.
@@ -28,16 +30,23 @@ loop of its own (in pytest-asyncio's strict mode an async ``store`` fixture need
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
+from aether.client import Aether
+from aether.extensions.llm.fake import FakeProvider
 from aether.llm.contracts import Message, ToolCall
-from aether.memory.contracts import AppendableSessionStore, SessionStore
+from aether.memory.contracts import (
+    AppendableSessionStore,
+    ListableSessionStore,
+    SessionStore,
+)
 from aether.testing._guarantees import SessionGuaranteesConformance, check_concurrent_asks
 
 __all__ = [
     "AppendableSessionStoreConformance",
+    "ListableSessionStoreConformance",
     "SessionGuaranteesConformance",
     "SessionStoreConformance",
     "check_concurrent_asks",
@@ -318,3 +327,57 @@ class AppendableSessionStoreConformance(SessionStoreConformance):
         for task in range(50):  # each writer's turns stay in the order it appended them
             mine = [tag for tag in tags if tag.split("-")[0] == str(task)]
             assert mine == [f"{task}-{n}" for n in range(5)]
+
+
+class ListableSessionStoreConformance(AppendableSessionStoreConformance):
+    """Behaviour every :class:`~aether.memory.ListableSessionStore` must have, on top."""
+
+    @pytest.fixture
+    def store(self) -> ListableSessionStore:
+        """Override: an empty store of the implementation under test."""
+        raise NotImplementedError("Subclasses provide a `store` fixture returning an empty store.")
+
+    async def test_satisfies_the_listable_protocol(self, store: ListableSessionStore) -> None:
+        assert isinstance(store, ListableSessionStore)
+        assert isinstance(store, AppendableSessionStore)
+
+    async def test_sessions_are_listed_most_recently_written_first(self, store: _Listable) -> None:
+        assert await store.list_sessions() == []
+        for name in ("a", "b", "c"):
+            await store.append_turn(name, f"turn-{name}", _turn(name))
+        assert await store.list_sessions() == ["c", "b", "a"]
+        await store.append_turn("a", "turn-a2", _turn("a2"))
+        assert await store.list_sessions() == ["a", "c", "b"]
+        assert await store.append_turn("b", "turn-b", _turn("b")) is False
+        assert await store.list_sessions() == ["a", "c", "b"]  # a retried append writes nothing
+        await store.save("b", _turn("b2"))
+        assert await store.list_sessions() == ["b", "a", "c"]
+
+    async def test_empty_and_deleted_sessions_are_not_listed(self, store: _Listable) -> None:
+        await store.save("kept", _turn("kept"))
+        await store.save("emptied", _turn("emptied"))
+        await store.save("emptied", [])
+        await store.append_turn("gone", "t1", _turn("gone"))
+        await store.delete("gone")
+        assert await store.list_sessions() == ["kept"]
+
+    async def test_limit_lists_the_most_recent(self, store: _Listable) -> None:
+        for name in ("a", "b", "c"):
+            await store.save(name, _turn(name))
+        assert await store.list_sessions(limit=2) == ["c", "b"]
+        assert await store.list_sessions(limit=5) == ["c", "b", "a"]
+        assert await store.list_sessions(limit=0) == []
+        assert await store.list_sessions(limit=None) == ["c", "b", "a"]
+        with pytest.raises(ValueError, match="limit must be None or an integer >= 0"):
+            await store.list_sessions(limit=-1)
+
+    async def test_sessions_a_client_writes_are_listed(self, store: _Listable) -> None:
+        client = Aether(FakeProvider(), memory_store=store)
+        await client.session("alice").ask("hi")
+        await client.session("bob").ask("hi")
+        await client.session("alice").ask("again")
+        assert await store.list_sessions() == ["alice", "bob"]
+
+
+class _Listable(ListableSessionStore, AppendableSessionStore, Protocol):
+    """What the listing checks write through: both optional capabilities."""
