@@ -69,7 +69,9 @@ from aether.http._sse import DEFAULT_MAX_EVENT_BYTES, ServerSentEvent, SSEDecode
 from aether.http._transport import (
     TRANSPORT_ENV,
     HTTPTransport,
+    PoolSettings,
     create_http_client,
+    pool_settings,
     resolve_transport,
 )
 
@@ -77,7 +79,8 @@ if typing.TYPE_CHECKING:
     import httpx
 
     DEFAULT_LIMITS: httpx.Limits
-    """Connection pool limits of a created client (see ``_transport.default_limits``)."""
+    """The in-code pool of a created client (1000 connections, 100 kept alive, 5 s); the
+    ``AETHER_HTTP_*`` pool variables override it (see :func:`pool_settings`)."""
     DEFAULT_TIMEOUT: httpx.Timeout
     """600 s read, 5 s connect: the timeout of a created client when none is given."""
 else:
@@ -113,6 +116,7 @@ __all__ = [
     "HTTPTransport",
     "JSONLimitError",
     "MaskedError",
+    "PoolSettings",
     "ProviderSettings",
     "RAW_ARGUMENTS_KEY",
     "RetryAfterFromBody",
@@ -129,6 +133,7 @@ __all__ = [
     "parse_retry_after",
     "parse_should_retry",
     "parse_tool_arguments",
+    "pool_settings",
     "quote_wire",
     "request_id_from",
     "resolve_settings",

@@ -26,12 +26,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 
 from aether.http._errors import map_transport_errors
-from aether.http._transport import (
-    _AIOHTTP_MAX_CONNECTIONS,
-    _CONNECT_TIMEOUT,
-    _KEEPALIVE_EXPIRY,
-    _READ_TIMEOUT,
-)
+from aether.http._transport import _CONNECT_TIMEOUT, _READ_TIMEOUT, pool_settings
 
 if TYPE_CHECKING:
     import httpx
@@ -83,9 +78,11 @@ class AiohttpWire:
     def _get_session(self) -> aiohttp.ClientSession:
         session = self._session
         if session is None or session.closed:
-            # aiohttp's own connection limit (see _transport), httpx's keep-alive expiry.
+            # aiohttp's own connection limit and httpx's keep-alive expiry, unless the
+            # environment says otherwise (see _transport.pool_settings).
+            pool = pool_settings("aiohttp")
             connector = aiohttp.TCPConnector(
-                limit=_AIOHTTP_MAX_CONNECTIONS, keepalive_timeout=_KEEPALIVE_EXPIRY
+                limit=pool.max_connections, keepalive_timeout=pool.keepalive_expiry
             )
             session = self._session = aiohttp.ClientSession(
                 connector=connector, timeout=self._timeout, cookie_jar=aiohttp.DummyCookieJar()

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from aether._names import close_matches
-from aether.config import env_str, report_invalid
+from aether.config import env_float, env_int, env_str, report_invalid, warn_once
 from aether.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -32,10 +34,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HTTPTransport",
+    "KEEPALIVE_EXPIRY_ENV",
+    "MAX_CONNECTIONS_ENV",
+    "MAX_KEEPALIVE_ENV",
+    "PoolSettings",
     "TRANSPORT_ENV",
     "create_http_client",
+    "pool_settings",
     "resolve_transport",
 ]
+
+logger = logging.getLogger("aether.config")
 
 HTTPTransport = Literal["httpx", "aiohttp"]
 """The transports a created client can use."""
@@ -53,10 +62,58 @@ _AIOHTTP_MAX_CONNECTIONS = 100
 _READ_TIMEOUT = 600.0
 _CONNECT_TIMEOUT = 5.0
 
+MAX_CONNECTIONS_ENV = "AETHER_HTTP_MAX_CONNECTIONS"
+"""Connections a created client may hold open at once (default 1000; aiohttp's pool 100)."""
+MAX_KEEPALIVE_ENV = "AETHER_HTTP_MAX_KEEPALIVE"
+"""Idle connections an httpx client keeps for reuse (default 100); aiohttp keeps all of its."""
+KEEPALIVE_EXPIRY_ENV = "AETHER_HTTP_KEEPALIVE_EXPIRY"
+"""Seconds an idle connection is kept before it is closed (default 5)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSettings:
+    """The connection pool of a client a provider creates itself (not of one given to it).
+
+    Read by :func:`pool_settings` when the client is created (at a provider's first request).
+    """
+
+    max_connections: int
+    """Connections open at once; a call beyond them waits for one to be free."""
+    max_keepalive: int
+    """Idle connections kept for reuse (the httpx transport; aiohttp keeps all of its pool)."""
+    keepalive_expiry: float
+    """Seconds an idle connection is kept; 0 closes each one once its answer is read."""
+
+
+def pool_settings(transport: HTTPTransport) -> PoolSettings:
+    """The pool a created client of ``transport`` gets: the environment's, else the defaults.
+
+    ``AETHER_HTTP_MAX_CONNECTIONS`` (default 1000 over httpx, 100 over aiohttp),
+    ``AETHER_HTTP_MAX_KEEPALIVE`` (default 100; httpx only, said once if set for aiohttp) and
+    ``AETHER_HTTP_KEEPALIVE_EXPIRY`` (default 5 s). A value that cannot be used is reported
+    and the default taken, as for every setting (see :mod:`aether.config`).
+    """
+    aiohttp = transport == "aiohttp"
+    most = env_int(
+        MAX_CONNECTIONS_ENV, _AIOHTTP_MAX_CONNECTIONS if aiohttp else _MAX_CONNECTIONS, minimum=1
+    )
+    kept = env_int(MAX_KEEPALIVE_ENV, _MAX_KEEPALIVE_CONNECTIONS, minimum=0)
+    if aiohttp and env_str(MAX_KEEPALIVE_ENV) is not None:
+        warn_once(
+            logger,
+            MAX_KEEPALIVE_ENV,
+            f"{MAX_KEEPALIVE_ENV} applies to the httpx transport only: aiohttp keeps every "
+            f"connection of its pool alive, so {MAX_CONNECTIONS_ENV} bounds those. Unset "
+            f"{MAX_KEEPALIVE_ENV}, or lower {MAX_CONNECTIONS_ENV}.",
+        )
+    expiry = env_float(KEEPALIVE_EXPIRY_ENV, _KEEPALIVE_EXPIRY, minimum=0.0)
+    return PoolSettings(max_connections=most, max_keepalive=kept, keepalive_expiry=expiry)
+
 
 @functools.cache
 def default_limits() -> httpx.Limits:
-    """``aether.http.DEFAULT_LIMITS``, built (importing httpx) on first use.
+    """``aether.http.DEFAULT_LIMITS``, built (importing httpx) on first use: the in-code
+    defaults, which the ``AETHER_HTTP_*`` pool variables override (:func:`pool_settings`).
 
     The openai SDK's pool (1000 connections, 100 kept alive, 5 s), not httpx's 100/20: with
     httpx's, every call above 20 concurrent ones closed a connection and the next opened one
@@ -136,7 +193,7 @@ def create_http_client(
         transport: ``"httpx"`` or ``"aiohttp"``; None: :func:`resolve_transport` decides.
         timeout: Passed to the client (seconds or an ``httpx.Timeout``); None disables it.
         limits: Connection pool limits (``max_connections`` caps aiohttp's pool too); None:
-            ``aether.http.DEFAULT_LIMITS``.
+            :func:`pool_settings`' (the environment's, else ``aether.http.DEFAULT_LIMITS``).
         **kwargs: Any other ``httpx.AsyncClient`` keyword (headers, base_url, verify, ...).
 
     Raises:
@@ -145,7 +202,7 @@ def create_http_client(
     """
     chosen = resolve_transport(transport)
     if limits is None:
-        limits = default_limits()
+        limits = _limits(pool_settings(chosen))
     if chosen == "aiohttp":
         try:
             from httpx_aiohttp import HttpxAiohttpClient
@@ -159,3 +216,13 @@ def create_http_client(
     import httpx
 
     return httpx.AsyncClient(timeout=timeout, limits=limits, **kwargs)
+
+
+def _limits(pool: PoolSettings) -> httpx.Limits:
+    import httpx
+
+    return httpx.Limits(
+        max_connections=pool.max_connections,
+        max_keepalive_connections=pool.max_keepalive,
+        keepalive_expiry=pool.keepalive_expiry,
+    )
