@@ -8,9 +8,10 @@ skip: these tests are the Redis store's proof.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import redis.asyncio
 
 from aether_memory_redis.testing import RedisServer, RedisServerNotFoundError, find_redis_server
 
@@ -32,3 +33,11 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 def prefix() -> str:
     """A key prefix no other test uses, so each test starts with an empty store."""
     return f"test:{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+async def raw(redis_server: RedisServer) -> AsyncIterator[redis.asyncio.Redis]:
+    """A plain client of the server, to look at (or tamper with) what a test's code wrote."""
+    client = redis.asyncio.Redis.from_url(redis_server.url)
+    yield client
+    await client.aclose()

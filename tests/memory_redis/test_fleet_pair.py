@@ -53,13 +53,6 @@ def instant_retries() -> Any:
         yield
 
 
-@pytest.fixture
-async def raw(redis_server: RedisServer) -> AsyncIterator[redis.asyncio.Redis]:
-    client = redis.asyncio.Redis.from_url(redis_server.url)
-    yield client
-    await client.aclose()
-
-
 async def warm(client: CountingRedis) -> CountingRedis:
     """``client`` with the fleet scripts loaded and its count at zero.
 

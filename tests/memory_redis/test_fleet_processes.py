@@ -12,7 +12,6 @@ import asyncio
 import os
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -64,13 +63,6 @@ async def stop(children: list[asyncio.subprocess.Process]) -> None:
         if child.returncode is None:
             child.kill()
             await child.wait()
-
-
-@pytest.fixture
-async def raw(redis_server: RedisServer) -> AsyncIterator[redis.asyncio.Redis]:
-    client = redis.asyncio.Redis.from_url(redis_server.url)
-    yield client
-    await client.aclose()
 
 
 async def test_the_breaker_opens_once_for_all_and_each_half_open_period_sends_one_trial(

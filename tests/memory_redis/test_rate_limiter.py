@@ -38,13 +38,6 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-async def raw(redis_server: RedisServer) -> AsyncIterator[redis.asyncio.Redis]:
-    client = redis.asyncio.Redis.from_url(redis_server.url)
-    yield client
-    await client.aclose()
-
-
 Make = Callable[..., RedisRateLimitedProvider]
 
 

@@ -43,13 +43,6 @@ class TestRedisCacheOnAGivenClient(CacheBackendConformance):
         await client.aclose()
 
 
-@pytest.fixture
-async def raw(redis_server: RedisServer) -> AsyncIterator[redis.asyncio.Redis]:
-    client = redis.asyncio.Redis.from_url(redis_server.url)
-    yield client
-    await client.aclose()
-
-
 async def test_entries_are_plain_strings_under_the_prefix_with_redis_expiry(
     redis_server: RedisServer, prefix: str, raw: redis.asyncio.Redis
 ) -> None:

@@ -32,13 +32,6 @@ async def store(redis_server: RedisServer, prefix: str) -> AsyncIterator[RedisSe
         yield opened
 
 
-@pytest.fixture
-async def raw(redis_server: RedisServer) -> AsyncIterator[redis.asyncio.Redis]:
-    client = redis.asyncio.Redis.from_url(redis_server.url)
-    yield client
-    await client.aclose()
-
-
 async def test_the_store_is_listable_and_stores_on_one_server_see_each_others_sessions(
     redis_server: RedisServer, prefix: str
 ) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import random
-from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio
@@ -18,13 +17,6 @@ from aether.memory import create_session_store
 from aether_memory_redis import RedisSessionStore, session_keys
 from aether_memory_redis.testing import RedisServer
 from tests.memory_redis._child import turn_messages
-
-
-@pytest.fixture
-async def raw(redis_server: RedisServer) -> AsyncIterator[redis.asyncio.Redis]:
-    client = redis.asyncio.Redis.from_url(redis_server.url)
-    yield client
-    await client.aclose()
 
 
 async def test_key_layout(redis_server: RedisServer, prefix: str, raw: redis.asyncio.Redis) -> None:
