@@ -9,6 +9,7 @@ import pytest
 from aether.testing.stores import ListableSessionStoreConformance, SessionGuaranteesConformance
 from aether_memory_redis import RedisSessionStore
 from aether_memory_redis.testing import RedisServer
+from tests.memory_redis._cluster_path import ClusterPathStore
 
 
 class TestRedisSessionStore(ListableSessionStoreConformance):
@@ -27,6 +28,16 @@ class TestRedisSessionStoreWithTTL(ListableSessionStoreConformance):
         self, redis_server: RedisServer, prefix: str
     ) -> AsyncIterator[RedisSessionStore]:
         store = RedisSessionStore(redis_server.url, prefix=prefix, ttl=600)
+        yield store
+        await store.aclose()
+
+
+class TestRedisSessionStoreOnTheClusterPath(ListableSessionStoreConformance):
+    @pytest.fixture
+    async def store(
+        self, redis_server: RedisServer, prefix: str
+    ) -> AsyncIterator[ClusterPathStore]:
+        store = ClusterPathStore(redis_server.url, prefix=prefix)
         yield store
         await store.aclose()
 

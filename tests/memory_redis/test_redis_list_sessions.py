@@ -22,13 +22,19 @@ from aether_memory_redis import RedisSessionStore, session_keys
 from aether_memory_redis._keys import index_key
 from aether_memory_redis.testing import RedisServer
 from tests.core._cli import cli_env, run_cli
+from tests.memory_redis._cluster_path import ClusterPathStore
 
 TURN = [Message(role="user", content="hi"), Message(role="assistant", content="hello")]
 
 
-@pytest.fixture
-async def store(redis_server: RedisServer, prefix: str) -> AsyncIterator[RedisSessionStore]:
-    async with RedisSessionStore(redis_server.url, prefix=prefix) as opened:
+@pytest.fixture(params=["one node", "cluster path"])
+async def store(
+    request: pytest.FixtureRequest, redis_server: RedisServer, prefix: str
+) -> AsyncIterator[RedisSessionStore]:
+    """The store on one server (the index updated by each write's own script), and on the
+    path a cluster client takes (a second script just after)."""
+    kind = RedisSessionStore if request.param == "one node" else ClusterPathStore
+    async with kind(redis_server.url, prefix=prefix) as opened:
         yield opened
 
 
@@ -75,6 +81,16 @@ async def test_expired_sessions_are_not_listed_and_leave_the_index(
     assert await raw.zrange(index_key(prefix), 0, -1) == [b"new"]
 
 
+async def test_emptied_and_deleted_sessions_leave_the_index(
+    store: RedisSessionStore, raw: redis.asyncio.Redis, prefix: str
+) -> None:
+    for name in ("kept", "emptied", "deleted"):
+        await store.append_turn(name, "t1", TURN)
+    await store.save("emptied", [])
+    await store.delete("deleted")
+    assert await raw.zrange(index_key(prefix), 0, -1) == [b"kept"]
+
+
 async def test_a_retried_append_restores_an_index_entry_its_first_try_lost(
     store: RedisSessionStore, raw: redis.asyncio.Redis, prefix: str
 ) -> None:
@@ -118,8 +134,12 @@ async def test_an_index_key_of_another_type_is_an_error_naming_it(
     await raw.set(index_key(prefix), "someone else's")
     with pytest.raises(SessionStoreError, match="not the aether session index") as caught:
         await store.append_turn("alice", "t1", TURN)
-    assert "the session itself was written" in str(caught.value)
-    assert len(await store.load("alice")) == len(TURN)  # whole, as the error says
+    if isinstance(store, ClusterPathStore):  # the index's own script runs after the write
+        assert "the session itself was written" in str(caught.value)
+        assert len(await store.load("alice")) == len(TURN)  # whole, as the error says
+    else:  # one script checks every key before it writes anything
+        assert "written" not in str(caught.value)
+        assert await store.load("alice") == []
     assert await raw.get(index_key(prefix)) == b"someone else's"  # not overwritten
 
 

@@ -11,6 +11,11 @@ Every script takes the same three keys of one session (see ``_keys.session_keys`
 * ``KEYS[2]`` a list with the number of messages of each turn, oldest first;
 * ``KEYS[3]`` a set of the session's turn ids (what makes a retried append a no-op).
 
+``APPEND_TURN`` and ``SAVE`` take a fourth when every key lives on one server: the index of
+sessions (``_keys.index_key``), then updated in the same step. On a cluster the index lives in
+a slot of its own, which a script cannot touch beside the session's, so ``INDEX`` updates it
+just after.
+
 Anything that can fail (a key holding another type) is checked before the first write, and
 Redis refuses a script for lack of memory only at its first write, so a script that fails
 has written nothing.
@@ -20,14 +25,46 @@ from __future__ import annotations
 
 __all__ = ["APPEND_TURN", "INDEX", "LOAD_NEWEST", "SAVE"]
 
-# Shared preamble: refuse keys some other application wrote, before anything is written.
+# Shared preamble: refuse keys some other application wrote, before anything is written. A
+# fourth key, when given, is the index of sessions (see _INDEX).
 _CHECK_TYPES = """
-local expected = {'list', 'list', 'set'}
-for i = 1, 3 do
+if redis.replicate_commands then redis.replicate_commands() end  -- TIME, then writes (< 5)
+local expected = {'list', 'list', 'set', 'zset'}
+for i = 1, #KEYS do
   local kind = redis.call('TYPE', KEYS[i])['ok']
   if kind ~= 'none' and kind ~= expected[i] then
+    local what = i == 4 and 'the aether session index' or 'part of an aether session'
     return redis.error_reply('WRONGTYPE key ' .. KEYS[i] .. ' holds a ' .. kind ..
-      ', not part of an aether session')
+      ', not ' .. what)
+  end
+end
+"""
+
+# Record a session's write in the index of sessions (a sorted set of session ids scored by
+# their last write, in the server's clock, in microseconds), or its removal. ``action``:
+# 'write' (scored now), 'retry' (added only if missing: a retried append is no new write, but
+# its first try may have stored the turn and lost the index update) or 'gone' (removed).
+_INDEX = """
+local function index(key, id, action, ttl)
+  if action == 'gone' then
+    redis.call('ZREM', key, id)
+    return
+  end
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  -- Strictly after the newest entry, so the order is that of the writes even if the
+  -- server's clock steps back or two writes share a microsecond.
+  local newest = redis.call('ZREVRANGE', key, 0, 0, 'WITHSCORES')
+  if newest[2] and now <= tonumber(newest[2]) then now = tonumber(newest[2]) + 1 end
+  if action == 'retry' then
+    redis.call('ZADD', key, 'NX', now, id)
+  else
+    redis.call('ZADD', key, now, id)
+  end
+  -- With an expiry, an entry older than it names a session that has expired: forget it.
+  -- %.0f: Lua's own tostring keeps 14 digits, too few for a time in microseconds.
+  if ttl > 0 then
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('(%.0f', now - ttl * 1000))
   end
 end
 """
@@ -49,19 +86,26 @@ end
 APPEND_TURN = (
     _CHECK_TYPES
     + _PUSH
+    + _INDEX
     + """
--- ARGV: ttl in ms (0: none), turn id, then the turn's messages (JSON).
+-- ARGV: ttl in ms (0: none), turn id, then the turn's messages (JSON); with KEYS[4] (the
+-- index, when all keys live on one server) the session id last.
+local last = #ARGV
+if KEYS[4] then last = last - 1 end
+local ttl = tonumber(ARGV[1])
 -- Only the message list proves a session exists: bookkeeping that outlived it (an expiry
 -- between keys on a server older than 7, which does not freeze time in scripts) is dropped.
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('DEL', KEYS[2], KEYS[3])
 elseif redis.call('SISMEMBER', KEYS[3], ARGV[2]) == 1 then
+  if KEYS[4] then index(KEYS[4], ARGV[#ARGV], 'retry', ttl) end
   return 0
 end
-push(KEYS[1], 3, #ARGV)
-redis.call('RPUSH', KEYS[2], #ARGV - 2)
+push(KEYS[1], 3, last)
+redis.call('RPUSH', KEYS[2], last - 2)
 redis.call('SADD', KEYS[3], ARGV[2])
-expire(tonumber(ARGV[1]))
+expire(ttl)
+if KEYS[4] then index(KEYS[4], ARGV[#ARGV], 'write', ttl) end
 return 1
 """
 )
@@ -70,14 +114,21 @@ return 1
 SAVE = (
     _CHECK_TYPES
     + _PUSH
+    + _INDEX
     + """
--- ARGV: ttl in ms (0: none), number of turns N, N message counts, then the messages (JSON).
+-- ARGV: ttl in ms (0: none), number of turns N, N message counts, then the messages (JSON);
+-- with KEYS[4] (the index, when all keys live on one server) the session id last.
+local last = #ARGV
+if KEYS[4] then last = last - 1 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 local turns = tonumber(ARGV[2])
 if turns > 0 then
   push(KEYS[2], 3, 2 + turns)
-  push(KEYS[1], 3 + turns, #ARGV)
+  push(KEYS[1], 3 + turns, last)
   expire(tonumber(ARGV[1]))
+end
+if KEYS[4] then
+  index(KEYS[4], ARGV[#ARGV], turns > 0 and 'write' or 'gone', tonumber(ARGV[1]))
 end
 return 1
 """
@@ -100,39 +151,19 @@ return redis.call('LRANGE', KEYS[1], -total, -1)
 """
 """The newest whole turns holding at most ``limit`` messages, oldest first, in one snapshot."""
 
-INDEX = """
--- KEYS[1]: the index, a sorted set of session ids scored by their last write (server time in
--- microseconds). It lives in its own slot, so it is updated by this second script, run just
--- after the session's own write.
--- ARGV: session id; what to do: 'write' (scored now), 'retry' (added only if missing: a
--- retried append is no new write, but its first try may have stored the turn and lost the
--- index update) or 'gone' (removed); ttl in ms (0: none).
+INDEX = (
+    _INDEX
+    + """
+-- KEYS[1]: the index. On a cluster it lives in a slot of its own, so this script updates it
+-- just after the session's own write. ARGV: session id, action (see index()), ttl in ms.
+if redis.replicate_commands then redis.replicate_commands() end
 local kind = redis.call('TYPE', KEYS[1])['ok']
 if kind ~= 'none' and kind ~= 'zset' then
   return redis.error_reply('WRONGTYPE key ' .. KEYS[1] .. ' holds a ' .. kind ..
     ', not the aether session index (the session itself was written)')
 end
-local id, action, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
-if action == 'gone' then
-  redis.call('ZREM', KEYS[1], id)
-  return 1
-end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
--- Strictly after the newest entry, so the order is that of the writes even if the server's
--- clock steps back or two writes share a microsecond.
-local newest = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if newest[2] and now <= tonumber(newest[2]) then now = tonumber(newest[2]) + 1 end
-if action == 'retry' then
-  redis.call('ZADD', KEYS[1], 'NX', now, id)
-else
-  redis.call('ZADD', KEYS[1], now, id)
-end
--- With an expiry, an entry older than it names a session that has expired: forget it.
-if ttl > 0 then
-  -- %.0f: Lua's own tostring keeps 14 digits, too few for a time in microseconds.
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('(%.0f', now - ttl * 1000))
-end
+index(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]))
 return 1
 """
-"""Record a session's write in the index (or its removal), by the server's clock."""
+)
+"""Record a session's write in the index (or its removal), where the index lives apart."""

@@ -5,10 +5,11 @@ happens to the client: a connection lost or a task cancelled before the script a
 stores nothing, after it arrives stores the whole turn. A retried append is recognised by its
 turn id, which is also what makes the client's own reconnect-and-retry safe.
 
-Every write is then recorded in the index of sessions (``_keys.index_key``), for
-``list_sessions()``. That is a second script, as the index lives in a slot of its own on a
-cluster; the list filters out what no longer holds messages, so an entry that outlived its
-session (an expiry, a delete racing a write) is never listed.
+Every write is also recorded in the index of sessions (``_keys.index_key``), for
+``list_sessions()``: by the same script on one server, by a second one just after on a
+cluster (where the index lives in a slot of its own). The list filters out what no longer
+holds messages, so an entry that outlived its session (an expiry, a delete racing a write on
+a cluster) is never listed.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ class _Bound:
     save: AsyncScript
     load_newest: AsyncScript
     index: AsyncScript
+    one_node: bool
+    """Whether every key lives on one server, so a write updates the index in its own script."""
 
 
 class RedisSessionStore(Connected[_Bound]):
@@ -87,6 +90,7 @@ class RedisSessionStore(Connected[_Bound]):
         retries: int = 2,
     ) -> None:
         self._prefix = check_prefix(prefix)
+        self._index_key = index_key(self._prefix)
         self._ttl_ms = ttl_ms(ttl)
         self._ttl = ttl
         super().__init__(url, client, timeout=timeout, retries=retries)
@@ -129,6 +133,9 @@ class RedisSessionStore(Connected[_Bound]):
         args: list[str | int] = [self._ttl_ms, len(turns), *(len(turn) for turn in turns), *docs]
 
         async def save(bound: _Bound) -> None:
+            if bound.one_node:
+                await bound.save(keys=[*keys, self._index_key], args=[*args, session_id])
+                return
             await bound.save(keys=keys, args=args)
             await self._index(bound, session_id, "write" if turns else "gone")
 
@@ -144,6 +151,9 @@ class RedisSessionStore(Connected[_Bound]):
         args += (message.model_dump_json() for message in messages)
 
         async def append(bound: _Bound) -> bool:
+            if bound.one_node:
+                indexed = [*keys, self._index_key]
+                return bool(await bound.append(keys=indexed, args=[*args, session_id]))
             added = bool(await bound.append(keys=keys, args=args))
             await self._index(bound, session_id, "write" if added else "retry")
             return added
@@ -155,6 +165,12 @@ class RedisSessionStore(Connected[_Bound]):
         keys = session_keys(self._prefix, session_id)
 
         async def delete(bound: _Bound) -> None:
+            if bound.one_node:  # both in one round trip
+                async with bound.client.pipeline(transaction=False) as pipe:
+                    pipe.delete(*keys)
+                    pipe.zrem(self._index_key, session_id)
+                    await pipe.execute()
+                return
             await bound.client.delete(*keys)
             await self._index(bound, session_id, "gone")
 
@@ -179,7 +195,7 @@ class RedisSessionStore(Connected[_Bound]):
         check_limit(limit)
         if limit == 0:
             return []
-        index = index_key(self._prefix)
+        index = self._index_key
 
         async def listed(bound: _Bound) -> list[str]:
             found: list[str] = []
@@ -208,8 +224,8 @@ class RedisSessionStore(Connected[_Bound]):
         return await self._run("listing sessions", listed)
 
     async def _index(self, bound: _Bound, session_id: str, action: _Indexed) -> None:
-        keys = [index_key(self._prefix)]
-        await bound.index(keys=keys, args=[session_id, action, self._ttl_ms])
+        """The index's own update, for a cluster client (see ``_Bound.one_node``)."""
+        await bound.index(keys=[self._index_key], args=[session_id, action, self._ttl_ms])
 
     # --- Connected -------------------------------------------------------------------
 
@@ -220,6 +236,7 @@ class RedisSessionStore(Connected[_Bound]):
             save=client.register_script(_scripts.SAVE),
             load_newest=client.register_script(_scripts.LOAD_NEWEST),
             index=client.register_script(_scripts.INDEX),
+            one_node=not isinstance(client, RedisCluster),
         )
 
     def _client_of(self, bound: _Bound) -> Redis | RedisCluster:
