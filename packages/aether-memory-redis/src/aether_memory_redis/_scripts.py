@@ -25,20 +25,31 @@ from __future__ import annotations
 
 __all__ = ["APPEND_TURN", "INDEX", "LOAD_NEWEST", "SAVE"]
 
-# Shared preamble: refuse keys some other application wrote, before anything is written. A
-# fourth key, when given, is the index of sessions (see _INDEX).
-_CHECK_TYPES = """
-if redis.replicate_commands then redis.replicate_commands() end  -- TIME, then writes (< 5)
-local expected = {'list', 'list', 'set', 'zset'}
-for i = 1, #KEYS do
-  local kind = redis.call('TYPE', KEYS[i])['ok']
-  if kind ~= 'none' and kind ~= expected[i] then
-    local what = i == 4 and 'the aether session index' or 'part of an aether session'
-    return redis.error_reply('WRONGTYPE key ' .. KEYS[i] .. ' holds a ' .. kind ..
-      ', not ' .. what)
+# What every writing script starts with: effects replication (a script reading TIME before
+# it writes needs it on a server older than 5), and the check that refuses a key some other
+# application wrote, before anything is written.
+_PREAMBLE = """
+if redis.replicate_commands then redis.replicate_commands() end
+local function wrong_type(key, expected, what)
+  local kind = redis.call('TYPE', key)['ok']
+  if kind ~= 'none' and kind ~= expected then
+    return 'WRONGTYPE key ' .. key .. ' holds a ' .. kind .. ', not ' .. what
   end
 end
 """
+
+# The session's three keys, and a fourth when given: the index of sessions (see _INDEX).
+_CHECK_TYPES = (
+    _PREAMBLE
+    + """
+local expected = {'list', 'list', 'set', 'zset'}
+for i = 1, #KEYS do
+  local what = i == 4 and 'the aether session index' or 'part of an aether session'
+  local wrong = wrong_type(KEYS[i], expected[i], what)
+  if wrong then return redis.error_reply(wrong) end
+end
+"""
+)
 
 # Record a session's write in the index of sessions (a sorted set of session ids scored by
 # their last write, in the server's clock, in microseconds), or its removal. ``action``:
@@ -120,16 +131,15 @@ SAVE = (
 -- with KEYS[4] (the index, when all keys live on one server) the session id last.
 local last = #ARGV
 if KEYS[4] then last = last - 1 end
+local ttl = tonumber(ARGV[1])
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 local turns = tonumber(ARGV[2])
 if turns > 0 then
   push(KEYS[2], 3, 2 + turns)
   push(KEYS[1], 3 + turns, last)
-  expire(tonumber(ARGV[1]))
+  expire(ttl)
 end
-if KEYS[4] then
-  index(KEYS[4], ARGV[#ARGV], turns > 0 and 'write' or 'gone', tonumber(ARGV[1]))
-end
+if KEYS[4] then index(KEYS[4], ARGV[#ARGV], turns > 0 and 'write' or 'gone', ttl) end
 return 1
 """
 )
@@ -152,16 +162,14 @@ return redis.call('LRANGE', KEYS[1], -total, -1)
 """The newest whole turns holding at most ``limit`` messages, oldest first, in one snapshot."""
 
 INDEX = (
-    _INDEX
+    _PREAMBLE
+    + _INDEX
     + """
 -- KEYS[1]: the index. On a cluster it lives in a slot of its own, so this script updates it
 -- just after the session's own write. ARGV: session id, action (see index()), ttl in ms.
-if redis.replicate_commands then redis.replicate_commands() end
-local kind = redis.call('TYPE', KEYS[1])['ok']
-if kind ~= 'none' and kind ~= 'zset' then
-  return redis.error_reply('WRONGTYPE key ' .. KEYS[1] .. ' holds a ' .. kind ..
-    ', not the aether session index (the session itself was written)')
-end
+local what = 'the aether session index (the session itself was written)'
+local wrong = wrong_type(KEYS[1], 'zset', what)
+if wrong then return redis.error_reply(wrong) end
 index(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]))
 return 1
 """

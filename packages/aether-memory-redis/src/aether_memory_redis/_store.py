@@ -15,7 +15,7 @@ a cluster) is never listed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -132,14 +132,11 @@ class RedisSessionStore(Connected[_Bound]):
         docs = [message.model_dump_json() for turn in turns for message in turn]
         args: list[str | int] = [self._ttl_ms, len(turns), *(len(turn) for turn in turns), *docs]
 
-        async def save(bound: _Bound) -> None:
-            if bound.one_node:
-                await bound.save(keys=[*keys, self._index_key], args=[*args, session_id])
-                return
-            await bound.save(keys=keys, args=args)
-            await self._index(bound, session_id, "write" if turns else "gone")
-
-        await self._run(f"saving session {session_id!r}", save)
+        action: _Indexed = "write" if turns else "gone"
+        await self._run(
+            f"saving session {session_id!r}",
+            lambda b: self._written(b, b.save, keys, args, session_id, lambda _: action),
+        )
 
     async def append_turn(self, session_id: str, turn_id: str, messages: Sequence[Message]) -> bool:
         """Append one turn atomically; False (nothing added) if ``turn_id`` is already stored."""
@@ -150,15 +147,11 @@ class RedisSessionStore(Connected[_Bound]):
         args: list[str | int] = [self._ttl_ms, turn_id]
         args += (message.model_dump_json() for message in messages)
 
-        async def append(bound: _Bound) -> bool:
-            if bound.one_node:
-                indexed = [*keys, self._index_key]
-                return bool(await bound.append(keys=indexed, args=[*args, session_id]))
-            added = bool(await bound.append(keys=keys, args=args))
-            await self._index(bound, session_id, "write" if added else "retry")
-            return added
-
-        return await self._run(f"appending to session {session_id!r}", append)
+        added = await self._run(
+            f"appending to session {session_id!r}",
+            lambda b: self._written(b, b.append, keys, args, session_id, _appended),
+        )
+        return bool(added)
 
     async def delete(self, session_id: str) -> None:
         """Forget the session and its turn ids."""
@@ -223,6 +216,27 @@ class RedisSessionStore(Connected[_Bound]):
 
         return await self._run("listing sessions", listed)
 
+    async def _written(
+        self,
+        bound: _Bound,
+        script: AsyncScript,
+        keys: list[str],
+        args: list[str | int],
+        session_id: str,
+        action: Callable[[Any], _Indexed],
+    ) -> Any:
+        """Run a writing ``script`` and record the write in the index of sessions.
+
+        On one server the script does both (the index key and the session id go last); on a
+        cluster, where the index lives in a slot of its own, the ``INDEX`` script records
+        ``action(result)`` just after.
+        """
+        if bound.one_node:
+            return await script(keys=[*keys, self._index_key], args=[*args, session_id])
+        result = await script(keys=keys, args=args)
+        await self._index(bound, session_id, action(result))
+        return result
+
     async def _index(self, bound: _Bound, session_id: str, action: _Indexed) -> None:
         """The index's own update, for a cluster client (see ``_Bound.one_node``)."""
         await bound.index(keys=[self._index_key], args=[session_id, action, self._ttl_ms])
@@ -254,6 +268,11 @@ class RedisSessionStore(Connected[_Bound]):
                 f"probably written by a newer aether-core or by another application using the "
                 f"prefix {self._prefix!r}. Upgrade aether-core, or delete the session."
             ) from exc
+
+
+def _appended(added: Any) -> _Indexed:
+    # A retried append stores nothing, but its first try may have lost the index update.
+    return "write" if added else "retry"
 
 
 def _text(raw: bytes | str) -> str:
