@@ -12,41 +12,32 @@ from aether_memory_redis.testing import RedisServer
 from tests.memory_redis._cluster_path import ClusterPathStore
 
 
-class TestRedisSessionStore(ListableSessionStoreConformance):
+class _OnTheServer:
+    """The ``store`` of each suite below: a ``kind`` of store, with a ``ttl``, on the server."""
+
+    kind: type[RedisSessionStore] = RedisSessionStore
+    ttl: float | None = None
+
     @pytest.fixture
     async def store(
         self, redis_server: RedisServer, prefix: str
     ) -> AsyncIterator[RedisSessionStore]:
-        store = RedisSessionStore(redis_server.url, prefix=prefix)
+        store = self.kind(redis_server.url, prefix=prefix, ttl=self.ttl)
         yield store
         await store.aclose()
 
 
-class TestRedisSessionStoreWithTTL(ListableSessionStoreConformance):
-    @pytest.fixture
-    async def store(
-        self, redis_server: RedisServer, prefix: str
-    ) -> AsyncIterator[RedisSessionStore]:
-        store = RedisSessionStore(redis_server.url, prefix=prefix, ttl=600)
-        yield store
-        await store.aclose()
+class TestRedisSessionStore(_OnTheServer, ListableSessionStoreConformance):
+    pass
 
 
-class TestRedisSessionStoreOnTheClusterPath(ListableSessionStoreConformance):
-    @pytest.fixture
-    async def store(
-        self, redis_server: RedisServer, prefix: str
-    ) -> AsyncIterator[ClusterPathStore]:
-        store = ClusterPathStore(redis_server.url, prefix=prefix)
-        yield store
-        await store.aclose()
+class TestRedisSessionStoreWithTTL(_OnTheServer, ListableSessionStoreConformance):
+    ttl = 600
 
 
-class TestRedisSessionGuarantees(SessionGuaranteesConformance):
-    @pytest.fixture
-    async def store(
-        self, redis_server: RedisServer, prefix: str
-    ) -> AsyncIterator[RedisSessionStore]:
-        store = RedisSessionStore(redis_server.url, prefix=prefix)
-        yield store
-        await store.aclose()
+class TestRedisSessionStoreOnTheClusterPath(_OnTheServer, ListableSessionStoreConformance):
+    kind = ClusterPathStore
+
+
+class TestRedisSessionGuarantees(_OnTheServer, SessionGuaranteesConformance):
+    pass

@@ -28,23 +28,28 @@ TURN = [Message(role="user", content="hi"), Message(role="assistant", content="h
 
 
 @pytest.fixture(params=["one node", "cluster path"])
-async def store(
-    request: pytest.FixtureRequest, redis_server: RedisServer, prefix: str
-) -> AsyncIterator[RedisSessionStore]:
+def kind(request: pytest.FixtureRequest) -> type[RedisSessionStore]:
     """The store on one server (the index updated by each write's own script), and on the
-    path a cluster client takes (a second script just after)."""
-    kind = RedisSessionStore if request.param == "one node" else ClusterPathStore
+    path a cluster client takes (a second script just after): every test below but the CLI's
+    (whose store is the one ``AETHER_SESSION_STORE`` builds) runs on both."""
+    return RedisSessionStore if request.param == "one node" else ClusterPathStore
+
+
+@pytest.fixture
+async def store(
+    kind: type[RedisSessionStore], redis_server: RedisServer, prefix: str
+) -> AsyncIterator[RedisSessionStore]:
     async with kind(redis_server.url, prefix=prefix) as opened:
         yield opened
 
 
 async def test_the_store_is_listable_and_stores_on_one_server_see_each_others_sessions(
-    redis_server: RedisServer, prefix: str
+    kind: type[RedisSessionStore], redis_server: RedisServer, prefix: str
 ) -> None:
     async with (
-        RedisSessionStore(redis_server.url, prefix=prefix) as here,
-        RedisSessionStore(redis_server.url, prefix=prefix) as there,
-        RedisSessionStore(redis_server.url, prefix=f"{prefix}-other") as elsewhere,
+        kind(redis_server.url, prefix=prefix) as here,
+        kind(redis_server.url, prefix=prefix) as there,
+        kind(redis_server.url, prefix=f"{prefix}-other") as elsewhere,
     ):
         assert isinstance(here, ListableSessionStore)
         await here.append_turn("alice", "t1", TURN)
@@ -69,9 +74,9 @@ async def test_more_sessions_than_a_page_are_all_listed_in_order(
 
 
 async def test_expired_sessions_are_not_listed_and_leave_the_index(
-    redis_server: RedisServer, prefix: str, raw: redis.asyncio.Redis
+    kind: type[RedisSessionStore], redis_server: RedisServer, prefix: str, raw: redis.asyncio.Redis
 ) -> None:
-    async with RedisSessionStore(redis_server.url, prefix=prefix, ttl=0.3) as store:
+    async with kind(redis_server.url, prefix=prefix, ttl=0.3) as store:
         await store.save("old", TURN)
         await asyncio.sleep(0.5)
         assert await store.list_sessions() == []
