@@ -73,6 +73,21 @@ async def _calls(http: HTTPProviderClient, count: int) -> None:
     assert answers == [{"ok": True}] * count
 
 
+async def _opened(
+    held: tuple[LoopbackServer, _Held], transport: HTTPTransport, *rounds: int, pause: float = 0
+) -> tuple[int, int]:
+    """Connections a fresh client opens for ``rounds`` of overlapping calls ``pause`` s apart,
+    and the most calls the server held at once."""
+    server, answers = held
+    server.connections = answers.most_busy = 0
+    async with _client(server, transport) as http:
+        for done, count in enumerate(rounds):
+            if done:
+                await asyncio.sleep(pause)
+            await _calls(http, count)
+    return server.connections, answers.most_busy
+
+
 def test_the_defaults_of_each_transport() -> None:
     assert pool_settings("httpx") == PoolSettings(1000, 100, 5.0)
     assert pool_settings("aiohttp") == PoolSettings(100, 100, 5.0)
@@ -120,16 +135,9 @@ def test_a_keepalive_count_for_aiohttp_is_said_to_apply_to_httpx_only(
 async def test_max_connections_bounds_the_connections_opened(
     held: tuple[LoopbackServer, _Held], transport: HTTPTransport, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server, answers = held
-    async with _client(server, transport) as unbounded:
-        await _calls(unbounded, 6)
-    assert server.connections == 6 and answers.most_busy == 6  # the default leaves them be
-
-    server.connections, answers.most_busy = 0, 0
+    assert await _opened(held, transport, 6) == (6, 6)  # the default leaves them be
     monkeypatch.setenv("AETHER_HTTP_MAX_CONNECTIONS", "2")
-    async with _client(server, transport) as bounded:
-        await _calls(bounded, 6)
-    assert server.connections == 2 and answers.most_busy == 2  # the rest waited their turn
+    assert await _opened(held, transport, 6) == (2, 2)  # the rest waited their turn
 
 
 async def test_max_keepalive_closes_idle_connections_beyond_it(
@@ -158,17 +166,8 @@ def _aiohttp_under_httpx() -> bool:
 async def test_keepalive_expiry_closes_an_idle_connection(
     held: tuple[LoopbackServer, _Held], transport: HTTPTransport, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server, _ = held
-    async with _client(server, transport) as kept:
-        await _calls(kept, 1)
-        await asyncio.sleep(0.3)
-        await _calls(kept, 1)
-    assert server.connections == 1  # 5 s by default: reused
-
-    server.connections = 0
+    opened, _ = await _opened(held, transport, 1, 1, pause=0.3)
+    assert opened == 1  # 5 s by default: reused
     monkeypatch.setenv("AETHER_HTTP_KEEPALIVE_EXPIRY", "0.05")
-    async with _client(server, transport) as expiring:
-        await _calls(expiring, 1)
-        await asyncio.sleep(0.3)
-        await _calls(expiring, 1)
-    assert server.connections == 2  # idle past 0.05 s: a new one
+    opened, _ = await _opened(held, transport, 1, 1, pause=0.3)
+    assert opened == 2  # idle past 0.05 s: a new one
