@@ -22,6 +22,11 @@ SAME = [
     '{"lone": "\\ud800", "pair": "\\ud83d\\ude00"}',  # a lone surrogate escape is kept
     "[" * 150 + "]" * 150,  # deeper than the fast parser goes: the standard one reads it
 ]
+# The size of a stream event (256 to 1024 characters, a handful of brackets): each case
+# above again, beside a long string.
+_PAD = "é" * 300
+SAME += [f' {{"pad": "{_PAD}", "v": {text.strip()}}} ' for text in SAME[:-1]]
+SAME += ["[" * 120 + f'"{_PAD}"' + "]" * 120, "[" * 140 + f'"{_PAD}"' + "]" * 140]
 
 
 @pytest.mark.parametrize("text", SAME)
