@@ -329,6 +329,10 @@ class AppendableSessionStoreConformance(SessionStoreConformance):
             assert mine == [f"{task}-{n}" for n in range(5)]
 
 
+class _Listable(ListableSessionStore, AppendableSessionStore, Protocol):
+    """What the listing checks write through: both optional capabilities."""
+
+
 class ListableSessionStoreConformance(AppendableSessionStoreConformance):
     """Behaviour every :class:`~aether.memory.ListableSessionStore` must have, on top."""
 
@@ -377,7 +381,3 @@ class ListableSessionStoreConformance(AppendableSessionStoreConformance):
         await client.session("bob").ask("hi")
         await client.session("alice").ask("again")
         assert await store.list_sessions() == ["alice", "bob"]
-
-
-class _Listable(ListableSessionStore, AppendableSessionStore, Protocol):
-    """What the listing checks write through: both optional capabilities."""
